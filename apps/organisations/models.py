@@ -1,0 +1,233 @@
+"""The NHS commissioning landscape: who the organisations are and how they nest."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from apps.core.models import NaturalKeyManager, TimeStampedModel
+
+# national > region > local area team > CCG > CCG cluster > locality > practice: six parent
+# links at most. Walking a fixed number of joins keeps "everything beneath" one query with no
+# stored path to keep in step (fixtures load with raw saves, which would skip such upkeep).
+MAX_DEPTH = 7
+
+
+def _beneath(prefix: str, ids) -> Q:
+    """Q matching organisations whose own pk, or one of whose ancestors' pks, is in ``ids``."""
+    q = Q(**{f"{prefix}pk__in": ids})
+    path = prefix
+    for _ in range(MAX_DEPTH - 1):
+        path += "parent__"
+        q |= Q(**{f"{path}pk__in": ids})
+    return q
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def beneath(self, ids):
+        """The organisations ``ids`` (pks or a subquery of pks) and everything beneath them."""
+        return self.filter(_beneath("", ids))
+
+    def of_kind(self, *kinds):
+        return self.filter(kind__in=kinds)
+
+
+class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class SpecialisedHub(models.Model):
+    """One of the NHS CB's 10 specialised commissioning hubs, hosted by one or more LATs."""
+
+    name = models.CharField(max_length=120, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    notes = models.TextField(blank=True)
+
+    objects = NaturalKeyManager("name")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.name,)
+
+
+
+class Function(models.Model):
+    """A function or direct commissioning responsibility a local area team carries."""
+
+    class Category(models.TextChoices):
+        CORE = "core", "Core function"
+        DIRECT_COMMISSIONING = "direct", "Direct commissioning responsibility"
+
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = NaturalKeyManager("code")
+
+    class Meta:
+        ordering = ["category", "position"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+
+class HealthAndWellbeingBoard(models.Model):
+    """A local authority's health and wellbeing board, which CCGs sit on."""
+
+    name = models.CharField(max_length=200, unique=True)
+
+    objects = NaturalKeyManager("name")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.name,)
+
+
+
+class Organisation(TimeStampedModel):
+    """Any commissioning organisation: the NHS CB, a region, LAT, PCT cluster, CCG, cluster,
+    locality or practice. Kind-specific figures sit in nullable columns."""
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", "National body"
+        REGION = "region", "Region"
+        LAT = "lat", "Local area team"
+        PCT_CLUSTER = "pct_cluster", "PCT cluster"
+        CCG = "ccg", "Clinical commissioning group"
+        CCG_CLUSTER = "ccg_cluster", "CCG cluster"
+        LOCALITY = "locality", "Locality"
+        PRACTICE = "practice", "Member practice"
+        CLINICAL_SENATE = "clinical_senate", "Clinical senate"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    aliases = models.CharField(
+        max_length=500, blank=True, help_text="Other spellings used in the source documents, separated by ';'."
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order among its siblings.")
+    description = models.TextField(blank=True)
+
+    # Local area team figures as published (population in thousands).
+    population_thousands = models.PositiveIntegerField(null=True, blank=True)
+    ccg_count = models.PositiveSmallIntegerField("CCGs", null=True, blank=True)
+    hwb_count = models.PositiveSmallIntegerField("HWBs", null=True, blank=True)
+    specialised_hub = models.ForeignKey(
+        SpecialisedHub, null=True, blank=True, on_delete=models.SET_NULL, related_name="lats"
+    )
+    functions = models.ManyToManyField(Function, blank=True, related_name="organisations")
+    # PCT clusters map to one or more LATs (West Mercia maps to two).
+    mapped_lats = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="pct_clusters", limit_choices_to={"kind": "lat"}
+    )
+
+    # CCG figures.
+    population = models.PositiveIntegerField(null=True, blank=True)
+    population_note = models.CharField(max_length=200, blank=True)
+    member_practice_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    pct_cluster = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ccgs",
+        limit_choices_to={"kind": "pct_cluster"},
+    )
+    commissioning_support = models.CharField(max_length=200, blank=True)
+    health_and_wellbeing_boards = models.ManyToManyField(
+        HealthAndWellbeingBoard, blank=True, related_name="organisations"
+    )
+    source = models.CharField(max_length=300, blank=True, help_text="The document the figures come from.")
+
+    objects = OrganisationManager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="organisation_not_own_parent"),
+        ]
+        indexes = [models.Index(fields=["kind", "position"])]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("organisations:organisation_detail", args=[self.slug])
+
+    @property
+    def population_per_ccg(self):
+        """Thousands of people per CCG (LATs), derived from the published figures."""
+        if self.population_thousands is None or not self.ccg_count:
+            return None
+        return round(self.population_thousands / self.ccg_count, 1)
+
+    def ancestors(self):
+        """Parents from the nearest up, walking the loaded chain (select_related it first)."""
+        chain, node = [], self.parent
+        while node is not None and len(chain) < MAX_DEPTH:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+
+class SupportTeamRole(models.Model):
+    """A post in a team's skill mix, e.g. Dorset's locality support teams (role and AfC band)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="team_roles")
+    title = models.CharField(max_length=200)
+    band = models.CharField("Agenda for Change band", max_length=10)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["organisation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "title"], name="team_role_unique_per_organisation")
+        ]
+
+    def __str__(self):
+        return f"{self.title} (Band {self.band})"
+
+
+class Membership(TimeStampedModel):
+    """A user's role in an organisation; it reaches everything beneath that organisation."""
+
+    class Role(models.TextChoices):
+        STAFF = "staff", "Staff"
+        GOVERNING_BODY = "governing_body", "Governing-body member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        ordering = ["user", "organisation"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_organisation")
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.get_role_display()}, {self.organisation}"

@@ -1,0 +1,347 @@
+"""OD plans: themes, objectives, deliverables and actions, self-assessment against the six
+authorisation domains, and the history of every status change."""
+
+from decimal import Decimal
+
+import pghistory
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.models import NaturalKeyManager, TimeStampedModel
+
+
+class AuthorisationDomain(models.Model):
+    """One of the six domains against which CCGs were authorised."""
+
+    number = models.PositiveSmallIntegerField(
+        unique=True, validators=[MinValueValidator(1), MaxValueValidator(6)]
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    objects = NaturalKeyManager("number")
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gte=1, number__lte=6), name="domain_number_1_to_6")
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+    def natural_key(self):
+        return (self.number,)
+
+
+class MaturityLevel(models.Model):
+    """A band of self-assessment scores: level 1 (0-20%) 'Not a CCG priority, as yet' to
+    level 5 (80-100%) 'Fully in place'. A score belongs to the level whose lower bound it
+    reaches (lower inclusive, upper exclusive, 100 in the top level)."""
+
+    level = models.PositiveSmallIntegerField(unique=True)
+    lower_percent = models.PositiveSmallIntegerField()
+    upper_percent = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=100)
+
+    objects = NaturalKeyManager("level")
+
+    class Meta:
+        ordering = ["level"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lower_percent__lt=models.F("upper_percent"), upper_percent__lte=100),
+                name="maturity_level_bounds",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.level}. ({self.lower_percent}-{self.upper_percent}%) {self.label}"
+
+    def natural_key(self):
+        return (self.level,)
+
+    @staticmethod
+    def for_score(score, levels):
+        """The level (from an ordered list of levels) that a percentage score falls in."""
+        for level in reversed(levels):
+            if score >= level.lower_percent:
+                return level
+        return levels[0] if levels else None
+
+
+class ODPlan(TimeStampedModel):
+    """An organisation's organisational development plan or strategy."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="plans"
+    )
+    title = models.CharField(max_length=300)
+    period_label = models.CharField(max_length=100, help_text="As the plan states it, e.g. 2012-2017.")
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    version = models.CharField(max_length=40, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    approved_on = models.DateField(null=True, blank=True)
+    approval_note = models.CharField(max_length=300, blank=True)
+    reported_on = models.DateField(
+        null=True, blank=True, help_text="Date of the latest progress report the data reflects."
+    )
+    reporting_cadence = models.TextField(blank=True)
+    vision = models.TextField(blank=True)
+    strategic_aims = models.TextField(blank=True)
+    values = models.TextField(blank=True)
+    strategic_principles = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+    budget_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    budget_period = models.CharField(max_length=40, blank=True)
+    budget_note = models.CharField(max_length=300, blank=True)
+    source_document = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["organisation__name", "title"]
+        verbose_name = "OD plan"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_start__lte=models.F("period_end")),
+                name="plan_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0), name="plan_budget_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("plans:plan_detail", args=[self.pk])
+
+
+class Theme(models.Model):
+    """A theme (Dorset) or priority area (Darlington) of a plan."""
+
+    plan = models.ForeignKey(ODPlan, on_delete=models.CASCADE, related_name="themes")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="theme_number_unique_in_plan")]
+
+    def __str__(self):
+        return f"{self.number}. {self.title}"
+
+
+class Objective(models.Model):
+    """A bulleted objective under a theme."""
+
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="objectives")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["theme", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["theme", "position"], name="objective_position_unique_in_theme")
+        ]
+
+    def __str__(self):
+        return self.text[:80]
+
+
+class DeliverableQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from apps.core import permissions
+
+        return self.filter(theme__plan__organisation__in=permissions.visible_organisations(user))
+
+    def overdue(self, today=None):
+        return self.filter(overdue_q(today))
+
+    def not_overdue(self, today=None):
+        return self.exclude(overdue_q(today))
+
+
+def overdue_q(today=None):
+    """Deadline passed and not delivered: the one definition of overdue."""
+    today = today or timezone.localdate()
+    return Q(deadline__lt=today) & ~Q(status__in=Deliverable.DELIVERED_STATUSES)
+
+
+class DeliverableStatus(models.TextChoices):
+    """One vocabulary for every plan's statuses (sources' 'Complete'/'Completed' are Delivered)."""
+
+    NOT_STARTED = "not_started", "Not started"
+    PROPOSED = "proposed", "Proposed"
+    UNDER_DEVELOPMENT = "under_development", "Under development"
+    IN_PROGRESS = "in_progress", "In progress"
+    DELIVERED_FURTHER_WORK = "delivered_further_work", "Delivered, with further work in progress"
+    DELIVERED = "delivered", "Delivered"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Deliverable(TimeStampedModel):
+    """A key deliverable (Dorset) or action (Darlington) of a plan's theme."""
+
+    Status = DeliverableStatus
+    DELIVERED_STATUSES = (Status.DELIVERED, Status.DELIVERED_FURTHER_WORK)
+    IN_PROGRESS_STATUSES = (Status.IN_PROGRESS, Status.UNDER_DEVELOPMENT)
+    NOT_STARTED_STATUSES = (Status.NOT_STARTED, Status.PROPOSED)
+    OPEN_STATUSES = IN_PROGRESS_STATUSES + NOT_STARTED_STATUSES
+
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="deliverables")
+    position = models.PositiveSmallIntegerField()
+    subheading = models.CharField(
+        max_length=200, blank=True, help_text="Sub-heading grouping deliverables within a theme."
+    )
+    title = models.TextField()
+    methods = models.TextField(blank=True)
+    source = models.TextField(blank=True, help_text="Source or lead, as the plan states it.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_deliverables",
+    )
+    cost_text = models.CharField(max_length=300, blank=True, help_text="The cost as the source states it.")
+    cost_amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Pounds, where the text states an amount.",
+    )
+    deadline = models.DateField(null=True, blank=True)
+    deadline_text = models.CharField(max_length=300, blank=True, help_text="The deadline as the source states it.")
+    domains = models.ManyToManyField(AuthorisationDomain, blank=True, related_name="deliverables")
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.NOT_STARTED, db_index=True)
+    source_status = models.CharField(
+        max_length=100, blank=True, help_text="The status as the source document wrote it."
+    )
+    delivered_narrative = models.TextField(blank=True)
+    in_progress_narrative = models.TextField(blank=True)
+    comments = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every save; guards concurrent edits.")
+
+    objects = DeliverableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["theme__plan", "theme__number", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["theme", "position"], name="deliverable_position_unique_in_theme"),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliverableStatus.values), name="deliverable_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_amount__isnull=True) | Q(cost_amount__gte=0), name="deliverable_cost_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["deadline"])]
+
+    def __str__(self):
+        return self.title if len(self.title) <= 90 else self.title[:87] + "..."
+
+    def get_absolute_url(self):
+        return reverse("plans:deliverable_detail", args=[self.pk])
+
+    @property
+    def organisation(self):
+        return self.theme.plan.organisation
+
+    @property
+    def is_delivered(self):
+        return self.status in self.DELIVERED_STATUSES
+
+    @property
+    def overdue(self):
+        return bool(self.deadline and self.deadline < timezone.localdate() and not self.is_delivered)
+
+    @classmethod
+    def bucket(cls, status):
+        """Delivered / in progress / not started: the three bars of a progress chart."""
+        if status in cls.DELIVERED_STATUSES:
+            return "delivered"
+        if status in cls.IN_PROGRESS_STATUSES:
+            return "in_progress"
+        return "not_started"
+
+
+class StatusUpdate(models.Model):
+    """A person's update of a deliverable: what changed, and the progress note they wrote."""
+
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="updates")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="status_updates"
+    )
+    from_status = models.CharField(max_length=30, choices=DeliverableStatus.choices, blank=True)
+    to_status = models.CharField(max_length=30, choices=DeliverableStatus.choices)
+    note = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="Field name to [before, after].")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["deliverable", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.deliverable_id}: {self.from_status} -> {self.to_status}"
+
+    @property
+    def status_changed(self):
+        return self.from_status != self.to_status
+
+
+class SelfAssessment(models.Model):
+    """An organisation's self-assessment against the six authorisation domains."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="self_assessments"
+    )
+    assessed_on = models.DateField(null=True, blank=True)
+    assessed_label = models.CharField(max_length=60, help_text="When, as the source states it (e.g. 2011).")
+    tool = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["organisation", "-assessed_on"]
+
+    def __str__(self):
+        return f"{self.organisation} self-assessment {self.assessed_label}"
+
+    def get_absolute_url(self):
+        return reverse("plans:self_assessment", args=[self.organisation.slug])
+
+
+class SelfAssessmentScore(models.Model):
+    """An average score (per cent) against one authorisation domain."""
+
+    assessment = models.ForeignKey(SelfAssessment, on_delete=models.CASCADE, related_name="scores")
+    domain = models.ForeignKey(AuthorisationDomain, on_delete=models.PROTECT, related_name="scores")
+    score_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    domain_label = models.CharField(
+        max_length=120, blank=True, help_text="The domain's name as the source table wrote it."
+    )
+
+    class Meta:
+        ordering = ["assessment", "domain__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "domain"], name="score_unique_per_domain"),
+            models.CheckConstraint(
+                condition=Q(score_percent__gte=0, score_percent__lte=100), name="score_is_a_percentage"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.domain}: {self.score_percent}%"

@@ -1,0 +1,232 @@
+"""The risk register: 5x5 scoring, derived ratings and bands, residual risk and reviews."""
+
+import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.lookups import LessThanOrEqual
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.models import TimeStampedModel
+
+SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class Band(models.TextChoices):
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+    EXTREME = "extreme", "Extreme"
+
+
+BAND_COLOURS = {Band.LOW: "green", Band.MODERATE: "yellow", Band.HIGH: "amber", Band.EXTREME: "red"}
+
+
+class BandScheme(models.Model):
+    """The rating edges of the RAG bands. One row; an admin may move the edges, since trusts
+    differ. Defaults are the NHS 5x5 convention: 1-3 low, 4-6 moderate, 8-12 high, 15-25
+    extreme."""
+
+    low_max = models.PositiveSmallIntegerField(default=3, help_text="Highest rating that is low (green).")
+    moderate_max = models.PositiveSmallIntegerField(default=6, help_text="Highest rating that is moderate (yellow).")
+    high_max = models.PositiveSmallIntegerField(default=12, help_text="Highest rating that is high (amber).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "risk band scheme"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(low_max__gte=1)
+                & Q(low_max__lt=F("moderate_max"))
+                & Q(moderate_max__lt=F("high_max"))
+                & Q(high_max__lt=25),
+                name="band_edges_increase",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Low 1-{self.low_max}, moderate to {self.moderate_max}, high to {self.high_max}, extreme above"
+
+    def clean(self):
+        if not (1 <= self.low_max < self.moderate_max < self.high_max < 25):
+            raise ValidationError("Band edges must rise: 1 ≤ low < moderate < high < 25.")
+
+    @classmethod
+    def current(cls):
+        """The scheme in force (the first row, created with the defaults if there is none)."""
+        scheme = cls.objects.order_by("pk").first()
+        return scheme or cls.objects.create()
+
+    def band_for(self, rating):
+        if rating is None:
+            return None
+        if rating <= self.low_max:
+            return Band.LOW
+        if rating <= self.moderate_max:
+            return Band.MODERATE
+        if rating <= self.high_max:
+            return Band.HIGH
+        return Band.EXTREME
+
+    def band_expression(self, rating_field):
+        """A SQL CASE giving the band of ``rating_field``, so lists can filter and sort on it."""
+        return models.Case(
+            models.When(**{f"{rating_field}__lte": self.low_max}, then=models.Value(Band.LOW)),
+            models.When(**{f"{rating_field}__lte": self.moderate_max}, then=models.Value(Band.MODERATE)),
+            models.When(**{f"{rating_field}__lte": self.high_max}, then=models.Value(Band.HIGH)),
+            default=models.Value(Band.EXTREME),
+            output_field=models.CharField(),
+        )
+
+    def rating_range(self, band):
+        """(lowest, highest) ratings in a band, for filtering on the stored scores."""
+        return {
+            Band.LOW: (1, self.low_max),
+            Band.MODERATE: (self.low_max + 1, self.moderate_max),
+            Band.HIGH: (self.moderate_max + 1, self.high_max),
+            Band.EXTREME: (self.high_max + 1, 25),
+        }[band]
+
+
+class RiskQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from apps.core import permissions
+
+        return self.filter(organisation__in=permissions.visible_organisations(user))
+
+    def with_ratings(self, scheme=None):
+        """Annotate rating, residual_rating and their bands (computed, never stored)."""
+        scheme = scheme or BandScheme.current()
+        return self.annotate(
+            rating=F("severity") * F("likelihood"),
+            residual_rating=F("residual_severity") * F("residual_likelihood"),
+        ).annotate(band=scheme.band_expression("rating"), residual_band=scheme.band_expression("residual_rating"))
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Risk(TimeStampedModel):
+    """A risk on an organisation's register, scored severity x likelihood before and after
+    mitigation."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="risks")
+    plan = models.ForeignKey("plans.ODPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="risks")
+    domains = models.ManyToManyField("plans.AuthorisationDomain", blank=True, related_name="risks")
+    reference = models.CharField(max_length=20, blank=True, help_text="Number or code in the register.")
+    category = models.CharField(
+        max_length=120, blank=True, help_text="Category or domain, e.g. Organisational Readiness."
+    )
+    description = models.TextField()
+    severity = models.PositiveSmallIntegerField("severity (consequence)", validators=SCORE_VALIDATORS)
+    likelihood = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
+    mitigation = models.TextField("mitigation and controls", blank=True)
+    residual_severity = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
+    residual_likelihood = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_risks"
+    )
+    next_review_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    source_note = models.TextField(
+        blank=True, help_text="What the source document printed, where it differs from what is stored."
+    )
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every save; guards concurrent edits.")
+
+    objects = RiskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation__name", "reference", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__gte=1, severity__lte=5)
+                & Q(likelihood__gte=1, likelihood__lte=5)
+                & Q(residual_severity__gte=1, residual_severity__lte=5)
+                & Q(residual_likelihood__gte=1, residual_likelihood__lte=5),
+                name="risk_scores_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(
+                    F("residual_severity") * F("residual_likelihood"), F("severity") * F("likelihood")
+                ),
+                name="risk_residual_not_above_inherent",
+            ),
+        ]
+
+    def __str__(self):
+        return self.description if len(self.description) <= 90 else self.description[:87] + "..."
+
+    def get_absolute_url(self):
+        return reverse("risks:risk_detail", args=[self.pk])
+
+    @property
+    def inherent_rating(self):
+        return self.severity * self.likelihood
+
+    @property
+    def residual(self):
+        return self.residual_severity * self.residual_likelihood
+
+    @property
+    def review_overdue(self):
+        return bool(self.next_review_on and self.next_review_on < timezone.localdate() and self.status == "open")
+
+    def clean(self):
+        scores = [self.severity, self.likelihood, self.residual_severity, self.residual_likelihood]
+        if all(isinstance(s, int) for s in scores) and self.residual > self.inherent_rating:
+            raise ValidationError(
+                {
+                    "residual_likelihood": (
+                        f"Residual rating {self.residual} ({self.residual_severity} x {self.residual_likelihood}) "
+                        f"cannot be above the inherent rating {self.inherent_rating} "
+                        f"({self.severity} x {self.likelihood})."
+                    )
+                }
+            )
+
+
+class RiskReview(models.Model):
+    """A review of a risk: who, when, the scores before and after, and a note."""
+
+    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="reviews")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="risk_reviews"
+    )
+    severity_before = models.PositiveSmallIntegerField()
+    likelihood_before = models.PositiveSmallIntegerField()
+    residual_severity_before = models.PositiveSmallIntegerField()
+    residual_likelihood_before = models.PositiveSmallIntegerField()
+    severity_after = models.PositiveSmallIntegerField()
+    likelihood_after = models.PositiveSmallIntegerField()
+    residual_severity_after = models.PositiveSmallIntegerField()
+    residual_likelihood_after = models.PositiveSmallIntegerField()
+    note = models.TextField()
+    changes = models.JSONField(default=dict, blank=True, help_text="Field name to [before, after].")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Review of risk {self.risk_id} on {self.created_at:%d/%m/%Y}"
+
+    @property
+    def rating_before(self):
+        return self.severity_before * self.likelihood_before
+
+    @property
+    def rating_after(self):
+        return self.severity_after * self.likelihood_after
+
+    @property
+    def residual_rating_before(self):
+        return self.residual_severity_before * self.residual_likelihood_before
+
+    @property
+    def residual_rating_after(self):
+        return self.residual_severity_after * self.residual_likelihood_after
