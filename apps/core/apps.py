@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
+    default = True
+
+
+class CcgtrackAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "apps.core.admin_site.CcgtrackAdminSite"

@@ -14,11 +14,8 @@ class TimeStampedModel(models.Model):
 
 
 class NaturalKeyManager(models.Manager):
-    """Looks rows up by the one unique field their natural key is made of (for fixtures)."""
-
-    def __init__(self, field):
-        super().__init__()
-        self.key_field = field
+    """Looks rows up by the one unique field named in the model's ``natural_key_field``
+    (fixtures refer to them by that value instead of a primary key)."""
 
     def get_by_natural_key(self, value):
-        return self.get(**{self.key_field: value})
+        return self.get(**{self.model.natural_key_field: value})

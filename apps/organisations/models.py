@@ -44,7 +44,8 @@ class SpecialisedHub(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     notes = models.TextField(blank=True)
 
-    objects = NaturalKeyManager("name")
+    natural_key_field = "name"
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -70,7 +71,8 @@ class Function(models.Model):
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
-    objects = NaturalKeyManager("code")
+    natural_key_field = "code"
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["category", "position"]
@@ -88,7 +90,8 @@ class HealthAndWellbeingBoard(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
 
-    objects = NaturalKeyManager("name")
+    natural_key_field = "name"
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["name"]

@@ -23,7 +23,8 @@ class AuthorisationDomain(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
 
-    objects = NaturalKeyManager("number")
+    natural_key_field = "number"
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["number"]
@@ -48,7 +49,8 @@ class MaturityLevel(models.Model):
     upper_percent = models.PositiveSmallIntegerField()
     label = models.CharField(max_length=100)
 
-    objects = NaturalKeyManager("level")
+    natural_key_field = "level"
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["level"]

@@ -1,0 +1,83 @@
+from django.contrib import admin
+
+from .models import Function, HealthAndWellbeingBoard, Membership, Organisation, SpecialisedHub, SupportTeamRole
+
+
+class SupportTeamRoleInline(admin.TabularInline):
+    model = SupportTeamRole
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+class ChildInline(admin.TabularInline):
+    model = Organisation
+    fk_name = "parent"
+    fields = ("name", "kind", "position")
+    readonly_fields = ("name", "kind", "position")
+    extra = 0
+    show_change_link = True
+    can_delete = False
+    verbose_name_plural = "organisations beneath"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "parent", "population_thousands", "ccg_count", "hwb_count", "specialised_hub", "population")
+    list_filter = ("kind", ("specialised_hub", admin.RelatedOnlyFieldListFilter), ("parent", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "aliases", "slug")
+    list_select_related = ("parent", "specialised_hub")
+    autocomplete_fields = ("parent", "pct_cluster", "specialised_hub", "mapped_lats", "health_and_wellbeing_boards")
+    filter_horizontal = ("functions",)
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (ChildInline, SupportTeamRoleInline, MembershipInline)
+    fieldsets = (
+        (None, {"fields": ("kind", "name", "slug", "aliases", "parent", "position", "description", "source")}),
+        ("Local area team", {"fields": ("population_thousands", "ccg_count", "hwb_count", "specialised_hub", "functions"),
+                             "classes": ("collapse",)}),
+        ("PCT cluster", {"fields": ("mapped_lats",), "classes": ("collapse",)}),
+        ("CCG", {"fields": ("population", "population_note", "member_practice_count", "pct_cluster",
+                            "commissioning_support", "health_and_wellbeing_boards"), "classes": ("collapse",)}),
+    )
+
+
+@admin.register(SpecialisedHub)
+class SpecialisedHubAdmin(admin.ModelAdmin):
+    list_display = ("name", "position")
+    search_fields = ("name",)
+
+
+@admin.register(Function)
+class FunctionAdmin(admin.ModelAdmin):
+    list_display = ("name", "category", "position")
+    list_filter = ("category",)
+    search_fields = ("name", "code")
+
+
+@admin.register(HealthAndWellbeingBoard)
+class HealthAndWellbeingBoardAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "organisation", "role")
+    list_filter = ("role", ("organisation", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("user__username", "user__first_name", "user__last_name", "organisation__name")
+    autocomplete_fields = ("user", "organisation")
+    list_select_related = ("user", "organisation")
+
+
+@admin.register(SupportTeamRole)
+class SupportTeamRoleAdmin(admin.ModelAdmin):
+    list_display = ("title", "band", "organisation")
+    list_filter = ("band",)
+    search_fields = ("title", "organisation__name")
+    autocomplete_fields = ("organisation",)

@@ -1,0 +1,17 @@
+"""Test settings: the production settings (DEBUG off) with what a test run needs changed."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+
+from ccgtrack.settings import *  # noqa: E402,F403
+from ccgtrack.settings import STORAGES  # noqa: E402
+
+SECURE_SSL_REDIRECT = False  # the test client and live server speak plain HTTP
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,55 @@
+import pytest
+from django.core.management import call_command
+
+from apps.organisations.models import Membership, Organisation
+from tests.factories import MembershipFactory, UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the seed data loaded (tests roll back their own writes)."""
+    with django_db_blocker.unblock():
+        call_command("load_seed", verbosity=0)
+
+
+@pytest.fixture
+def dorset(db):
+    return Organisation.objects.get(slug="nhs-dorset-ccg")
+
+
+@pytest.fixture
+def darlington(db):
+    return Organisation.objects.get(slug="nhs-darlington-ccg")
+
+
+def _member(username, organisation, role):
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, organisation=organisation, role=role)
+    return user
+
+
+@pytest.fixture
+def staff_dorset(dorset):
+    return _member("t.staff.dorset", dorset, Membership.Role.STAFF)
+
+
+@pytest.fixture
+def staff_darlington(darlington):
+    return _member("t.staff.darlington", darlington, Membership.Role.STAFF)
+
+
+@pytest.fixture
+def board_dorset(dorset):
+    return _member("t.board.dorset", dorset, Membership.Role.GOVERNING_BODY)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="t.admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def no_role_user(db):
+    return UserFactory(username="t.nobody")

@@ -1,0 +1,44 @@
+"""factory-boy factories with deterministic defaults, shared by every test package."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from apps.organisations.models import Membership, Organisation
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User {n}")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    kind = Organisation.Kind.CCG
+    name = factory.Sequence(lambda n: f"NHS Test {n} CCG")
+    slug = factory.Sequence(lambda n: f"nhs-test-{n}-ccg")
+
+
+class LatFactory(OrganisationFactory):
+    kind = Organisation.Kind.LAT
+    name = factory.Sequence(lambda n: f"Test local area team {n}")
+    slug = factory.Sequence(lambda n: f"test-lat-{n}")
+    population_thousands = factory.Sequence(lambda n: 1000 + n)
+    ccg_count = 4
+    hwb_count = 3
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Membership.Role.STAFF
