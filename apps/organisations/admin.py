@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import Function, HealthAndWellbeingBoard, Membership, Organisation, SpecialisedHub, SupportTeamRole
+from .models import (
+    Function,
+    HealthAndWellbeingBoard,
+    Membership,
+    Organisation,
+    SpecialisedHub,
+    SupportTeamRole,
+)
 
 
 class SupportTeamRoleInline(admin.TabularInline):
@@ -30,21 +37,60 @@ class ChildInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "parent", "population_thousands", "ccg_count", "hwb_count", "specialised_hub", "population")
-    list_filter = ("kind", ("specialised_hub", admin.RelatedOnlyFieldListFilter), ("parent", admin.RelatedOnlyFieldListFilter))
+    list_display = (
+        "name",
+        "kind",
+        "parent",
+        "population_thousands",
+        "ccg_count",
+        "hwb_count",
+        "specialised_hub",
+        "population",
+    )
+    list_filter = (
+        "kind",
+        ("specialised_hub", admin.RelatedOnlyFieldListFilter),
+        ("parent", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("name", "aliases", "slug")
     list_select_related = ("parent", "specialised_hub")
-    autocomplete_fields = ("parent", "pct_cluster", "specialised_hub", "mapped_lats", "health_and_wellbeing_boards")
+    autocomplete_fields = (
+        "parent",
+        "pct_cluster",
+        "specialised_hub",
+        "mapped_lats",
+        "health_and_wellbeing_boards",
+    )
     filter_horizontal = ("functions",)
     prepopulated_fields = {"slug": ("name",)}
     inlines = (ChildInline, SupportTeamRoleInline, MembershipInline)
     fieldsets = (
-        (None, {"fields": ("kind", "name", "slug", "aliases", "parent", "position", "description", "source")}),
-        ("Local area team", {"fields": ("population_thousands", "ccg_count", "hwb_count", "specialised_hub", "functions"),
-                             "classes": ("collapse",)}),
+        (
+            None,
+            {"fields": ("kind", "name", "slug", "aliases", "parent", "position", "description", "source")},
+        ),
+        (
+            "Local area team",
+            {
+                "fields": ("population_thousands", "ccg_count", "hwb_count", "specialised_hub", "functions"),
+                "classes": ("collapse",),
+            },
+        ),
         ("PCT cluster", {"fields": ("mapped_lats",), "classes": ("collapse",)}),
-        ("CCG", {"fields": ("population", "population_note", "member_practice_count", "pct_cluster",
-                            "commissioning_support", "health_and_wellbeing_boards"), "classes": ("collapse",)}),
+        (
+            "CCG",
+            {
+                "fields": (
+                    "population",
+                    "population_note",
+                    "member_practice_count",
+                    "pct_cluster",
+                    "commissioning_support",
+                    "health_and_wellbeing_boards",
+                ),
+                "classes": ("collapse",),
+            },
+        ),
     )
 
 

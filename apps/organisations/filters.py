@@ -13,10 +13,16 @@ class LatFilterSet(django_filters.FilterSet):
         empty_label="All regions",
     )
     hub = django_filters.ModelChoiceFilter(
-        field_name="specialised_hub", label="Specialised hub", queryset=SpecialisedHub.objects.all(), empty_label="Any"
+        field_name="specialised_hub",
+        label="Specialised hub",
+        queryset=SpecialisedHub.objects.all(),
+        empty_label="Any",
     )
     hosts_hub = django_filters.BooleanFilter(
-        field_name="specialised_hub", lookup_expr="isnull", exclude=True, label="Hosts a hub",
+        field_name="specialised_hub",
+        lookup_expr="isnull",
+        exclude=True,
+        label="Hosts a hub",
         widget=django_filters.widgets.BooleanWidget,
     )
 

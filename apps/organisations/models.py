@@ -57,7 +57,6 @@ class SpecialisedHub(models.Model):
         return (self.name,)
 
 
-
 class Function(models.Model):
     """A function or direct commissioning responsibility a local area team carries."""
 
@@ -84,7 +83,6 @@ class Function(models.Model):
         return (self.code,)
 
 
-
 class HealthAndWellbeingBoard(models.Model):
     """A local authority's health and wellbeing board, which CCGs sit on."""
 
@@ -101,7 +99,6 @@ class HealthAndWellbeingBoard(models.Model):
 
     def natural_key(self):
         return (self.name,)
-
 
 
 class Organisation(TimeStampedModel):
@@ -123,7 +120,9 @@ class Organisation(TimeStampedModel):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=120, unique=True)
     aliases = models.CharField(
-        max_length=500, blank=True, help_text="Other spellings used in the source documents, separated by ';'."
+        max_length=500,
+        blank=True,
+        help_text="Other spellings used in the source documents, separated by ';'.",
     )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
@@ -208,7 +207,9 @@ class SupportTeamRole(models.Model):
     class Meta:
         ordering = ["organisation", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "title"], name="team_role_unique_per_organisation")
+            models.UniqueConstraint(
+                fields=["organisation", "title"], name="team_role_unique_per_organisation"
+            )
         ]
 
     def __str__(self):
@@ -229,7 +230,9 @@ class Membership(TimeStampedModel):
     class Meta:
         ordering = ["user", "organisation"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_organisation")
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_unique_user_organisation"
+            )
         ]
 
     def __str__(self):

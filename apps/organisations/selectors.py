@@ -14,9 +14,13 @@ def lat_list():
         .select_related("parent", "specialised_hub")
         .annotate(
             population_per_ccg_value=Case(
-                When(ccg_count__gt=0, then=ExpressionWrapper(
-                    F("population_thousands") * 1.0 / F("ccg_count"), output_field=DecimalField(max_digits=10, decimal_places=1)
-                )),
+                When(
+                    ccg_count__gt=0,
+                    then=ExpressionWrapper(
+                        F("population_thousands") * 1.0 / F("ccg_count"),
+                        output_field=DecimalField(max_digits=10, decimal_places=1),
+                    ),
+                ),
                 default=None,
             )
         )

@@ -14,11 +14,20 @@ class LatTable(tables.Table):
     ccg_count = NumberColumn("CCGs")
     hwb_count = NumberColumn("HWBs")
     population_per_ccg_value = NumberColumn("Population per CCG (000s)", decimals=1)
-    specialised_hub = tables.Column("Specialised commissioning hub", default="—", order_by=("specialised_hub__name",))
+    specialised_hub = tables.Column(
+        "Specialised commissioning hub", default="—", order_by=("specialised_hub__name",)
+    )
 
     class Meta:
         model = Organisation
-        fields = ("name", "region", "population_thousands", "ccg_count", "hwb_count",
-                  "population_per_ccg_value", "specialised_hub")
+        fields = (
+            "name",
+            "region",
+            "population_thousands",
+            "ccg_count",
+            "hwb_count",
+            "population_per_ccg_value",
+            "specialised_hub",
+        )
         order_by = ("region",)
         attrs = {"class": "table", "id": "lat-table"}

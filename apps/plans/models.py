@@ -115,7 +115,8 @@ class ODPlan(TimeStampedModel):
                 name="plan_period_ordered",
             ),
             models.CheckConstraint(
-                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0), name="plan_budget_not_negative"
+                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0),
+                name="plan_budget_not_negative",
             ),
         ]
 
@@ -171,6 +172,12 @@ class DeliverableQuerySet(models.QuerySet):
     def not_overdue(self, today=None):
         return self.exclude(overdue_q(today))
 
+    def with_overdue(self, today=None):
+        """Annotate ``is_overdue`` so tables show and sort it without a query per row."""
+        return self.annotate(
+            is_overdue=models.ExpressionWrapper(overdue_q(today), output_field=models.BooleanField())
+        )
+
 
 def overdue_q(today=None):
     """Deadline passed and not delivered: the one definition of overdue."""
@@ -224,28 +231,37 @@ class Deliverable(TimeStampedModel):
         help_text="Pounds, where the text states an amount.",
     )
     deadline = models.DateField(null=True, blank=True)
-    deadline_text = models.CharField(max_length=300, blank=True, help_text="The deadline as the source states it.")
+    deadline_text = models.CharField(
+        max_length=300, blank=True, help_text="The deadline as the source states it."
+    )
     domains = models.ManyToManyField(AuthorisationDomain, blank=True, related_name="deliverables")
-    status = models.CharField(max_length=30, choices=Status.choices, default=Status.NOT_STARTED, db_index=True)
+    status = models.CharField(
+        max_length=30, choices=Status.choices, default=Status.NOT_STARTED, db_index=True
+    )
     source_status = models.CharField(
         max_length=100, blank=True, help_text="The status as the source document wrote it."
     )
     delivered_narrative = models.TextField(blank=True)
     in_progress_narrative = models.TextField(blank=True)
     comments = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1, help_text="Raised on every save; guards concurrent edits.")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised on every save; guards concurrent edits."
+    )
 
     objects = DeliverableQuerySet.as_manager()
 
     class Meta:
         ordering = ["theme__plan", "theme__number", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["theme", "position"], name="deliverable_position_unique_in_theme"),
+            models.UniqueConstraint(
+                fields=["theme", "position"], name="deliverable_position_unique_in_theme"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=DeliverableStatus.values), name="deliverable_status_valid"
             ),
             models.CheckConstraint(
-                condition=Q(cost_amount__isnull=True) | Q(cost_amount__gte=0), name="deliverable_cost_not_negative"
+                condition=Q(cost_amount__isnull=True) | Q(cost_amount__gte=0),
+                name="deliverable_cost_not_negative",
             ),
         ]
         indexes = [models.Index(fields=["deadline"])]

@@ -31,7 +31,9 @@ class BandScheme(models.Model):
     extreme."""
 
     low_max = models.PositiveSmallIntegerField(default=3, help_text="Highest rating that is low (green).")
-    moderate_max = models.PositiveSmallIntegerField(default=6, help_text="Highest rating that is moderate (yellow).")
+    moderate_max = models.PositiveSmallIntegerField(
+        default=6, help_text="Highest rating that is moderate (yellow)."
+    )
     high_max = models.PositiveSmallIntegerField(default=12, help_text="Highest rating that is high (amber).")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -48,7 +50,9 @@ class BandScheme(models.Model):
         ]
 
     def __str__(self):
-        return f"Low 1-{self.low_max}, moderate to {self.moderate_max}, high to {self.high_max}, extreme above"
+        return (
+            f"Low 1-{self.low_max}, moderate to {self.moderate_max}, high to {self.high_max}, extreme above"
+        )
 
     def clean(self):
         if not (1 <= self.low_max < self.moderate_max < self.high_max < 25):
@@ -103,7 +107,9 @@ class RiskQuerySet(models.QuerySet):
         return self.annotate(
             rating=F("severity") * F("likelihood"),
             residual_rating=F("residual_severity") * F("residual_likelihood"),
-        ).annotate(band=scheme.band_expression("rating"), residual_band=scheme.band_expression("residual_rating"))
+        ).annotate(
+            band=scheme.band_expression("rating"), residual_band=scheme.band_expression("residual_rating")
+        )
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -115,8 +121,12 @@ class Risk(TimeStampedModel):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
-    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="risks")
-    plan = models.ForeignKey("plans.ODPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="risks")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="risks"
+    )
+    plan = models.ForeignKey(
+        "plans.ODPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="risks"
+    )
     domains = models.ManyToManyField("plans.AuthorisationDomain", blank=True, related_name="risks")
     reference = models.CharField(max_length=20, blank=True, help_text="Number or code in the register.")
     category = models.CharField(
@@ -136,7 +146,9 @@ class Risk(TimeStampedModel):
     source_note = models.TextField(
         blank=True, help_text="What the source document printed, where it differs from what is stored."
     )
-    version = models.PositiveIntegerField(default=1, help_text="Raised on every save; guards concurrent edits.")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised on every save; guards concurrent edits."
+    )
 
     objects = RiskQuerySet.as_manager()
 
@@ -174,7 +186,9 @@ class Risk(TimeStampedModel):
 
     @property
     def review_overdue(self):
-        return bool(self.next_review_on and self.next_review_on < timezone.localdate() and self.status == "open")
+        return bool(
+            self.next_review_on and self.next_review_on < timezone.localdate() and self.status == "open"
+        )
 
     def clean(self):
         scores = [self.severity, self.likelihood, self.residual_severity, self.residual_likelihood]
@@ -182,7 +196,8 @@ class Risk(TimeStampedModel):
             raise ValidationError(
                 {
                     "residual_likelihood": (
-                        f"Residual rating {self.residual} ({self.residual_severity} x {self.residual_likelihood}) "
+                        f"Residual rating {self.residual} "
+                        f"({self.residual_severity} x {self.residual_likelihood}) "
                         f"cannot be above the inherent rating {self.inherent_rating} "
                         f"({self.severity} x {self.likelihood})."
                     )

@@ -8,13 +8,19 @@ pytestmark = pytest.mark.browser
 
 
 def _population_column(page):
-    return [int(text.replace(",", "")) for text in page.locator("#lat-table tbody td.num:nth-child(3)").all_inner_texts()]
+    return [
+        int(text.replace(",", ""))
+        for text in page.locator("#lat-table tbody td.num:nth-child(3)").all_inner_texts()
+    ]
 
 
 def test_login_open_national_picture_and_sort_by_population(login, seeded_live_server):
     user = UserFactory(username="browser.board")
-    MembershipFactory(user=user, organisation=Organisation.objects.get(slug="nhs-dorset-ccg"),
-                      role=Membership.Role.GOVERNING_BODY)
+    MembershipFactory(
+        user=user,
+        organisation=Organisation.objects.get(slug="nhs-dorset-ccg"),
+        role=Membership.Role.GOVERNING_BODY,
+    )
     page = login("browser.board", PASSWORD)
     page.goto(seeded_live_server.url + "/national/")
     assert page.locator("h1").inner_text().startswith("National picture")

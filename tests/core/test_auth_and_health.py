@@ -60,7 +60,9 @@ def test_logout_by_get_is_refused(client, staff_dorset):
 
 def test_failed_logins_lock_out_that_username_from_that_address_only(client, staff_dorset, staff_darlington):
     for _ in range(5):
-        client.post(reverse("login"), {"username": staff_dorset.username, "password": "wrong"}, REMOTE_ADDR="10.0.0.1")
+        client.post(
+            reverse("login"), {"username": staff_dorset.username, "password": "wrong"}, REMOTE_ADDR="10.0.0.1"
+        )
     locked = client.post(
         reverse("login"), {"username": staff_dorset.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
     )
@@ -68,7 +70,9 @@ def test_failed_logins_lock_out_that_username_from_that_address_only(client, sta
     assert b"Too many failed log-in attempts" in locked.content
     # A colleague behind the same office address still logs in.
     colleague = client.post(
-        reverse("login"), {"username": staff_darlington.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+        reverse("login"),
+        {"username": staff_darlington.username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
     )
     assert colleague.status_code == HTTPStatus.FOUND
 

@@ -20,8 +20,12 @@ def test_demo_accounts_have_their_roles(settings, monkeypatch, capsys):
     monkeypatch.setenv("DEMO_PASSWORD", "a-demo-password-1")
     call_command("create_demo_accounts")
     call_command("create_demo_accounts")  # twice is harmless
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=[
-        "admin", "staff.dorset", "staff.darlington", "board.dorset"])}
+    users = {
+        u.username: u
+        for u in get_user_model().objects.filter(
+            username__in=["admin", "staff.dorset", "staff.darlington", "board.dorset"]
+        )
+    }
     assert len(users) == 4
     dorset = Organisation.objects.get(slug="nhs-dorset-ccg")
     darlington = Organisation.objects.get(slug="nhs-darlington-ccg")

@@ -14,7 +14,8 @@ def _row_counts():
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"organisations", "plans", "risks"} and not model._meta.label.endswith("Event")
+        if model._meta.app_label in {"organisations", "plans", "risks"}
+        and not model._meta.label.endswith("Event")
     }
 
 
@@ -36,17 +37,41 @@ def test_loading_the_seed_twice_changes_nothing(capsys):
 def test_a_broken_fixture_leaves_the_database_unchanged_and_names_file_and_record(tmp_path):
     wessex = Organisation.objects.get(slug="wessex")
     good = tmp_path / "01_good.json"
-    good.write_text(json.dumps([
-        {"model": "organisations.organisation", "fields": {
-            "kind": "lat", "name": "Wessex", "slug": "wessex", "population_thousands": 1,
-            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}},
-    ]))
+    good.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "organisations.organisation",
+                    "fields": {
+                        "kind": "lat",
+                        "name": "Wessex",
+                        "slug": "wessex",
+                        "population_thousands": 1,
+                        "created_at": "2026-01-01T00:00:00Z",
+                        "updated_at": "2026-01-01T00:00:00Z",
+                    },
+                },
+            ]
+        )
+    )
     broken = tmp_path / "02_broken.json"
-    broken.write_text(json.dumps([
-        {"model": "organisations.organisation", "fields": {
-            "kind": "ccg", "name": "Orphan CCG", "slug": "orphan-ccg", "parent": ["no-such-parent"],
-            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}},
-    ]))
+    broken.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "organisations.organisation",
+                    "fields": {
+                        "kind": "ccg",
+                        "name": "Orphan CCG",
+                        "slug": "orphan-ccg",
+                        "parent": ["no-such-parent"],
+                        "created_at": "2026-01-01T00:00:00Z",
+                        "updated_at": "2026-01-01T00:00:00Z",
+                    },
+                },
+            ]
+        )
+    )
     before = _row_counts()
     with pytest.raises(SeedError) as excinfo:
         load_seed(files=[good, broken])

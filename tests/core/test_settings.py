@@ -9,7 +9,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(*args, env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(env_overrides)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
@@ -23,7 +27,10 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
         "--deploy",
         "--fail-level",
         "WARNING",
-        env_overrides={"SECRET_KEY": "x" * 20 + "a-real-production-secret-key-value-1234567890", "ALLOWED_HOSTS": "ccgtrack.nhs.example"},
+        env_overrides={
+            "SECRET_KEY": "x" * 20 + "a-real-production-secret-key-value-1234567890",
+            "ALLOWED_HOSTS": "ccgtrack.nhs.example",
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNINGS" not in result.stderr

@@ -79,7 +79,9 @@ def test_every_column_sorts_both_ways(logged_in, column, direction):
 def test_population_per_ccg_is_derived(logged_in):
     response = logged_in.get(NATIONAL, {"sort": "-population_per_ccg_value"})
     first = response.context["table"].rows[0].record
-    assert float(first.population_per_ccg_value) == pytest.approx(first.population_thousands / first.ccg_count, abs=0.05)
+    assert float(first.population_per_ccg_value) == pytest.approx(
+        first.population_thousands / first.ccg_count, abs=0.05
+    )
     assert first.name == "Devon, Cornwall and Isles of Scilly"  # 1652 / 3
 
 
@@ -108,7 +110,13 @@ def test_organisation_page_shows_parents_children_and_figures(logged_in):
     response = logged_in.get(reverse("organisations:organisation_detail", args=["nhs-dorset-ccg"]))
     html = response.content.decode()
     assert response.status_code == HTTPStatus.OK
-    for text in ["Wessex", "South of England", "NHS Commissioning Board", "Dorset East cluster", "Bournemouth, Poole and Dorset"]:
+    for text in [
+        "Wessex",
+        "South of England",
+        "NHS Commissioning Board",
+        "Dorset East cluster",
+        "Bournemouth, Poole and Dorset",
+    ]:
         assert text in html
 
 

@@ -38,8 +38,10 @@ class Command(BaseCommand):
             user.save()
             if slug:
                 organisation = Organisation.objects.get(slug=slug)
-                Membership.objects.update_or_create(user=user, organisation=organisation, defaults={"role": role})
-        self.stdout.write("Demo logins (password: %s):" % password)
+                Membership.objects.update_or_create(
+                    user=user, organisation=organisation, defaults={"role": role}
+                )
+        self.stdout.write(f"Demo logins (password: {password}):")
         for username, _, _, slug, role in DEMO_ACCOUNTS:
             what = "administrator" if role is None else f"{Membership.Role(role).label}, {slug}"
             self.stdout.write(f"  {username:<18} {what}")

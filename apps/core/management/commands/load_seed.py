@@ -11,4 +11,6 @@ class Command(BaseCommand):
             files = load_seed(verbosity=max(options["verbosity"] - 1, 0))
         except SeedError as exc:
             raise CommandError(f"Seed not loaded, database unchanged. {exc}") from exc
-        self.stdout.write(self.style.SUCCESS(f"Loaded {len(files)} fixture files: {', '.join(f.name for f in files)}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Loaded {len(files)} fixture files: {', '.join(f.name for f in files)}")
+        )

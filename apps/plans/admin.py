@@ -1,0 +1,162 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
+
+from . import selectors, services
+from .models import (
+    AuthorisationDomain,
+    Deliverable,
+    MaturityLevel,
+    Objective,
+    ODPlan,
+    SelfAssessment,
+    SelfAssessmentScore,
+    StatusUpdate,
+    Theme,
+)
+
+
+class ThemeInline(admin.TabularInline):
+    model = Theme
+    extra = 0
+    fields = ("number", "title")
+    show_change_link = True
+
+
+class ObjectiveInline(admin.TabularInline):
+    model = Objective
+    extra = 0
+
+
+class StatusUpdateInline(admin.TabularInline):
+    model = StatusUpdate
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "created_by", "from_status", "to_status", "note", "changes")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ODPlan)
+class ODPlanAdmin(admin.ModelAdmin):
+    list_display = ("title", "organisation", "period_label", "version", "budget_amount", "reported_on")
+    list_filter = (("organisation", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("title", "organisation__name", "author")
+    autocomplete_fields = ("organisation",)
+    inlines = (ThemeInline,)
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "plan")
+    list_filter = ("plan",)
+    search_fields = ("title",)
+    inlines = (ObjectiveInline,)
+
+
+@admin.register(Deliverable)
+class DeliverableAdmin(admin.ModelAdmin):
+    """Edits here go through the same service as the app's forms: history and version kept."""
+
+    list_display = ("__str__", "organisation_name", "theme", "status", "deadline", "owner")
+    list_filter = ("status", "theme__plan", "domains", ("owner", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("title", "delivered_narrative", "in_progress_narrative", "comments", "methods")
+    list_select_related = ("theme__plan__organisation", "owner")
+    autocomplete_fields = ("owner",)
+    filter_horizontal = ("domains",)
+    readonly_fields = ("version", "audit_trail")
+    inlines = (StatusUpdateInline,)
+    actions = ("mark_delivered",)
+
+    @admin.display(description="Organisation", ordering="theme__plan__organisation__name")
+    def organisation_name(self, obj):
+        return obj.theme.plan.organisation.name
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj):
+        if not obj.pk:
+            return "—"
+        _, events = selectors.deliverable_history(obj)
+        return format_html_join(
+            "\n",
+            "<div>{} · {} · {} · {}</div>",
+            (
+                (
+                    e.pgh_created_at.strftime("%d/%m/%Y %H:%M"),
+                    e.pgh_label,
+                    getattr(e.actor, "username", "system"),
+                    ", ".join(e.changed) or "—",
+                )
+                for e in events
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        fields = [f for f in form.changed_data if f in services.EDITABLE_FIELDS]
+        other = [f for f in form.changed_data if f not in services.EDITABLE_FIELDS and f != "domains"]
+        if other:
+            super().save_model(request, obj, form, change)  # structural edits (title, theme...) by admins
+            obj.refresh_from_db()
+        if fields:
+            services.deliverable_update(
+                deliverable_id=obj.pk,
+                acting_user=request.user,
+                expected_version=obj.version,
+                changes={f: form.cleaned_data[f] for f in fields},
+                note="Changed in the admin.",
+            )
+
+    @admin.action(description="Mark selected as delivered (recorded in each history)")
+    def mark_delivered(self, request, queryset):
+        done = 0
+        for deliverable in queryset:
+            try:
+                services.deliverable_update(
+                    deliverable_id=deliverable.pk,
+                    acting_user=request.user,
+                    expected_version=deliverable.version,
+                    changes={"status": Deliverable.Status.DELIVERED},
+                    note="Marked delivered in the admin.",
+                )
+                done += 1
+            except (ValidationError, services.StaleVersionError) as exc:
+                self.message_user(request, f"{deliverable}: {exc}", messages.WARNING)
+        self.message_user(request, f"{done} marked delivered.")
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(admin.ModelAdmin):
+    list_display = ("deliverable", "created_at", "created_by", "from_status", "to_status")
+    list_filter = ("to_status",)
+    search_fields = ("note", "deliverable__title")
+    list_select_related = ("deliverable", "created_by")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuthorisationDomain)
+class AuthorisationDomainAdmin(admin.ModelAdmin):
+    list_display = ("number", "name")
+    search_fields = ("name",)
+
+
+@admin.register(MaturityLevel)
+class MaturityLevelAdmin(admin.ModelAdmin):
+    list_display = ("level", "lower_percent", "upper_percent", "label")
+
+
+class SelfAssessmentScoreInline(admin.TabularInline):
+    model = SelfAssessmentScore
+    extra = 0
+
+
+@admin.register(SelfAssessment)
+class SelfAssessmentAdmin(admin.ModelAdmin):
+    list_display = ("organisation", "assessed_label", "tool")
+    autocomplete_fields = ("organisation",)
+    inlines = (SelfAssessmentScoreInline,)

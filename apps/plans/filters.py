@@ -1,0 +1,105 @@
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from apps.core import permissions
+from apps.organisations.models import Organisation
+
+from .models import AuthorisationDomain, Deliverable, ODPlan, Theme, overdue_q
+
+
+def _organisations(request):
+    return Organisation.objects.filter(
+        plans__isnull=False, pk__in=permissions.visible_organisations(request.user)
+    ).distinct()
+
+
+def _plans(request):
+    return ODPlan.objects.filter(organisation__in=permissions.visible_organisations(request.user))
+
+
+def _themes(request):
+    return Theme.objects.filter(
+        plan__organisation__in=permissions.visible_organisations(request.user)
+    ).select_related("plan")
+
+
+def _owners(request):
+    return (
+        get_user_model()
+        .objects.filter(
+            owned_deliverables__theme__plan__organisation__in=permissions.visible_organisations(request.user)
+        )
+        .distinct()
+    )
+
+
+class DeliverableFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search title and narratives")
+    organisation = django_filters.ModelChoiceFilter(
+        field_name="theme__plan__organisation",
+        queryset=_organisations,
+        label="Organisation",
+        empty_label="All",
+    )
+    plan = django_filters.ModelChoiceFilter(
+        field_name="theme__plan", queryset=_plans, label="Plan", empty_label="All"
+    )
+    theme = django_filters.ModelChoiceFilter(
+        queryset=_themes, label="Theme / priority area", empty_label="All"
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Deliverable.Status.choices, label="Status")
+    bucket = django_filters.ChoiceFilter(
+        method="filter_bucket",
+        label="Progress",
+        choices=[("delivered", "Delivered"), ("in_progress", "In progress"), ("not_started", "Not started")],
+        empty_label="Any",
+    )
+    domain = django_filters.ModelChoiceFilter(
+        field_name="domains",
+        queryset=AuthorisationDomain.objects.all(),
+        label="Authorisation domain",
+        empty_label="Any",
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="Overdue", widget=django_filters.widgets.BooleanWidget
+    )
+    owner = django_filters.ModelChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
+    deadline = django_filters.DateFromToRangeFilter(
+        label="Deadline between", widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = Deliverable
+        fields = (
+            "q",
+            "organisation",
+            "plan",
+            "theme",
+            "status",
+            "bucket",
+            "domain",
+            "overdue",
+            "owner",
+            "deadline",
+        )
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(title__icontains=value)
+            | Q(delivered_narrative__icontains=value)
+            | Q(in_progress_narrative__icontains=value)
+            | Q(comments__icontains=value)
+            | Q(methods__icontains=value)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
+
+    def filter_bucket(self, queryset, name, value):
+        statuses = {
+            "delivered": Deliverable.DELIVERED_STATUSES,
+            "in_progress": Deliverable.IN_PROGRESS_STATUSES,
+            "not_started": Deliverable.NOT_STARTED_STATUSES,
+        }[value]
+        return queryset.filter(status__in=statuses)

@@ -1,0 +1,56 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import Deliverable
+from .services import NOTE_MAX_LENGTH
+
+
+class DeliverableUpdateForm(forms.ModelForm):
+    """The staff update form: new status, progress note, narratives, owner, deadline. The
+    version field carries the version the editor loaded, for the service's conflict check."""
+
+    note = forms.CharField(
+        label="Progress note",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when you change the status: what happened, and what comes next.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = Deliverable
+        fields = ("status", "note", "delivered_narrative", "in_progress_narrative", "owner", "deadline")
+        widgets = {
+            "deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "delivered_narrative": forms.Textarea(attrs={"rows": 4}),
+            "in_progress_narrative": forms.Textarea(attrs={"rows": 4}),
+        }
+        labels = {"delivered_narrative": "Delivered", "in_progress_narrative": "In progress"}
+
+    def __init__(self, *args, owner_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            owner_choices if owner_choices is not None else get_user_model().objects.none()
+        )
+        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        self.fields["deadline"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        if not self.is_bound and self.instance.pk:
+            self.initial["version"] = self.instance.version
+
+    def changes(self):
+        """The model fields as submitted (the service works out which of them changed)."""
+        return {field: self.cleaned_data[field] for field in self.Meta.fields if field != "note"}
+
+    def _post_clean(self):
+        # Validation of the model instance belongs to the service, which re-reads the row
+        # under a lock; here only the fields are checked.
+        pass
+
+
+class DeliverableStatusForm(forms.Form):
+    """The in-place status change on the deliverables list."""
+
+    status = forms.ChoiceField(choices=Deliverable.Status.choices)
+    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
+    version = forms.IntegerField(min_value=1)

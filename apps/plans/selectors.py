@@ -1,0 +1,130 @@
+"""Reads of OD plans: each selector owns its joins, prefetches and annotations."""
+
+from collections import Counter, defaultdict
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from pghistory.models import Events
+
+from apps.core import permissions
+
+from .models import (
+    AuthorisationDomain,
+    Deliverable,
+    MaturityLevel,
+    ODPlan,
+    SelfAssessment,
+    SelfAssessmentScore,
+    StatusUpdate,
+    Theme,
+)
+
+
+def deliverable_list(*, user):
+    """Every deliverable the user may see, ready for a table (no query per row)."""
+    return (
+        Deliverable.objects.visible_to(user)
+        .select_related("theme__plan__organisation", "owner")
+        .prefetch_related("domains")
+    )
+
+
+def plan_list(*, user):
+    return ODPlan.objects.filter(organisation__in=permissions.visible_organisations(user)).select_related(
+        "organisation"
+    )
+
+
+def plan_detail(*, plan_id, user):
+    """A plan with its themes, objectives and deliverables, and progress per theme."""
+    deliverables = Deliverable.objects.select_related("owner").prefetch_related("domains")
+    plan = (
+        plan_list(user=user)
+        .prefetch_related(
+            Prefetch(
+                "themes",
+                queryset=Theme.objects.prefetch_related(
+                    "objectives", Prefetch("deliverables", queryset=deliverables)
+                ),
+            )
+        )
+        .get(pk=plan_id)
+    )
+    for theme in plan.themes.all():
+        theme.progress = progress(Deliverable.bucket(d.status) for d in theme.deliverables.all())
+        theme.subheaded = _group_by_subheading(theme.deliverables.all())
+    plan.progress = progress(
+        Deliverable.bucket(d.status) for theme in plan.themes.all() for d in theme.deliverables.all()
+    )
+    return plan
+
+
+def _group_by_subheading(deliverables):
+    groups, order = defaultdict(list), []
+    for d in deliverables:
+        if d.subheading not in groups:
+            order.append(d.subheading)
+        groups[d.subheading].append(d)
+    return [(heading, groups[heading]) for heading in order]
+
+
+def progress(buckets):
+    """Counts and percentages of delivered / in progress / not started."""
+    counts = Counter(buckets)
+    total = sum(counts.values())
+    result = {"total": total}
+    for bucket in ("delivered", "in_progress", "not_started"):
+        result[bucket] = counts.get(bucket, 0)
+        result[f"{bucket}_pct"] = round(100 * counts.get(bucket, 0) / total, 1) if total else 0
+    return result
+
+
+def deliverable_history(deliverable):
+    """The user-facing updates and the PostgreSQL audit trail of one deliverable."""
+    updates = list(StatusUpdate.objects.filter(deliverable=deliverable).select_related("created_by"))
+    events = list(Events.objects.tracks(deliverable).order_by("-pgh_created_at", "-pgh_id"))
+    user_ids = {e.pgh_context.get("user") for e in events if e.pgh_context and e.pgh_context.get("user")}
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+    for event in events:
+        context = event.pgh_context or {}
+        event.actor = users.get(context.get("user"))
+        event.note = context.get("note", "")
+        event.changed = {
+            field: values
+            for field, values in (event.pgh_diff or {}).items()
+            if field not in {"updated_at", "created_at", "version"}
+        }
+    return updates, events
+
+
+def self_assessment(*, organisation):
+    """The latest self-assessment with each score's maturity level, and per authorisation
+    domain the deliverables of the organisation's plans that serve it (four queries)."""
+    assessment = (
+        SelfAssessment.objects.filter(organisation=organisation)
+        .prefetch_related(Prefetch("scores", queryset=SelfAssessmentScore.objects.select_related("domain")))
+        .order_by("-assessed_on", "-pk")
+        .first()
+    )
+    levels = list(MaturityLevel.objects.all())
+    scores = {}
+    if assessment:
+        for score in assessment.scores.all():
+            score.level = MaturityLevel.for_score(score.score_percent, levels)
+            scores[score.domain_id] = score
+    deliverables = (
+        Deliverable.objects.filter(theme__plan__organisation=organisation)
+        .select_related("theme__plan")
+        .prefetch_related("domains")
+    )
+    by_domain = defaultdict(list)
+    for deliverable in deliverables:
+        for domain in deliverable.domains.all():
+            by_domain[domain.pk].append(deliverable)
+    domains = list(AuthorisationDomain.objects.all())
+    for domain in domains:
+        domain.score = scores.get(domain.pk)
+        domain.tagged = by_domain.get(domain.pk, [])
+        domain.progress = progress(Deliverable.bucket(d.status) for d in domain.tagged)
+        domain.overdue_count = sum(1 for d in domain.tagged if d.overdue)
+    return assessment, levels, domains

@@ -1,0 +1,86 @@
+import django_tables2 as tables
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+from apps.core.tables import NumberColumn, badge
+
+from .models import Deliverable
+
+
+class DeliverableTable(tables.Table):
+    """Deliverables and actions across the plans a user may see. Staff of the owning
+    organisation get an in-place status control in the status column (HTMX)."""
+
+    title = tables.Column("Deliverable / action", linkify=True)
+    organisation = tables.Column(
+        "Organisation",
+        accessor="theme__plan__organisation__name",
+        order_by=("theme__plan__organisation__name",),
+    )
+    theme = tables.Column(
+        "Theme / priority area", accessor="theme", order_by=("theme__plan__title", "theme__number")
+    )
+    status = tables.Column("Status", order_by=("status",))
+    deadline = tables.DateColumn(verbose_name="Deadline", format="d/m/Y", default="—")
+    is_overdue = tables.Column(verbose_name="Overdue")
+    owner = tables.Column("Owner", default="—", order_by=("owner__last_name", "owner__first_name"))
+    domains = tables.ManyToManyColumn(
+        verbose_name="Domains", transform=lambda d: str(d.number), separator=", ", orderable=False
+    )
+    cost_text = tables.Column("Cost", default="")
+    cost_amount = NumberColumn("Cost (£)", decimals=0, default="")
+
+    class Meta:
+        model = Deliverable
+        fields = (
+            "title",
+            "organisation",
+            "theme",
+            "status",
+            "deadline",
+            "is_overdue",
+            "owner",
+            "domains",
+            "cost_text",
+            "cost_amount",
+        )
+        sequence = fields
+        attrs = {"class": "table", "id": "deliverable-table"}
+        row_attrs = {"id": lambda record: f"deliverable-{record.pk}"}
+        order_by = ("theme",)
+
+    def __init__(self, *args, editable_org_ids=frozenset(), request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editable_org_ids = editable_org_ids
+        self.request = request
+
+    def render_title(self, record, value):
+        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), str(record))
+
+    def render_owner(self, value):
+        return value.get_full_name() or value.get_username()
+
+    def render_is_overdue(self, record, value):
+        # The id lets an in-place status change refresh this cell too (hx-swap-oob).
+        return format_html(
+            '<span id="overdue-{}">{}</span>', record.pk, badge("overdue", "Overdue") if value else "—"
+        )
+
+    def render_status(self, record):
+        if record.theme.plan.organisation_id in self.editable_org_ids:
+            return render_to_string(
+                "plans/partials/_status_cell.html", {"deliverable": record}, request=self.request
+            )
+        return badge(f"status-{record.status}", record.get_status_display())
+
+    def value_status(self, record):
+        return record.get_status_display()
+
+    def value_title(self, record):
+        return record.title
+
+    def value_owner(self, value):
+        return value.get_full_name() or value.get_username() if value else ""
+
+    def value_is_overdue(self, value):
+        return "Yes" if value else "No"
