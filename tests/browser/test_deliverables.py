@@ -1,0 +1,61 @@
+import pytest
+
+from apps.organisations.models import Membership, Organisation
+from apps.plans.models import Deliverable
+from tests.conftest import PASSWORD
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+
+
+def _user(username, role):
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, organisation=Organisation.objects.get(slug="nhs-dorset-ccg"), role=role)
+    return user
+
+
+def test_staff_change_a_status_with_a_note_and_see_it_in_the_history(login, seeded_live_server):
+    _user("staff.dorset", Membership.Role.STAFF)
+    deliverable = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg",
+                                             status="in_progress").order_by("pk").first()
+    page = login("staff.dorset", PASSWORD)
+    page.goto(seeded_live_server.url + deliverable.get_absolute_url())
+    assert page.locator("#update-form").is_visible()
+    page.select_option("#id_status", "delivered")
+    page.fill("#id_note", "Signed off by the Executive in the browser test.")
+    page.click("#update-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#current-status").inner_text() == "Delivered"
+    history = page.locator("#update-history")
+    assert "Signed off by the Executive in the browser test." in history.inner_text()
+    assert "Delivered" in history.inner_text()
+
+
+def test_staff_change_a_status_in_place_on_the_list(login, seeded_live_server):
+    _user("staff.dorset", Membership.Role.STAFF)
+    deliverable = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg",
+                                             status="in_progress").order_by("pk").first()
+    page = login("staff.dorset", PASSWORD)
+    page.goto(seeded_live_server.url + "/deliverables/?status=in_progress")
+    cell = page.locator(f"#status-cell-{deliverable.pk}")
+    cell.locator("summary").click()
+    cell.locator("select").select_option("delivered")
+    cell.locator("input[name=note]").fill("Closed in place.")
+    cell.locator("button").click()
+    page.locator(f"#status-cell-{deliverable.pk} >> text=Saved").wait_for()
+    deliverable.refresh_from_db()
+    assert deliverable.status == "delivered"
+    assert deliverable.updates.get().note == "Closed in place."
+
+
+def test_governing_body_member_sees_no_edit_controls(login, seeded_live_server):
+    _user("board.dorset", Membership.Role.GOVERNING_BODY)
+    deliverable = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg").first()
+    page = login("board.dorset", PASSWORD)
+    page.goto(seeded_live_server.url + deliverable.get_absolute_url())
+    assert page.locator("h1").inner_text() == deliverable.title
+    assert page.locator("#update-form").count() == 0
+    page.goto(seeded_live_server.url + "/deliverables/")
+    assert page.locator("#deliverable-table tbody tr").count() == 50
+    assert page.locator(".status-cell").count() == 0
+    assert page.locator("form[hx-post]").count() == 0
