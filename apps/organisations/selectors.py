@@ -85,3 +85,16 @@ def organisation_detail(slug):
         )
         .get(slug=slug)
     )
+
+
+def people_of(organisation):
+    """Users who may own work of ``organisation``: members of it or of an organisation above it."""
+    from django.contrib.auth import get_user_model
+
+    chain = [organisation.pk] + [o.pk for o in organisation.ancestors()]
+    return (
+        get_user_model()
+        .objects.filter(memberships__organisation__in=chain)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )

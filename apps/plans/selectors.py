@@ -2,11 +2,10 @@
 
 from collections import Counter, defaultdict
 
-from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
-from pghistory.models import Events
 
 from apps.core import permissions
+from apps.core.audit import audit_events
 
 from .models import (
     AuthorisationDomain,
@@ -82,19 +81,7 @@ def progress(buckets):
 def deliverable_history(deliverable):
     """The user-facing updates and the PostgreSQL audit trail of one deliverable."""
     updates = list(StatusUpdate.objects.filter(deliverable=deliverable).select_related("created_by"))
-    events = list(Events.objects.tracks(deliverable).order_by("-pgh_created_at", "-pgh_id"))
-    user_ids = {e.pgh_context.get("user") for e in events if e.pgh_context and e.pgh_context.get("user")}
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
-    for event in events:
-        context = event.pgh_context or {}
-        event.actor = users.get(context.get("user"))
-        event.note = context.get("note", "")
-        event.changed = {
-            field: values
-            for field, values in (event.pgh_diff or {}).items()
-            if field not in {"updated_at", "created_at", "version"}
-        }
-    return updates, events
+    return updates, audit_events(deliverable)
 
 
 def self_assessment(*, organisation):

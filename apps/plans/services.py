@@ -6,27 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.core import permissions
+from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff
 
 from .models import Deliverable, StatusUpdate
 
+__all__ = ["EDITABLE_FIELDS", "NOTE_MAX_LENGTH", "StaleVersionError", "deliverable_update"]
+
 EDITABLE_FIELDS = ("status", "delivered_narrative", "in_progress_narrative", "owner", "deadline")
-NOTE_MAX_LENGTH = 2000
-
-
-class StaleVersionError(Exception):
-    """Someone else saved the deliverable after this editor loaded it."""
-
-    def __init__(self, current):
-        super().__init__("This deliverable was changed by someone else while you were editing it.")
-        self.current = current
-
-
-def _display(value):
-    if value is None:
-        return ""
-    if hasattr(value, "get_username"):
-        return value.get_username()
-    return str(value)
 
 
 @transaction.atomic
@@ -55,19 +41,14 @@ def deliverable_update(*, deliverable_id, acting_user, expected_version, changes
         raise ValidationError({"note": f"Keep the progress note to {NOTE_MAX_LENGTH} characters."})
 
     before = {field: getattr(deliverable, field) for field in changes}
-    diff = {
-        field: [_display(before[field]), _display(value)]
-        for field, value in changes.items()
-        if before[field] != value
-    }
-    if "status" in diff and not note:
-        raise ValidationError({"note": "Write a progress note to say why the status changed."})
-    if not diff and not note:
-        raise ValidationError("Nothing was changed: change a field or write a progress note.")
-
     from_status = deliverable.status
     for field, value in changes.items():
         setattr(deliverable, field, value)
+    changed = diff(before, deliverable, changes)
+    if "status" in changed and not note:
+        raise ValidationError({"note": "Write a progress note to say why the status changed."})
+    if not changed and not note:
+        raise ValidationError("Nothing was changed: change a field or write a progress note.")
     deliverable.version += 1
     deliverable.full_clean(exclude=["theme"])
     with pghistory.context(note=note, via="ccgtrack"):
@@ -78,6 +59,6 @@ def deliverable_update(*, deliverable_id, acting_user, expected_version, changes
         from_status=from_status,
         to_status=deliverable.status,
         note=note,
-        changes=diff,
+        changes=changed,
     )
     return deliverable

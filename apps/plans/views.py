@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,8 +6,10 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from apps.core import permissions
+from apps.core.forms import add_service_errors
 from apps.core.views import FilteredTableView
 from apps.organisations.models import Organisation
+from apps.organisations.selectors import people_of
 
 from . import selectors, services
 from .filters import DeliverableFilterSet
@@ -23,22 +24,6 @@ def _visible_deliverable_or_404(user, pk):
     except Deliverable.DoesNotExist as exc:
         # Existing but invisible is a 404 too: no hint that another organisation's row exists.
         raise Http404("No such deliverable.") from exc
-
-
-def _owner_choices(deliverable):
-    """People who may own the deliverable: members of its organisation or of one above it."""
-    chain = [deliverable.organisation.pk] + [o.pk for o in deliverable.organisation.ancestors()]
-    return (
-        get_user_model().objects.filter(memberships__organisation__in=chain).distinct().order_by("last_name")
-    )
-
-
-def _apply_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class PlanDetailView(TemplateView):
@@ -87,14 +72,18 @@ class DeliverableDetailView(View):
         deliverable = _visible_deliverable_or_404(request.user, pk)
         form = None
         if permissions.can_edit(request.user, deliverable.organisation):
-            form = DeliverableUpdateForm(instance=deliverable, owner_choices=_owner_choices(deliverable))
+            form = DeliverableUpdateForm(
+                instance=deliverable, owner_choices=people_of(deliverable.organisation)
+            )
         return self._render(request, deliverable, form)
 
     def post(self, request, pk):
         deliverable = _visible_deliverable_or_404(request.user, pk)
         permissions.require_edit(request.user, deliverable.organisation)
         form = DeliverableUpdateForm(
-            request.POST, instance=Deliverable.objects.get(pk=pk), owner_choices=_owner_choices(deliverable)
+            request.POST,
+            instance=Deliverable.objects.get(pk=pk),
+            owner_choices=people_of(deliverable.organisation),
         )
         status = 200
         if form.is_valid():
@@ -108,7 +97,7 @@ class DeliverableDetailView(View):
                 )
             except services.StaleVersionError as conflict:
                 current = conflict.current
-                form = DeliverableUpdateForm(instance=current, owner_choices=_owner_choices(current))
+                form = DeliverableUpdateForm(instance=current, owner_choices=people_of(current.organisation))
                 form.conflict = True
                 messages.error(
                     request,
@@ -117,7 +106,7 @@ class DeliverableDetailView(View):
                 )
                 return self._render(request, current, form, status=409)
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
                 status = 400
             else:
                 messages.success(request, "Deliverable updated.")
