@@ -12,4 +12,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("apps.organisations.urls")),
     path("", include("apps.plans.urls")),
+    path("", include("apps.risks.urls")),
 ]

@@ -16,8 +16,11 @@ def _user(username, role):
 
 def test_staff_change_a_status_with_a_note_and_see_it_in_the_history(login, seeded_live_server):
     _user("staff.dorset", Membership.Role.STAFF)
-    deliverable = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg",
-                                             status="in_progress").order_by("pk").first()
+    deliverable = (
+        Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg", status="in_progress")
+        .order_by("pk")
+        .first()
+    )
     page = login("staff.dorset", PASSWORD)
     page.goto(seeded_live_server.url + deliverable.get_absolute_url())
     assert page.locator("#update-form").is_visible()
@@ -33,8 +36,11 @@ def test_staff_change_a_status_with_a_note_and_see_it_in_the_history(login, seed
 
 def test_staff_change_a_status_in_place_on_the_list(login, seeded_live_server):
     _user("staff.dorset", Membership.Role.STAFF)
-    deliverable = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg",
-                                             status="in_progress").order_by("pk").first()
+    deliverable = (
+        Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg", status="in_progress")
+        .order_by("pk")
+        .first()
+    )
     page = login("staff.dorset", PASSWORD)
     page.goto(seeded_live_server.url + "/deliverables/?status=in_progress")
     cell = page.locator(f"#status-cell-{deliverable.pk}")

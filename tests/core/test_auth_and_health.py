@@ -17,6 +17,14 @@ PAGES = [
     "/national/",
     "/national/?_export=csv",
     "/organisations/nhs-dorset-ccg/",
+    "/organisations/nhs-darlington-ccg/self-assessment/",
+    "/plans/1/",
+    "/deliverables/",
+    "/deliverables/?_export=xlsx",
+    "/deliverables/10001/",
+    "/risks/",
+    "/risks/heatmap/",
+    "/risks/1/",
     "/admin/",
 ]
 

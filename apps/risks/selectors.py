@@ -1,0 +1,78 @@
+"""Reads of the risk register: each selector owns its joins and its computed ratings."""
+
+from django.db.models import Count
+
+from apps.core.audit import audit_events
+
+from .models import BAND_COLOURS, Band, BandScheme, Risk, RiskReview
+
+SCALE = (1, 2, 3, 4, 5)
+
+
+def risk_list(*, user, scheme=None):
+    """Every risk the user may see, with ratings and bands annotated (no query per row)."""
+    return (
+        Risk.objects.visible_to(user)
+        .with_ratings(scheme)
+        .select_related("organisation", "owner", "plan")
+        .prefetch_related("domains")
+    )
+
+
+def heatmap(queryset, scheme):
+    """The 5x5 grids (severity up, likelihood across) of inherent and residual risk over
+    ``queryset``: a count per cell, each cell's rating and band. Two queries."""
+    grids = {}
+    for kind, s_field, l_field in (
+        ("inherent", "severity", "likelihood"),
+        ("residual", "residual_severity", "residual_likelihood"),
+    ):
+        counts = {
+            (row[s_field], row[l_field]): row["n"]
+            for row in queryset.order_by().values(s_field, l_field).annotate(n=Count("pk"))
+        }
+        rows = []
+        for severity in reversed(SCALE):
+            cells = []
+            for likelihood in SCALE:
+                rating = severity * likelihood
+                band = scheme.band_for(rating)
+                cells.append(
+                    {
+                        "severity": severity,
+                        "likelihood": likelihood,
+                        "rating": rating,
+                        "band": band,
+                        "band_label": Band(band).label,
+                        "count": counts.get((severity, likelihood), 0),
+                        "params": {s_field: severity, l_field: likelihood},
+                    }
+                )
+            rows.append({"severity": severity, "cells": cells})
+        grids[kind] = {"rows": rows, "total": sum(counts.values()), "s_field": s_field, "l_field": l_field}
+    return grids
+
+
+def band_counts(queryset):
+    """How many risks fall in each band, inherent and residual (uses the annotated bands)."""
+    result = {}
+    for kind, field in (("inherent", "band"), ("residual", "residual_band")):
+        counts = {row[field]: row["n"] for row in queryset.order_by().values(field).annotate(n=Count("pk"))}
+        result[kind] = [
+            {"band": band, "label": band.label, "colour": BAND_COLOURS[band], "count": counts.get(band, 0)}
+            for band in Band
+        ]
+    return result
+
+
+def risk_detail(*, user, risk_id, scheme=None):
+    return risk_list(user=user, scheme=scheme).get(pk=risk_id)
+
+
+def risk_history(risk):
+    reviews = list(RiskReview.objects.filter(risk=risk).select_related("reviewed_by"))
+    return reviews, audit_events(risk)
+
+
+def current_scheme():
+    return BandScheme.current()

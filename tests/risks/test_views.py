@@ -1,0 +1,258 @@
+import csv
+import io
+from http import HTTPStatus
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from apps.risks.models import BandScheme, Risk, RiskReview
+from apps.risks.tables import RiskTable
+from tests.risks.factories import RiskFactory
+
+pytestmark = pytest.mark.django_db
+LIST = reverse("risks:risk_list")
+HEATMAP = reverse("risks:heatmap")
+
+
+@pytest.fixture
+def risk(darlington):
+    return Risk.objects.get(organisation=darlington, reference="R2")  # 4 x 4, residual 4 x 3
+
+
+def _data(risk, **overrides):
+    data = {
+        "severity": risk.severity,
+        "likelihood": risk.likelihood,
+        "residual_severity": risk.residual_severity,
+        "residual_likelihood": risk.residual_likelihood,
+        "mitigation": risk.mitigation,
+        "owner": "",
+        "next_review_on": "",
+        "status": risk.status,
+        "note": "Quarterly review.",
+        "version": risk.version,
+    }
+    data.update(overrides)
+    return data
+
+
+def _snapshot(risk):
+    risk.refresh_from_db()
+    return (
+        risk.severity,
+        risk.likelihood,
+        risk.residual_severity,
+        risk.residual_likelihood,
+        risk.version,
+        risk.mitigation,
+        RiskReview.objects.filter(risk=risk).count(),
+    )
+
+
+def _count(response):
+    return response.context["table"].paginator.count
+
+
+def test_list_shows_the_nine_seed_risks_with_rating_and_band_as_text(client, staff_darlington):
+    client.force_login(staff_darlington)
+    response = client.get(LIST)
+    assert _count(response) == 9
+    html = response.content.decode()
+    assert html.count('class="badge band-extreme"') >= 8  # colour class...
+    assert "Extreme" in html and "High" in html  # ...and the band in words
+
+
+def test_staff_of_another_organisation_see_none_of_them(client, staff_dorset):
+    client.force_login(staff_dorset)
+    assert _count(client.get(LIST)) == 0
+
+
+@pytest.mark.parametrize("column", [c.name for c in RiskTable([]).columns if c.orderable])
+@pytest.mark.parametrize("direction", ["", "-"])
+def test_every_column_sorts_both_ways(client, admin_user, column, direction):
+    client.force_login(admin_user)
+    response = client.get(LIST, {"sort": direction + column})
+    assert response.status_code == HTTPStatus.OK
+    assert _count(response) == 9
+
+
+def test_sort_by_rating_puts_the_slip_row_16_first(client, admin_user):
+    client.force_login(admin_user)
+    rows = client.get(LIST, {"sort": "-rating"}).context["table"].page.object_list
+    assert rows[0].record.rating == 16
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"band": ["extreme"]}, 9),
+        ({"residual_band": ["high"]}, 7),
+        ({"residual_band": ["extreme"]}, 2),
+        ({"category": "Strategic Delivery"}, 3),
+        ({"q": "constitution"}, 1),
+        ({"status": "open"}, 9),
+        ({"review_overdue": "true"}, 0),
+    ],
+)
+def test_filters(client, admin_user, params, expected):
+    client.force_login(admin_user)
+    assert _count(client.get(LIST, params)) == expected
+
+
+def test_exports_match_the_filter(client, admin_user):
+    client.force_login(admin_user)
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(LIST, {"residual_band": ["high"], "_export": "csv"}).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert len(rows) - 1 == 7
+    assert "Rating" in rows[0]
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(LIST, {"_export": "xlsx"}).content)).active
+    assert sheet.max_row - 1 == 9
+
+
+def test_heatmap_counts_equal_the_lists_filtered_counts(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get(HEATMAP)
+    grids = response.context["grids"]
+    assert grids["inherent"]["total"] == grids["residual"]["total"] == 9
+    for kind in ("inherent", "residual"):
+        for row in grids[kind]["rows"]:
+            for cell in row["cells"]:
+                if cell["count"]:
+                    listed = client.get(f"{LIST}?{cell['query']}")
+                    assert _count(listed) == cell["count"], (kind, cell["severity"], cell["likelihood"])
+    inherent = {
+        (c["severity"], c["likelihood"]): c["count"] for r in grids["inherent"]["rows"] for c in r["cells"]
+    }
+    assert inherent[(5, 3)] == 6 and inherent[(4, 4)] == 3
+
+
+def test_heatmap_keeps_the_list_filters_in_its_links(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get(HEATMAP, {"category": "Strategic Delivery"})
+    assert response.context["grids"]["inherent"]["total"] == 3
+    assert "category=Strategic+Delivery" in response.content.decode()
+
+
+def test_heatmap_is_readable_without_colour_and_by_keyboard(client, admin_user):
+    client.force_login(admin_user)
+    html = client.get(HEATMAP).content.decode()
+    assert 'aria-label="Severity 5, likelihood 3: 6 risks, rating 15, Extreme"' in html
+    assert "15 Extreme" in html and "<caption" in html
+
+
+@pytest.mark.parametrize("url", [LIST, HEATMAP])
+def test_query_count_stays_fixed_from_10_to_1000_risks(
+    client, admin_user, darlington, url, django_assert_max_num_queries
+):
+    client.force_login(admin_user)
+    RiskFactory.create_batch(10, organisation=darlington)
+    client.get(url)
+    with django_assert_max_num_queries(20) as baseline:
+        client.get(url)
+    RiskFactory.create_batch(990, organisation=darlington)
+    with django_assert_max_num_queries(len(baseline.captured_queries)):
+        assert client.get(url).status_code == HTTPStatus.OK
+
+
+def test_staff_review_lowers_residual_likelihood(client, staff_darlington, risk):
+    client.force_login(staff_darlington)
+    assert b'id="review-form"' in client.get(risk.get_absolute_url()).content
+    response = client.post(
+        risk.get_absolute_url(), _data(risk, residual_likelihood=2, note="Controls now working.")
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    risk.refresh_from_db()
+    assert risk.residual_likelihood == 2
+    review = RiskReview.objects.get(risk=risk)
+    assert (review.residual_rating_before, review.residual_rating_after, review.reviewed_by) == (
+        12,
+        8,
+        staff_darlington,
+    )
+    assert "Controls now working." in client.get(risk.get_absolute_url()).content.decode()
+
+
+def test_governing_body_member_sees_no_review_form(client, board_dorset):
+    client.force_login(board_dorset)
+    assert _count(client.get(LIST)) == 0  # Dorset's board sees Dorset's register (empty in the seed)
+
+
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("staff_dorset", HTTPStatus.NOT_FOUND),
+        ("no_role_user", HTTPStatus.NOT_FOUND),
+        (None, HTTPStatus.FOUND),
+    ],
+)
+def test_forged_reviews_are_refused_and_change_nothing(request, client, risk, who, expected):
+    if who:
+        client.force_login(request.getfixturevalue(who))
+    before = _snapshot(risk)
+    response = client.post(reverse("risks:risk_detail", args=[risk.pk]), _data(risk, residual_likelihood=1))
+    assert response.status_code == expected
+    assert _snapshot(risk) == before
+
+
+def test_darlington_governing_body_member_is_refused_with_403(client, darlington, risk):
+    from apps.organisations.models import Membership
+    from tests.factories import MembershipFactory, UserFactory
+
+    board = UserFactory(username="board.darlington")
+    MembershipFactory(user=board, organisation=darlington, role=Membership.Role.GOVERNING_BODY)
+    client.force_login(board)
+    assert b'id="review-form"' not in client.get(risk.get_absolute_url()).content
+    before = _snapshot(risk)
+    assert client.post(risk.get_absolute_url(), _data(risk, residual_likelihood=1)).status_code == 403
+    assert _snapshot(risk) == before
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"severity": 6}, "severity"),
+        ({"likelihood": 0}, "likelihood"),
+        ({"residual_severity": "five"}, "residual_severity"),
+        ({"residual_severity": 5, "residual_likelihood": 4}, "residual_likelihood"),  # 20 > 16
+        ({"note": ""}, "note"),
+        ({"note": "x" * 2001}, "note"),
+        ({"next_review_on": "someday"}, "next_review_on"),
+        ({"status": "archived"}, "status"),
+    ],
+)
+def test_bad_review_input_is_a_form_error_and_saves_nothing(client, staff_darlington, risk, overrides, field):
+    client.force_login(staff_darlington)
+    before = _snapshot(risk)
+    response = client.post(risk.get_absolute_url(), _data(risk, **overrides))
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert field in response.context["form"].errors
+    assert _snapshot(risk) == before
+
+
+def test_stale_review_is_refused_with_the_current_values(client, staff_darlington, risk):
+    client.force_login(staff_darlington)
+    first, second = _data(risk, residual_likelihood=2), _data(risk, residual_likelihood=1, note="stale")
+    assert client.post(risk.get_absolute_url(), first).status_code == HTTPStatus.FOUND
+    response = client.post(risk.get_absolute_url(), second)
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert b"Someone else reviewed this risk" in response.content
+    risk.refresh_from_db()
+    assert risk.residual_likelihood == 2
+
+
+def test_admin_changes_band_edges_and_the_list_follows(client, admin_user):
+    client.force_login(admin_user)
+    scheme = BandScheme.current()
+    response = client.post(
+        reverse("admin:risks_bandscheme_change", args=[scheme.pk]),
+        {"low_max": 4, "moderate_max": 9, "high_max": 16},
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert _count(client.get(LIST, {"band": ["extreme"]})) == 0  # 15 and 16 are now high
+    assert _count(client.get(LIST, {"band": ["high"]})) == 9
