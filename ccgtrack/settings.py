@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.plans",
     "apps.risks",
     "apps.dashboards",
+    "apps.reports",
 ]
 
 MIDDLEWARE = [

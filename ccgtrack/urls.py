@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("apps.organisations.urls")),
     path("", include("apps.plans.urls")),
     path("", include("apps.risks.urls")),
+    path("", include("apps.reports.urls")),
+    path("", include("apps.dashboards.urls")),
 ]
