@@ -2,7 +2,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpResponse
-from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -23,11 +22,6 @@ def healthz(request):
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
-
-
-def home(request):
-    """Send a logged-in user to where their work is."""
-    return redirect("organisations:national")
 
 
 class FilteredTableView(ExportMixin, SingleTableMixin, FilterView):

@@ -5,13 +5,17 @@ from django.db.models import Q
 from apps.core import permissions
 from apps.organisations.models import Organisation
 
-from .models import AuthorisationDomain, Deliverable, ODPlan, Theme, overdue_q
+from .models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate, Theme, overdue_q
 
 
 def _organisations(request):
     return Organisation.objects.filter(
         plans__isnull=False, pk__in=permissions.visible_organisations(request.user)
     ).distinct()
+
+
+def _visible(request):
+    return permissions.visible_organisations(request.user)
 
 
 def _plans(request):
@@ -36,6 +40,12 @@ def _owners(request):
 
 class DeliverableFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search title and narratives")
+    within = django_filters.ModelChoiceFilter(
+        queryset=_visible,
+        method="filter_within",
+        label="Within (organisation and beneath)",
+        empty_label="All",
+    )
     organisation = django_filters.ModelChoiceFilter(
         field_name="theme__plan__organisation",
         queryset=_organisations,
@@ -65,6 +75,18 @@ class DeliverableFilterSet(django_filters.FilterSet):
         method="filter_overdue", label="Overdue", widget=django_filters.widgets.BooleanWidget
     )
     owner = django_filters.ModelChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
+    has_cost = django_filters.BooleanFilter(
+        field_name="cost_amount",
+        lookup_expr="isnull",
+        exclude=True,
+        label="Cost stated",
+        widget=django_filters.widgets.BooleanWidget,
+    )
+    delivered_month = django_filters.DateFilter(
+        method="filter_delivered_month",
+        label="Delivered in month",
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+    )
     deadline = django_filters.DateFromToRangeFilter(
         label="Deadline between", widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
     )
@@ -92,6 +114,14 @@ class DeliverableFilterSet(django_filters.FilterSet):
             | Q(comments__icontains=value)
             | Q(methods__icontains=value)
         )
+
+    def filter_within(self, queryset, name, value):
+        return queryset.filter(theme__plan__organisation__in=Organisation.objects.beneath([value.pk]))
+
+    def filter_delivered_month(self, queryset, name, value):
+        """Deliverables whose status was changed to delivered in the month of ``value``."""
+        delivered = StatusUpdate.objects.delivered_in_month(value.year, value.month)
+        return queryset.filter(pk__in=delivered.values("deliverable_id"))
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())

@@ -294,6 +294,17 @@ class Deliverable(TimeStampedModel):
         return "not_started"
 
 
+class StatusUpdateQuerySet(models.QuerySet):
+    def deliveries(self):
+        """Updates that moved a deliverable from not delivered to delivered."""
+        return self.filter(to_status__in=Deliverable.DELIVERED_STATUSES).exclude(
+            from_status__in=Deliverable.DELIVERED_STATUSES
+        )
+
+    def delivered_in_month(self, year, month):
+        return self.deliveries().filter(created_at__year=year, created_at__month=month)
+
+
 class StatusUpdate(models.Model):
     """A person's update of a deliverable: what changed, and the progress note they wrote."""
 
@@ -306,6 +317,8 @@ class StatusUpdate(models.Model):
     to_status = models.CharField(max_length=30, choices=DeliverableStatus.choices)
     note = models.TextField(blank=True)
     changes = models.JSONField(default=dict, blank=True, help_text="Field name to [before, after].")
+
+    objects = StatusUpdateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

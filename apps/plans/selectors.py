@@ -68,8 +68,12 @@ def _group_by_subheading(deliverables):
 
 
 def progress(buckets):
-    """Counts and percentages of delivered / in progress / not started."""
-    counts = Counter(buckets)
+    """Counts and percentages of delivered / in progress / not started, from bucket names."""
+    return progress_from_counts(Counter(buckets))
+
+
+def progress_from_counts(counts):
+    """The same, from a mapping of bucket name to count."""
     total = sum(counts.values())
     result = {"total": total}
     for bucket in ("delivered", "in_progress", "not_started"):

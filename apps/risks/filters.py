@@ -29,6 +29,12 @@ class RiskFilterSet(django_filters.FilterSet):
     """Filters of the risk list; the heat map takes the same ones, so its counts are the list's."""
 
     q = django_filters.CharFilter(method="search", label="Search")
+    within = django_filters.ModelChoiceFilter(
+        queryset=lambda request: permissions.visible_organisations(request.user),
+        method="filter_within",
+        label="Within (organisation and beneath)",
+        empty_label="All",
+    )
     organisation = django_filters.ModelChoiceFilter(
         queryset=_organisations, label="Organisation", empty_label="All"
     )
@@ -53,6 +59,7 @@ class RiskFilterSet(django_filters.FilterSet):
         model = Risk
         fields = (
             "q",
+            "within",
             "organisation",
             "category",
             "band",
@@ -73,6 +80,9 @@ class RiskFilterSet(django_filters.FilterSet):
             | Q(category__icontains=value)
             | Q(reference__iexact=value)
         )
+
+    def filter_within(self, queryset, name, value):
+        return queryset.filter(organisation__in=Organisation.objects.beneath([value.pk]))
 
     def filter_review_overdue(self, queryset, name, value):
         overdue = Q(next_review_on__lt=timezone.localdate(), status=Risk.Status.OPEN)

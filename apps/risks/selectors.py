@@ -62,6 +62,10 @@ def band_counts(queryset):
             {"band": band, "label": band.label, "colour": BAND_COLOURS[band], "count": counts.get(band, 0)}
             for band in Band
         ]
+    result["rows"] = [
+        {"band": i["band"], "label": i["label"], "inherent": i["count"], "residual": r["count"]}
+        for i, r in zip(result["inherent"], result["residual"], strict=True)
+    ]
     return result
 
 

@@ -1,0 +1,216 @@
+"""Reads for the dashboards. Every figure is one aggregate query over the organisation and
+everything beneath it, so the number of queries does not grow with the data."""
+
+import datetime
+from collections import Counter, defaultdict
+
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from apps.organisations.models import Organisation
+from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate, Theme, overdue_q
+from apps.plans.selectors import progress_from_counts
+from apps.risks import selectors as risk_selectors
+from apps.risks.models import Band, BandScheme, Risk
+
+SOON_DAYS = 30
+LIST_LENGTH = 10
+
+
+def scope(organisation):
+    """The organisation and everything beneath it, as a subquery of pks."""
+    return Organisation.objects.beneath([organisation.pk]).values("pk")
+
+
+def organisation_dashboard(organisation, *, user):
+    """Everything the organisation dashboard shows, rolled up over what lies beneath."""
+    today = timezone.localdate()
+    orgs = scope(organisation)
+    deliverables = Deliverable.objects.filter(theme__plan__organisation__in=orgs)
+    scheme = BandScheme.current()
+    risks = Risk.objects.filter(organisation__in=orgs).with_ratings(scheme)
+
+    by_status = dict(deliverables.order_by().values_list("status").annotate(n=Count("pk")))
+    status_counts = [
+        {"status": value, "label": label, "count": by_status.get(value, 0)}
+        for value, label in Deliverable.Status.choices
+    ]
+    buckets = Counter()
+    for status, n in by_status.items():
+        buckets[Deliverable.bucket(status)] += n
+    totals = progress_from_counts(buckets)
+    plans = ODPlan.objects.filter(organisation__in=orgs)
+    money = {
+        "budget": plans.aggregate(total=Sum("budget_amount"))["total"],
+        "costs": deliverables.aggregate(total=Sum("cost_amount"))["total"],
+        "costed": deliverables.filter(cost_amount__isnull=False).count(),
+    }
+    open_risks = risks.filter(status=Risk.Status.OPEN)
+    return {
+        "organisation": organisation,
+        "today": today,
+        "status_counts": status_counts,
+        "totals": totals,
+        "overdue_count": deliverables.filter(overdue_q(today)).count(),
+        "money": money,
+        "plans": list(plans.select_related("organisation")),
+        "band_counts": risk_selectors.band_counts(risks),
+        "themes": theme_progress(deliverables),
+        "overdue": list(
+            deliverables.filter(overdue_q(today))
+            .select_related("theme__plan__organisation", "owner")
+            .order_by("deadline", "pk")[:LIST_LENGTH]
+        ),
+        "due_soon": list(
+            deliverables.filter(deadline__gte=today, deadline__lte=today + datetime.timedelta(days=SOON_DAYS))
+            .exclude(status__in=Deliverable.DELIVERED_STATUSES)
+            .select_related("theme__plan__organisation", "owner")
+            .order_by("deadline", "pk")[:LIST_LENGTH]
+        ),
+        "due_soon_range": (today, today + datetime.timedelta(days=SOON_DAYS)),
+        "due_soon_count": deliverables.filter(
+            deadline__gte=today, deadline__lte=today + datetime.timedelta(days=SOON_DAYS)
+        )
+        .exclude(status__in=Deliverable.DELIVERED_STATUSES)
+        .count(),
+        "latest_updates": list(
+            StatusUpdate.objects.filter(deliverable__theme__plan__organisation__in=orgs)
+            .select_related("deliverable", "created_by")
+            .order_by("-created_at", "-pk")[:LIST_LENGTH]
+        ),
+        "top_risks": list(
+            open_risks.select_related("organisation").order_by("-rating", "-residual_rating", "pk")[:5]
+        ),
+        "heatmap": risk_selectors.heatmap(risks, scheme),
+        "scheme": scheme,
+        "domains": domain_summary(organisation, deliverables),
+        "delivered_per_month": delivered_per_month(orgs),
+    }
+
+
+def theme_progress(deliverables):
+    """Delivered / in progress / not started per theme (one grouped query)."""
+    rows = deliverables.order_by().values("theme_id", "status").annotate(n=Count("pk"))
+    counts = defaultdict(Counter)
+    for row in rows:
+        counts[row["theme_id"]][Deliverable.bucket(row["status"])] += row["n"]
+    themes = list(
+        Theme.objects.filter(pk__in=counts).select_related("plan__organisation").order_by("plan", "number")
+    )
+    for theme in themes:
+        theme.progress = progress_from_counts(counts[theme.pk])
+    return themes
+
+
+def domain_summary(organisation, deliverables):
+    """Per authorisation domain: the latest self-assessment score of the organisation (if it
+    made one), its maturity level, and how many deliverables beneath serve the domain."""
+    from apps.plans.models import MaturityLevel, SelfAssessmentScore
+
+    levels = list(MaturityLevel.objects.all())
+    latest = (
+        SelfAssessmentScore.objects.filter(assessment__organisation=organisation)
+        .select_related("assessment")
+        .order_by("domain_id", "-assessment__assessed_on", "-assessment_id")
+        .distinct("domain_id")
+    )
+    scores = {score.domain_id: score for score in latest}
+    served = dict(deliverables.order_by().values_list("domains").annotate(n=Count("pk", distinct=True)))
+    domains = list(AuthorisationDomain.objects.all())
+    for domain in domains:
+        domain.score = scores.get(domain.pk)
+        domain.level = MaturityLevel.for_score(domain.score.score_percent, levels) if domain.score else None
+        domain.deliverable_count = served.get(domain.pk, 0)
+    return {"domains": domains, "levels": levels, "assessed": bool(scores)}
+
+
+def delivered_per_month(orgs):
+    """From the status history: deliverables moved to delivered, per month."""
+    rows = (
+        StatusUpdate.objects.deliveries()
+        .filter(deliverable__theme__plan__organisation__in=orgs)
+        .annotate(month=TruncMonth("created_at"))
+        .order_by()
+        .values("month")
+        .annotate(n=Count("deliverable_id", distinct=True))
+        .order_by("month")
+    )
+    return [
+        {"month": row["month"].date() if hasattr(row["month"], "date") else row["month"], "count": row["n"]}
+        for row in rows
+    ]
+
+
+def ccg_summary(*, visible):
+    """CCGs with OD plans among ``visible``: % delivered, overdue count, red (extreme) risks.
+    Correlated subqueries, so no join multiplies the rows; sortable on every figure."""
+    today = timezone.localdate()
+    scheme = BandScheme.current()
+    deliverables = (
+        Deliverable.objects.filter(theme__plan__organisation=OuterRef("pk"))
+        .order_by()
+        .values("theme__plan__organisation")
+    )
+
+    def count(qs):
+        return Coalesce(
+            Subquery(qs.annotate(c=Count("pk")).values("c")[:1], output_field=IntegerField()), Value(0)
+        )
+
+    low, _ = scheme.rating_range(Band.EXTREME)
+    open_risks = (
+        Risk.objects.filter(organisation=OuterRef("pk"), status=Risk.Status.OPEN)
+        .annotate(r=F("severity") * F("likelihood"), rr=F("residual_severity") * F("residual_likelihood"))
+        .order_by()
+        .values("organisation")
+    )
+    return (
+        Organisation.objects.filter(kind=Organisation.Kind.CCG, plans__isnull=False, pk__in=visible)
+        .distinct()
+        .select_related("parent__parent")
+        .annotate(
+            deliverable_total=count(deliverables),
+            delivered=count(deliverables.filter(status__in=Deliverable.DELIVERED_STATUSES)),
+            overdue=count(deliverables.filter(overdue_q(today))),
+            red_risks=count(open_risks.filter(r__gte=low)),
+            red_residual_risks=count(open_risks.filter(rr__gte=low)),
+        )
+        .annotate(
+            percent_delivered=Case(
+                When(deliverable_total=0, then=Value(0.0)),
+                default=ExpressionWrapper(
+                    F("delivered") * 100.0 / F("deliverable_total"), output_field=FloatField()
+                ),
+            )
+        )
+    )
+
+
+def region_summary():
+    """Each region with its LATs' figures summed (computed from the rows)."""
+    return list(
+        Organisation.objects.of_kind(Organisation.Kind.REGION)
+        .annotate(
+            lat_count=Count("children", filter=Q(children__kind=Organisation.Kind.LAT)),
+            lat_population=Sum(
+                "children__population_thousands", filter=Q(children__kind=Organisation.Kind.LAT)
+            ),
+            lat_ccgs=Sum("children__ccg_count", filter=Q(children__kind=Organisation.Kind.LAT)),
+            lat_hwbs=Sum("children__hwb_count", filter=Q(children__kind=Organisation.Kind.LAT)),
+        )
+        .order_by("position")
+    )

@@ -1,0 +1,79 @@
+from django.core.exceptions import PermissionDenied
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import TemplateView
+from django_tables2 import RequestConfig
+
+from apps.core import permissions
+from apps.organisations.models import Membership, Organisation
+
+from . import charts, selectors
+from .tables import CcgProgressTable
+
+NATIONAL_KINDS = (Organisation.Kind.NATIONAL, Organisation.Kind.REGION)
+
+
+def _has_national_view(user):
+    return (
+        permissions.is_admin(user) or user.memberships.filter(organisation__kind__in=NATIONAL_KINDS).exists()
+    )
+
+
+def home(request):
+    """A logged-in user lands on the dashboard of their organisation (admins and regional or
+    national members on the national dashboard)."""
+    user = request.user
+    if _has_national_view(user):
+        return redirect("dashboards:national")
+    membership = (
+        Membership.objects.filter(user=user)
+        .select_related("organisation")
+        .order_by("organisation__kind", "pk")
+        .first()
+    )
+    if membership:
+        return redirect("dashboards:organisation", slug=membership.organisation.slug)
+    return redirect("organisations:national")
+
+
+class OrganisationDashboardView(TemplateView):
+    template_name = "dashboards/organisation.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organisation = get_object_or_404(
+            Organisation.objects.select_related("parent"), slug=self.kwargs["slug"]
+        )
+        if not permissions.can_view(self.request.user, organisation):
+            raise PermissionDenied("You do not have access to this organisation's dashboard.")
+        data = selectors.organisation_dashboard(organisation, user=self.request.user)
+        within = QueryDict(mutable=True)
+        within["within"] = organisation.pk
+        for grid in data["heatmap"].values():
+            for row in grid["rows"]:
+                for cell in row["cells"]:
+                    params = within.copy()
+                    params.update(cell["params"])
+                    cell["query"] = params.urlencode()
+        context.update(data)
+        context["within"] = organisation.pk
+        context["charts"] = charts.organisation_charts(data)
+        return context
+
+
+class NationalDashboardView(TemplateView):
+    template_name = "dashboards/national.html"
+
+    def get_context_data(self, **kwargs):
+        if not _has_national_view(self.request.user):
+            raise PermissionDenied(
+                "The national dashboard is for administrators and regional or national members."
+            )
+        context = super().get_context_data(**kwargs)
+        table = CcgProgressTable(
+            selectors.ccg_summary(visible=permissions.visible_organisations(self.request.user))
+        )
+        RequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        context["table"] = table
+        context["regions"] = selectors.region_summary()
+        return context
