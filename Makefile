@@ -47,3 +47,6 @@ serve: $(VENV)/.run-installed
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.dev-installed
+	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) manage.py bench

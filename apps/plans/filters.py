@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
@@ -44,13 +45,12 @@ class DeliverableFilterSet(django_filters.FilterSet):
         queryset=_visible,
         method="filter_within",
         label="Within (organisation and beneath)",
-        empty_label="All",
+        widget=forms.HiddenInput,  # set by dashboard links; a select of every organisation costs a lot
     )
     organisation = django_filters.ModelChoiceFilter(
         field_name="theme__plan__organisation",
         queryset=_organisations,
         label="Organisation",
-        empty_label="All",
     )
     plan = django_filters.ModelChoiceFilter(
         field_name="theme__plan", queryset=_plans, label="Plan", empty_label="All"

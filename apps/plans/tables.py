@@ -1,10 +1,11 @@
 import django_tables2 as tables
-from django.template.loader import render_to_string
+from django.middleware.csrf import get_token
 from django.utils.html import format_html
 
 from apps.core.tables import NumberColumn, badge
 
 from .models import Deliverable
+from .widgets import overdue_cell, status_cell
 
 
 class DeliverableTable(tables.Table):
@@ -21,7 +22,7 @@ class DeliverableTable(tables.Table):
         "Theme / priority area", accessor="theme", order_by=("theme__plan__title", "theme__number")
     )
     status = tables.Column("Status", order_by=("status",))
-    deadline = tables.DateColumn(verbose_name="Deadline", format="d/m/Y", default="—")
+    deadline = tables.Column("Deadline", default="—")
     is_overdue = tables.Column(verbose_name="Overdue")
     owner = tables.Column("Owner", default="—", order_by=("owner__last_name", "owner__first_name"))
     domains = tables.ManyToManyColumn(
@@ -52,7 +53,8 @@ class DeliverableTable(tables.Table):
     def __init__(self, *args, editable_org_ids=frozenset(), request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.editable_org_ids = editable_org_ids
-        self.request = request
+        self.csrf_token = get_token(request) if request and editable_org_ids else ""
+        self.next_url = request.get_full_path() if request else ""
 
     def render_title(self, record, value):
         return format_html('<a href="{}">{}</a>', record.get_absolute_url(), str(record))
@@ -60,17 +62,16 @@ class DeliverableTable(tables.Table):
     def render_owner(self, value):
         return value.get_full_name() or value.get_username()
 
-    def render_is_overdue(self, record, value):
+    def render_is_overdue(self, record):
         # The id lets an in-place status change refresh this cell too (hx-swap-oob).
-        return format_html(
-            '<span id="overdue-{}">{}</span>', record.pk, badge("overdue", "Overdue") if value else "—"
-        )
+        return overdue_cell(record)
+
+    def render_deadline(self, value):
+        return value.strftime("%d/%m/%Y")
 
     def render_status(self, record):
         if record.theme.plan.organisation_id in self.editable_org_ids:
-            return render_to_string(
-                "plans/partials/_status_cell.html", {"deliverable": record}, request=self.request
-            )
+            return status_cell(record, csrf_token=self.csrf_token, next_url=self.next_url)
         return badge(f"status-{record.status}", record.get_status_display())
 
     def value_status(self, record):

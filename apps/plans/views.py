@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import TemplateView
@@ -16,6 +17,7 @@ from .filters import DeliverableFilterSet
 from .forms import DeliverableStatusForm, DeliverableUpdateForm
 from .models import Deliverable, ODPlan
 from .tables import DeliverableTable
+from .widgets import status_cell
 
 
 def _visible_deliverable_or_404(user, pk):
@@ -149,14 +151,21 @@ class DeliverableStatusView(View):
             except ValidationError as exc:
                 error, status = " ".join(exc.messages), 400
         deliverable = selectors.deliverable_list(user=request.user).with_overdue().get(pk=pk)
-        context = {"deliverable": deliverable, "error": error, "saved": error is None}
         if not request.htmx:
             if error:
                 messages.error(request, error)
             else:
                 messages.success(request, "Status updated.")
             return redirect(request.POST.get("next") or "plans:deliverable_list")
-        return render(request, "plans/partials/_status_cell.html", context, status=status)
+        html = status_cell(
+            deliverable,
+            csrf_token=get_token(request),
+            next_url=request.POST.get("next", ""),
+            error=error,
+            saved=error is None,
+            out_of_band=True,
+        )
+        return HttpResponse(html, status=status)
 
 
 class SelfAssessmentView(TemplateView):

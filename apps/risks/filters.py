@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
@@ -33,7 +34,7 @@ class RiskFilterSet(django_filters.FilterSet):
         queryset=lambda request: permissions.visible_organisations(request.user),
         method="filter_within",
         label="Within (organisation and beneath)",
-        empty_label="All",
+        widget=forms.HiddenInput,  # set by dashboard links; a select of every organisation costs a lot
     )
     organisation = django_filters.ModelChoiceFilter(
         queryset=_organisations, label="Organisation", empty_label="All"

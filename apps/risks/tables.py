@@ -23,7 +23,7 @@ class RiskTable(tables.Table):
     residual_likelihood = NumberColumn("Res L")
     residual_rating = tables.Column("Residual rating", attrs={"td": {"class": "residual-rating"}})
     owner = tables.Column("Owner", default="—", order_by=("owner__last_name", "owner__first_name"))
-    next_review_on = tables.DateColumn(verbose_name="Next review", format="d/m/Y", default="—")
+    next_review_on = tables.Column("Next review", default="—")
     status = tables.Column("Status")
 
     class Meta:
@@ -56,6 +56,9 @@ class RiskTable(tables.Table):
 
     def render_residual_rating(self, record):
         return _band_badge(record.residual_band, record.residual_rating)
+
+    def render_next_review_on(self, value):
+        return value.strftime("%d/%m/%Y")
 
     def render_owner(self, value):
         return value.get_full_name() or value.get_username()

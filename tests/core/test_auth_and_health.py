@@ -25,6 +25,11 @@ PAGES = [
     "/risks/",
     "/risks/heatmap/",
     "/risks/1/",
+    "/plans/1/report/",
+    "/plans/1/report/pdf/",
+    "/plans/1/report/cover/",
+    "/dashboard/",
+    "/dashboard/nhs-dorset-ccg/",
     "/admin/",
 ]
 

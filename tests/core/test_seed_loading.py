@@ -14,7 +14,7 @@ def _row_counts():
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"organisations", "plans", "risks"}
+        if model._meta.app_label in {"organisations", "plans", "risks", "reports"}
         and not model._meta.label.endswith("Event")
     }
 

@@ -30,8 +30,9 @@ def _list_count(client, url):
     return response.context["table"].paginator.count
 
 
-@pytest.mark.parametrize("slug", ["nhs-dorset-ccg", "nhs-darlington-ccg", "durham-darlington-and-tees",
-                                  "nhs-commissioning-board"])
+@pytest.mark.parametrize(
+    "slug", ["nhs-dorset-ccg", "nhs-darlington-ccg", "durham-darlington-and-tees", "nhs-commissioning-board"]
+)
 def test_every_figure_equals_the_count_of_the_list_it_links_to(client, admin_user, slug):
     client.force_login(admin_user)
     response = client.get(dashboard(slug))
@@ -47,7 +48,10 @@ def test_headline_figures_for_darlington(client, admin_user, darlington):
     context = client.get(dashboard(darlington.slug)).context
     assert context["totals"]["total"] == 41
     assert context["totals"]["delivered"] == 3
-    assert context["overdue_count"] == Deliverable.objects.filter(theme__plan__organisation=darlington).overdue().count()
+    assert (
+        context["overdue_count"]
+        == Deliverable.objects.filter(theme__plan__organisation=darlington).overdue().count()
+    )
     assert context["money"]["budget"] == 90000
     assert context["money"]["costs"] == 32000  # £10K + £2K + £20K, the amounts the plan states
     inherent = {row["band"]: row["count"] for row in context["band_counts"]["inherent"]}
@@ -71,8 +75,10 @@ def test_a_parent_rolls_up_what_lies_beneath(client, admin_user):
 def test_dashboard_counts_deliveries_per_month_from_the_history(client, staff_dorset, dorset):
     deliverable = Deliverable.objects.filter(theme__plan__organisation=dorset, status="in_progress").first()
     client.force_login(staff_dorset)
-    client.post(reverse("plans:deliverable_status", args=[deliverable.pk]),
-                {"status": "delivered", "note": "done", "version": deliverable.version})
+    client.post(
+        reverse("plans:deliverable_status", args=[deliverable.pk]),
+        {"status": "delivered", "note": "done", "version": deliverable.version},
+    )
     months = client.get(dashboard(dorset.slug)).context["delivered_per_month"]
     assert sum(m["count"] for m in months) == 1
     update = StatusUpdate.objects.get(deliverable=deliverable)
@@ -106,15 +112,21 @@ def test_national_dashboard_for_admins_and_regional_members_only(client, staff_d
     client.force_login(staff_dorset)
     assert client.get(reverse("dashboards:national")).status_code == HTTPStatus.FORBIDDEN
     regional = UserFactory(username="regional.member")
-    MembershipFactory(user=regional, organisation=Organisation.objects.get(slug="north-of-england"),
-                      role=Membership.Role.GOVERNING_BODY)
+    MembershipFactory(
+        user=regional,
+        organisation=Organisation.objects.get(slug="north-of-england"),
+        role=Membership.Role.GOVERNING_BODY,
+    )
     client.force_login(regional)
     response = client.get(reverse("dashboards:national"))
     assert response.status_code == HTTPStatus.OK
     assert [row.record.name for row in response.context["table"].rows] == ["NHS Darlington CCG"]
     client.force_login(admin_user)
     rows = client.get(reverse("dashboards:national")).context["table"].rows
-    assert {row.record.name: row.record.red_risks for row in rows} == {"NHS Darlington CCG": 9, "NHS Dorset CCG": 0}
+    assert {row.record.name: row.record.red_risks for row in rows} == {
+        "NHS Darlington CCG": 9,
+        "NHS Dorset CCG": 0,
+    }
 
 
 @pytest.mark.parametrize("column", [c.name for c in CcgProgressTable([]).columns if c.orderable])
@@ -137,13 +149,15 @@ def _grow(dorset, deliverables, updates_each, theme_number):
     created = DeliverableFactory.create_batch(deliverables, theme=theme, deadline="2013-03-31")
     StatusUpdate.objects.bulk_create(
         StatusUpdate(deliverable=d, from_status="in_progress", to_status="delivered", note="bench")
-        for d in created for _ in range(updates_each)
+        for d in created
+        for _ in range(updates_each)
     )
 
 
 @pytest.mark.parametrize("url_name", ["organisation", "national"])
-def test_dashboard_queries_do_not_grow_from_50_to_5000_deliverables(client, admin_user, dorset, url_name,
-                                                                    django_assert_max_num_queries):
+def test_dashboard_queries_do_not_grow_from_50_to_5000_deliverables(
+    client, admin_user, dorset, url_name, django_assert_max_num_queries
+):
     url = dashboard(dorset.slug) if url_name == "organisation" else reverse("dashboards:national")
     client.force_login(admin_user)
     _grow(dorset, 50, 1, theme_number=91)

@@ -1,0 +1,36 @@
+from django import forms
+
+from .models import COVER_FIELDS, BoardReport
+
+
+class BoardReportForm(forms.ModelForm):
+    """The cover sheet of a board report. The version field carries the version the author
+    loaded (0 when the plan had no report), for the service's conflict check."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = BoardReport
+        fields = COVER_FIELDS
+        widgets = {
+            "meeting_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            **{
+                name: forms.Textarea(attrs={"rows": 3})
+                for name in COVER_FIELDS
+                if name not in ("title", "meeting_date", "author", "sponsoring_member")
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting_date"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version if self.instance.pk else 0
+
+    def cover(self):
+        """The cover sheet as submitted, for the service."""
+        return {field: self.cleaned_data[field] for field in COVER_FIELDS}
+
+    def _post_clean(self):
+        # The service validates the record after re-reading it under a lock.
+        pass
