@@ -1,6 +1,8 @@
 import django_filters
 from django.db.models import Q
 
+from apps.core.filters import AnyYesNoWidget
+
 from .models import Organisation, SpecialisedHub
 
 
@@ -23,7 +25,7 @@ class LatFilterSet(django_filters.FilterSet):
         lookup_expr="isnull",
         exclude=True,
         label="Hosts a hub",
-        widget=django_filters.widgets.BooleanWidget,
+        widget=AnyYesNoWidget,
     )
 
     class Meta:

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from apps.core import permissions
+from apps.core.filters import AnyYesNoWidget
 from apps.organisations.models import Organisation
 
 from .models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate, Theme, overdue_q
@@ -51,6 +52,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
         field_name="theme__plan__organisation",
         queryset=_organisations,
         label="Organisation",
+        empty_label="All",
     )
     plan = django_filters.ModelChoiceFilter(
         field_name="theme__plan", queryset=_plans, label="Plan", empty_label="All"
@@ -71,16 +73,14 @@ class DeliverableFilterSet(django_filters.FilterSet):
         label="Authorisation domain",
         empty_label="Any",
     )
-    overdue = django_filters.BooleanFilter(
-        method="filter_overdue", label="Overdue", widget=django_filters.widgets.BooleanWidget
-    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue", widget=AnyYesNoWidget)
     owner = django_filters.ModelChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
     has_cost = django_filters.BooleanFilter(
         field_name="cost_amount",
         lookup_expr="isnull",
         exclude=True,
         label="Cost stated",
-        widget=django_filters.widgets.BooleanWidget,
+        widget=AnyYesNoWidget,
     )
     delivered_month = django_filters.DateFilter(
         method="filter_delivered_month",

@@ -19,7 +19,9 @@ class DeliverableTable(tables.Table):
         order_by=("theme__plan__organisation__name",),
     )
     theme = tables.Column(
-        "Theme / priority area", accessor="theme", order_by=("theme__plan__title", "theme__number")
+        "Theme / priority area",
+        accessor="theme",
+        order_by=("theme__plan__title", "theme__number", "position"),
     )
     status = tables.Column("Status", order_by=("status",))
     deadline = tables.Column("Deadline", default="—")

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core import permissions
+from apps.core.filters import AnyYesNoWidget
 from apps.organisations.models import Organisation
 
 from .models import Band, Risk
@@ -44,7 +45,7 @@ class RiskFilterSet(django_filters.FilterSet):
     residual_band = django_filters.MultipleChoiceFilter(choices=Band.choices, label="Residual band")
     owner = django_filters.ModelChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
     review_overdue = django_filters.BooleanFilter(
-        method="filter_review_overdue", label="Review overdue", widget=django_filters.widgets.BooleanWidget
+        method="filter_review_overdue", label="Review overdue", widget=AnyYesNoWidget
     )
     status = django_filters.ChoiceFilter(choices=Risk.Status.choices, empty_label="Any")
     severity = django_filters.TypedChoiceFilter(choices=SCORES, coerce=int, label="Severity")
