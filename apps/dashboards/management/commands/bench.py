@@ -2,7 +2,7 @@
 deliverables and 50,000 history rows, in a throw-away database.
 
 Prints median and 95th percentile times and queries per page, and fails (exit 1) if any page's
-median is over the budget (300 ms by default)."""
+95th percentile is over the budget (300 ms by default)."""
 
 import datetime
 import random
@@ -140,7 +140,7 @@ class Command(BaseCommand):
                 queries = len(captured.captured_queries)
             median = statistics.median(times)
             p95 = statistics.quantiles(times, n=20)[18] if len(times) >= 2 else times[0]
-            ok = median <= options["budget_ms"]
+            ok = p95 <= options["budget_ms"]
             if not ok:
                 failures.append(label)
             self.stdout.write(
