@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -53,3 +56,19 @@ def admin_user(db):
 @pytest.fixture
 def no_role_user(db):
     return UserFactory(username="t.nobody")
+
+
+# The source documents sit beside the checkout (../shared/seeds) on the developers' machines and
+# in CI (a clean clone with shared/ beside it).
+SEEDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+
+
+def seed_source(name):
+    """The text of a source document; fails (CI) or skips (elsewhere) when it is not at hand."""
+    path = SEEDS_DIR / name
+    if not path.exists():
+        message = f"source document {path} not found beside the checkout"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path.read_text(encoding="utf-8")

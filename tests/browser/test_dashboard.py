@@ -8,7 +8,9 @@ from tests.factories import MembershipFactory, UserFactory
 pytestmark = pytest.mark.browser
 
 
-def test_board_member_lands_on_the_dashboard_follows_overdue_and_opens_the_board_report(login, seeded_live_server):
+def test_board_member_lands_on_the_dashboard_follows_overdue_and_opens_the_board_report(
+    login, seeded_live_server
+):
     dorset = Organisation.objects.get(slug="nhs-dorset-ccg")
     user = UserFactory(username="board.dorset")
     MembershipFactory(user=user, organisation=dorset, role=Membership.Role.GOVERNING_BODY)

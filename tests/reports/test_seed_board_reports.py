@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from apps.reports.models import BoardReport
+from tests.conftest import seed_source
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_cover_sheet_word_for_word():
 
 
 def test_values_appear_in_the_source_as_printed():
-    source = open("/work/shared/seeds/001_03dc5e1911a75b24.txt", encoding="utf-8").read()
+    source = seed_source("001_03dc5e1911a75b24.txt")
     for field, value in COVER_SHEET.items():
         if isinstance(value, str) and value and field not in ("title", "link_to_strategic_principles"):
             assert f"\t{value}\n" in source, field

@@ -7,7 +7,6 @@ fixtures/docs/02_organisations.md for the discrepancies in the sources.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -20,6 +19,7 @@ from apps.organisations.models import (
     SpecialisedHub,
     SupportTeamRole,
 )
+from tests.conftest import seed_source
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +159,7 @@ TEAM_ROLES = [
     ("Locality Administrator", "4"),
 ]
 
-SOURCE_003 = Path("/work/shared/seeds/003_fbc32ad15cac9559.txt")
+SOURCE_003 = "003_fbc32ad15cac9559.txt"
 
 
 def lats():
@@ -496,9 +496,7 @@ def test_loading_the_fixture_again_adds_nothing():
 
 def test_lat_table_in_the_source_document_matches_the_seed():
     """Re-read the clean table of the June 2012 briefing (when the source is at hand)."""
-    if not SOURCE_003.exists():
-        pytest.skip("source document not available")
-    lines = SOURCE_003.read_text(encoding="utf-8").splitlines()
+    lines = seed_source(SOURCE_003).splitlines()
     start = lines.index("Population, number of CCGs and number of Health and Wellbeing Boards")
     rows = {}
     for line in lines[start:]:
