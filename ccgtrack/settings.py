@@ -28,7 +28,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("CCGTRACK_ALLOW_INSECURE_KEY"):
+    if not DEBUG:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")

@@ -51,11 +51,6 @@ def can_edit(user, organisation) -> bool:
     return editable_organisations(user).filter(pk=organisation.pk).exists()
 
 
-def require_view(user, organisation):
-    if not can_view(user, organisation):
-        raise PermissionDenied("You do not have access to this organisation.")
-
-
 def require_edit(user, organisation):
     if not can_edit(user, organisation):
         raise PermissionDenied("Only staff of the owning organisation may change this.")

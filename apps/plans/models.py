@@ -169,9 +169,6 @@ class DeliverableQuerySet(models.QuerySet):
     def overdue(self, today=None):
         return self.filter(overdue_q(today))
 
-    def not_overdue(self, today=None):
-        return self.exclude(overdue_q(today))
-
     def with_overdue(self, today=None):
         """Annotate ``is_overdue`` so tables show and sort it without a query per row."""
         return self.annotate(
