@@ -36,10 +36,32 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
     assert "WARNINGS" not in result.stderr
 
 
-def test_production_settings_refuse_to_start_without_a_secret_key():
-    result = _manage("check", env_overrides={"ALLOWED_HOSTS": "ccgtrack.nhs.example"})
-    assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+def test_production_refuses_to_serve_without_a_secret_key():
+    deploy = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={"ALLOWED_HOSTS": "ccgtrack.nhs.example"},
+    )
+    assert deploy.returncode != 0
+    assert "security.W009" in deploy.stderr  # `make serve` runs this check first
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    serve = subprocess.run(
+        [sys.executable, "-c", "import ccgtrack.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert serve.returncode != 0
+    assert "SECRET_KEY must be set" in serve.stderr
+
+
+def test_management_commands_run_in_a_bare_shell():
+    result = _manage("makemigrations", "--check", "--dry-run", env_overrides={})
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("url", ["sqlite:///db.sqlite3", "mysql://root@127.0.0.1/ccgtrack"])
