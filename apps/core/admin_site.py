@@ -12,3 +12,16 @@ class CcgtrackAdminSite(admin.AdminSite):
 
     def has_permission(self, request):
         return permissions.is_admin(request.user)
+
+
+class ReadOnlyTabularInline(admin.TabularInline):
+    """History rows shown under their record in the admin: visible, never edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False

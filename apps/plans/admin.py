@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
+from apps.core.admin_site import ReadOnlyTabularInline
+
 from . import selectors, services
 from .models import (
     AuthorisationDomain,
@@ -28,15 +30,9 @@ class ObjectiveInline(admin.TabularInline):
     extra = 0
 
 
-class StatusUpdateInline(admin.TabularInline):
+class StatusUpdateInline(ReadOnlyTabularInline):
     model = StatusUpdate
-    extra = 0
-    can_delete = False
     fields = ("created_at", "created_by", "from_status", "to_status", "note", "changes")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ODPlan)

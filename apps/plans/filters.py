@@ -1,10 +1,9 @@
 import django_filters
-from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from apps.core import permissions
-from apps.core.filters import AnyYesNoWidget
+from apps.core.filters import AnyYesNoWidget, WithinFilter
 from apps.organisations.models import Organisation
 
 from .models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate, Theme, overdue_q
@@ -14,10 +13,6 @@ def _organisations(request):
     return Organisation.objects.filter(
         plans__isnull=False, pk__in=permissions.visible_organisations(request.user)
     ).distinct()
-
-
-def _visible(request):
-    return permissions.visible_organisations(request.user)
 
 
 def _plans(request):
@@ -42,12 +37,7 @@ def _owners(request):
 
 class DeliverableFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search title and narratives")
-    within = django_filters.ModelChoiceFilter(
-        queryset=_visible,
-        method="filter_within",
-        label="Within (organisation and beneath)",
-        widget=forms.HiddenInput,  # set by dashboard links; a select of every organisation costs a lot
-    )
+    within = WithinFilter(field_name="theme__plan__organisation")
     organisation = django_filters.ModelChoiceFilter(
         field_name="theme__plan__organisation",
         queryset=_organisations,
@@ -114,9 +104,6 @@ class DeliverableFilterSet(django_filters.FilterSet):
             | Q(comments__icontains=value)
             | Q(methods__icontains=value)
         )
-
-    def filter_within(self, queryset, name, value):
-        return queryset.filter(theme__plan__organisation__in=Organisation.objects.beneath([value.pk]))
 
     def filter_delivered_month(self, queryset, name, value):
         """Deliverables whose status was changed to delivered in the month of ``value``."""

@@ -1,19 +1,15 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from apps.core.admin_site import ReadOnlyTabularInline
+
 from . import services
 from .models import Band, BandScheme, Risk, RiskReview
 
 
-class RiskReviewInline(admin.TabularInline):
+class RiskReviewInline(ReadOnlyTabularInline):
     model = RiskReview
-    extra = 0
-    can_delete = False
     fields = ("created_at", "reviewed_by", "rating_before", "rating_after", "residual_rating_after", "note")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Risk)

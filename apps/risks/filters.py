@@ -1,11 +1,10 @@
 import django_filters
-from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.core import permissions
-from apps.core.filters import AnyYesNoWidget
+from apps.core.filters import AnyYesNoWidget, WithinFilter
 from apps.organisations.models import Organisation
 
 from .models import Band, Risk
@@ -31,12 +30,7 @@ class RiskFilterSet(django_filters.FilterSet):
     """Filters of the risk list; the heat map takes the same ones, so its counts are the list's."""
 
     q = django_filters.CharFilter(method="search", label="Search")
-    within = django_filters.ModelChoiceFilter(
-        queryset=lambda request: permissions.visible_organisations(request.user),
-        method="filter_within",
-        label="Within (organisation and beneath)",
-        widget=forms.HiddenInput,  # set by dashboard links; a select of every organisation costs a lot
-    )
+    within = WithinFilter(field_name="organisation")
     organisation = django_filters.ModelChoiceFilter(
         queryset=_organisations, label="Organisation", empty_label="All"
     )
@@ -82,9 +76,6 @@ class RiskFilterSet(django_filters.FilterSet):
             | Q(category__icontains=value)
             | Q(reference__iexact=value)
         )
-
-    def filter_within(self, queryset, name, value):
-        return queryset.filter(organisation__in=Organisation.objects.beneath([value.pk]))
 
     def filter_review_overdue(self, queryset, name, value):
         overdue = Q(next_review_on__lt=timezone.localdate(), status=Risk.Status.OPEN)
