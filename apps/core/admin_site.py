@@ -1,17 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
-from apps.core import permissions
-
-
-class CcgtrackAdminSite(admin.AdminSite):
-    """The Django admin, open to ccgtrack admins only (the same helper every view uses)."""
-
-    site_header = "ccgtrack administration"
-    site_title = "ccgtrack admin"
-    index_title = "Seed data, accounts and settings"
-
-    def has_permission(self, request):
-        return permissions.is_admin(request.user)
+from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
 
 
 class ReadOnlyTabularInline(admin.TabularInline):
@@ -25,3 +16,97 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class VersionedEditAdminForm(forms.ModelForm):
+    """The admin change form of a record with a versioned edit path: it carries the version the
+    admin opened and a note, and validates the edit through the service under a row lock (the
+    admin's save runs in one transaction, so the lock holds until the service commits)."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    edit_note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why you made this change; it is recorded in the history.",
+    )
+
+    service = None  # set by VersionedEditAdmin.get_form
+    acting_user = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["expected_version"] = self.instance.version
+        self.prepared_edit = None
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.instance.pk or self.errors:
+            return
+        names = [
+            name
+            for name in self.changed_data
+            if name in self.service.allowed_fields(self.acting_user) and name in self.cleaned_data
+        ]
+        note = self.cleaned_data.get("edit_note", "")
+        if not names and not note:
+            return
+        try:
+            self.prepared_edit = self.service.prepare(
+                pk=self.instance.pk,
+                acting_user=self.acting_user,
+                expected_version=self.cleaned_data.get("expected_version"),
+                changes={name: self.cleaned_data[name] for name in names},
+                note=note,
+                via="admin",
+            )
+        except StaleVersionError:
+            self.add_error(
+                None,
+                "Someone else changed this record after you opened it, so your changes were not "
+                "saved. Open it again to see the current values, then make your change.",
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for name, errors in error.error_dict.items():
+                    target = "edit_note" if name == "note" else name
+                    self.add_error(target if target in self.fields else None, errors)
+            else:
+                self.add_error(None, error)
+
+
+class VersionedEditAdmin(admin.ModelAdmin):
+    """Admin edits of a record go through its service (``edit_service``, a VersionedEdit):
+    version checked, permission checked, the service's rule, its history row and the audit
+    context, exactly as a staff member's edit. Fields the service does not own are read-only."""
+
+    edit_service = None
+    form = VersionedEditAdminForm
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return readonly
+        editable = set(self.edit_service.allowed_fields(request.user))
+        m2m = {f.name for f in self.model._meta.many_to_many}
+        concrete = [f.name for f in self.model._meta.fields if f.editable and not f.primary_key]
+        return readonly + [n for n in concrete if n not in editable and n not in m2m and n not in readonly]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"service": self.edit_service, "acting_user": request.user})
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is None:
+            return [f for f in fields if f not in ("expected_version", "edit_note")]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        if form.prepared_edit is not None:
+            saved = self.edit_service.commit(form.prepared_edit)
+            obj.pk, obj.version = saved.pk, saved.version

@@ -10,4 +10,4 @@ class CoreConfig(AppConfig):
 
 class CcgtrackAdminConfig(admin_apps.AdminConfig):
     default = False
-    default_site = "apps.core.admin_site.CcgtrackAdminSite"
+    default_site = "apps.organisations.admin_site.CcgtrackAdminSite"

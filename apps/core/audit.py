@@ -46,3 +46,17 @@ def audit_events(obj):
         event.note = context.get("note", "")
         event.changed = {f: v for f, v in (event.pgh_diff or {}).items() if f not in HIDDEN_FIELDS}
     return events
+
+
+def link_events(rows, events):
+    """Give each history row (a status update, a review) the audit event of the same change, as
+    ``row.event``, and the fields that change altered, as ``row.changed``: what changed is read
+    from the audit trail, never stored twice. Rows and events of one record, already loaded."""
+    by_context = {}
+    for event in events:
+        if event.pgh_context_id:
+            by_context.setdefault(event.pgh_context_id, event)
+    for row in rows:
+        row.event = by_context.get(row.audit_context_id)
+        row.changed = row.event.changed if row.event else {}
+    return rows

@@ -4,26 +4,18 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
-from apps.core import permissions
+from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
 
 from . import charts, selectors
 from .tables import CcgProgressTable
-
-NATIONAL_KINDS = (Organisation.Kind.NATIONAL, Organisation.Kind.REGION)
-
-
-def _has_national_view(user):
-    return (
-        permissions.is_admin(user) or user.memberships.filter(organisation__kind__in=NATIONAL_KINDS).exists()
-    )
 
 
 def home(request):
     """A logged-in user lands on the dashboard of their organisation (admins and regional or
     national members on the national dashboard)."""
     user = request.user
-    if _has_national_view(user):
+    if permissions.has_national_view(user):
         return redirect("dashboards:national")
     membership = (
         Membership.objects.filter(user=user)
@@ -65,7 +57,7 @@ class NationalDashboardView(TemplateView):
     template_name = "dashboards/national.html"
 
     def get_context_data(self, **kwargs):
-        if not _has_national_view(self.request.user):
+        if not permissions.has_national_view(self.request.user):
             raise PermissionDenied(
                 "The national dashboard is for administrators and regional or national members."
             )

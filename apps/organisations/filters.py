@@ -1,8 +1,10 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from apps.core.filters import AnyYesNoWidget
 
+from . import permissions
 from .models import Organisation, SpecialisedHub
 
 
@@ -34,3 +36,26 @@ class LatFilterSet(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(aliases__icontains=value))
+
+
+def within(queryset, field_name, organisation_pk):
+    """Rows of ``queryset`` whose organisation (reached by ``field_name``) is the organisation
+    ``organisation_pk`` or lies beneath it: the one definition of a dashboard's scope."""
+    return queryset.filter(**{f"{field_name}__in": Organisation.objects.beneath([organisation_pk])})
+
+
+class WithinFilter(django_filters.ModelChoiceFilter):
+    """Rows of an organisation and everything beneath it (``field_name`` leads to the
+    organisation). Set by dashboard links, so it is a hidden field: a select listing every
+    organisation was the costliest part of the list pages (`make bench`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", lambda request: permissions.visible_organisations(request.user))
+        kwargs.setdefault("label", "Within (organisation and beneath)")
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return within(qs, self.field_name, value.pk)

@@ -1,8 +1,8 @@
 from django.http import Http404
 from django.views.generic import DetailView
 
-from apps.core import permissions
 from apps.core.views import FilteredTableView
+from apps.organisations import permissions
 
 from . import selectors
 from .filters import LatFilterSet

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
-from apps.core.admin_site import ReadOnlyTabularInline
+from apps.core.admin_site import ReadOnlyTabularInline, VersionedEditAdmin
 
 from . import selectors, services
 from .models import (
@@ -32,7 +32,7 @@ class ObjectiveInline(admin.TabularInline):
 
 class StatusUpdateInline(ReadOnlyTabularInline):
     model = StatusUpdate
-    fields = ("created_at", "created_by", "from_status", "to_status", "note", "changes")
+    fields = ("created_at", "created_by", "from_status", "to_status", "note")
 
 
 @admin.register(ODPlan)
@@ -53,9 +53,10 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deliverable)
-class DeliverableAdmin(admin.ModelAdmin):
+class DeliverableAdmin(VersionedEditAdmin):
     """Edits here go through the same service as the app's forms: history and version kept."""
 
+    edit_service = services.deliverable_edit
     list_display = ("__str__", "organisation_name", "theme", "status", "deadline", "owner")
     list_filter = ("status", "theme__plan", "domains", ("owner", admin.RelatedOnlyFieldListFilter))
     search_fields = ("title", "delivered_narrative", "in_progress_narrative", "comments", "methods")
@@ -89,23 +90,6 @@ class DeliverableAdmin(admin.ModelAdmin):
             ),
         )
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            return super().save_model(request, obj, form, change)
-        fields = [f for f in form.changed_data if f in services.EDITABLE_FIELDS]
-        other = [f for f in form.changed_data if f not in services.EDITABLE_FIELDS and f != "domains"]
-        if other:
-            super().save_model(request, obj, form, change)  # structural edits (title, theme...) by admins
-            obj.refresh_from_db()
-        if fields:
-            services.deliverable_update(
-                deliverable_id=obj.pk,
-                acting_user=request.user,
-                expected_version=obj.version,
-                changes={f: form.cleaned_data[f] for f in fields},
-                note="Changed in the admin.",
-            )
-
     @admin.action(description="Mark selected as delivered (recorded in each history)")
     def mark_delivered(self, request, queryset):
         done = 0
@@ -117,6 +101,7 @@ class DeliverableAdmin(admin.ModelAdmin):
                     expected_version=deliverable.version,
                     changes={"status": Deliverable.Status.DELIVERED},
                     note="Marked delivered in the admin.",
+                    via="admin",
                 )
                 done += 1
             except (ValidationError, services.StaleVersionError) as exc:

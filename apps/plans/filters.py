@@ -2,11 +2,23 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from apps.core import permissions
-from apps.core.filters import AnyYesNoWidget, WithinFilter
+from apps.core.filters import AnyYesNoWidget
+from apps.organisations import permissions
+from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
 
-from .models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate, Theme, overdue_q
+from .models import (
+    SOON_DAYS,
+    STALE_DAYS,
+    AuthorisationDomain,
+    Deliverable,
+    ODPlan,
+    StatusUpdate,
+    Theme,
+    due_soon_q,
+    overdue_q,
+    stale_q,
+)
 
 
 def _organisations(request):
@@ -54,7 +66,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
     bucket = django_filters.ChoiceFilter(
         method="filter_bucket",
         label="Progress",
-        choices=[("delivered", "Delivered"), ("in_progress", "In progress"), ("not_started", "Not started")],
+        choices=list(Deliverable.BUCKET_LABELS.items()),
         empty_label="Any",
     )
     domain = django_filters.ModelChoiceFilter(
@@ -64,6 +76,12 @@ class DeliverableFilterSet(django_filters.FilterSet):
         empty_label="Any",
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue", widget=AnyYesNoWidget)
+    due_soon = django_filters.BooleanFilter(
+        method="filter_due_soon", label=f"Due in the next {SOON_DAYS} days", widget=AnyYesNoWidget
+    )
+    stale = django_filters.BooleanFilter(
+        method="filter_stale", label=f"No update for {STALE_DAYS} days", widget=AnyYesNoWidget
+    )
     owner = django_filters.ModelChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
     has_cost = django_filters.BooleanFilter(
         field_name="cost_amount",
@@ -92,6 +110,8 @@ class DeliverableFilterSet(django_filters.FilterSet):
             "bucket",
             "domain",
             "overdue",
+            "due_soon",
+            "stale",
             "owner",
             "deadline",
         )
@@ -114,9 +134,10 @@ class DeliverableFilterSet(django_filters.FilterSet):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
 
     def filter_bucket(self, queryset, name, value):
-        statuses = {
-            "delivered": Deliverable.DELIVERED_STATUSES,
-            "in_progress": Deliverable.IN_PROGRESS_STATUSES,
-            "not_started": Deliverable.NOT_STARTED_STATUSES,
-        }[value]
-        return queryset.filter(status__in=statuses)
+        return queryset.in_bucket(value)
+
+    def filter_due_soon(self, queryset, name, value):
+        return queryset.filter(due_soon_q()) if value else queryset.exclude(due_soon_q())
+
+    def filter_stale(self, queryset, name, value):
+        return queryset.filter(stale_q()) if value else queryset.exclude(stale_q())

@@ -1,6 +1,7 @@
 """OD plans: themes, objectives, deliverables and actions, self-assessment against the six
 authorisation domains, and the history of every status change."""
 
+import datetime
 from decimal import Decimal
 
 import pghistory
@@ -162,12 +163,16 @@ class Objective(models.Model):
 
 class DeliverableQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from apps.core import permissions
+        from apps.organisations import permissions
 
         return self.filter(theme__plan__organisation__in=permissions.visible_organisations(user))
 
     def overdue(self, today=None):
         return self.filter(overdue_q(today))
+
+    def in_bucket(self, bucket):
+        """Delivered / in progress / not started (``Deliverable.BUCKETS``)."""
+        return self.filter(status__in=Deliverable.BUCKETS[bucket])
 
     def with_overdue(self, today=None):
         """Annotate ``is_overdue`` so tables show and sort it without a query per row."""
@@ -176,10 +181,30 @@ class DeliverableQuerySet(models.QuerySet):
         )
 
 
+SOON_DAYS = 30
+STALE_DAYS = 60
+
+
 def overdue_q(today=None):
     """Deadline passed and not delivered: the one definition of overdue."""
     today = today or timezone.localdate()
     return Q(deadline__lt=today) & ~Q(status__in=Deliverable.DELIVERED_STATUSES)
+
+
+def due_soon_q(today=None):
+    """Not delivered and due today or in the next SOON_DAYS days: the one definition of due soon."""
+    today = today or timezone.localdate()
+    return Q(deadline__gte=today, deadline__lte=today + datetime.timedelta(days=SOON_DAYS)) & ~Q(
+        status__in=Deliverable.DELIVERED_STATUSES
+    )
+
+
+def stale_q(now=None):
+    """Not delivered and not changed for STALE_DAYS days: the one definition of stale."""
+    now = now or timezone.now()
+    return Q(updated_at__lt=now - datetime.timedelta(days=STALE_DAYS)) & ~Q(
+        status__in=Deliverable.DELIVERED_STATUSES
+    )
 
 
 class DeliverableStatus(models.TextChoices):
@@ -202,6 +227,13 @@ class Deliverable(TimeStampedModel):
     IN_PROGRESS_STATUSES = (Status.IN_PROGRESS, Status.UNDER_DEVELOPMENT)
     NOT_STARTED_STATUSES = (Status.NOT_STARTED, Status.PROPOSED)
     OPEN_STATUSES = IN_PROGRESS_STATUSES + NOT_STARTED_STATUSES
+    # The three bars of a progress chart, and the "Progress" filter: one mapping for both.
+    BUCKETS = {
+        "delivered": DELIVERED_STATUSES,
+        "in_progress": IN_PROGRESS_STATUSES,
+        "not_started": NOT_STARTED_STATUSES,
+    }
+    BUCKET_LABELS = {"delivered": "Delivered", "in_progress": "In progress", "not_started": "Not started"}
 
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="deliverables")
     position = models.PositiveSmallIntegerField()
@@ -284,11 +316,7 @@ class Deliverable(TimeStampedModel):
     @classmethod
     def bucket(cls, status):
         """Delivered / in progress / not started: the three bars of a progress chart."""
-        if status in cls.DELIVERED_STATUSES:
-            return "delivered"
-        if status in cls.IN_PROGRESS_STATUSES:
-            return "in_progress"
-        return "not_started"
+        return next(name for name, statuses in cls.BUCKETS.items() if status in statuses)
 
 
 class StatusUpdateQuerySet(models.QuerySet):
@@ -313,7 +341,15 @@ class StatusUpdate(models.Model):
     from_status = models.CharField(max_length=30, choices=DeliverableStatus.choices, blank=True)
     to_status = models.CharField(max_length=30, choices=DeliverableStatus.choices)
     note = models.TextField(blank=True)
-    changes = models.JSONField(default=dict, blank=True, help_text="Field name to [before, after].")
+    audit_context = models.ForeignKey(
+        "pghistory.Context",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The audit-trail context of the same change: what changed is read from there.",
+    )
 
     objects = StatusUpdateQuerySet.as_manager()
 

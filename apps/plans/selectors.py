@@ -4,8 +4,8 @@ from collections import Counter, defaultdict
 
 from django.db.models import Prefetch
 
-from apps.core import permissions
-from apps.core.audit import audit_events
+from apps.core.audit import audit_events, link_events
+from apps.organisations import permissions
 
 from .models import (
     AuthorisationDomain,
@@ -85,7 +85,8 @@ def progress_from_counts(counts):
 def deliverable_history(deliverable):
     """The user-facing updates and the PostgreSQL audit trail of one deliverable."""
     updates = list(StatusUpdate.objects.filter(deliverable=deliverable).select_related("created_by"))
-    return updates, audit_events(deliverable)
+    events = audit_events(deliverable)
+    return link_events(updates, events), events
 
 
 def self_assessment(*, organisation):

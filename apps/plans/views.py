@@ -2,13 +2,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
-from apps.core import permissions
-from apps.core.forms import add_service_errors
+from apps.core.edit_views import VersionedEditView
 from apps.core.views import FilteredTableView
+from apps.organisations import permissions
 from apps.organisations.models import Organisation
 from apps.organisations.selectors import people_of
 
@@ -26,6 +27,13 @@ def _visible_deliverable_or_404(user, pk):
     except Deliverable.DoesNotExist as exc:
         # Existing but invisible is a 404 too: no hint that another organisation's row exists.
         raise Http404("No such deliverable.") from exc
+
+
+def _local_url(request, url):
+    """``url`` if it stays on this site, else "" (no redirect elsewhere through ``next``)."""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        return url
+    return ""
 
 
 class PlanDetailView(TemplateView):
@@ -64,63 +72,28 @@ class DeliverableListView(FilteredTableView):
         return {"editable_org_ids": editable, "request": self.request}
 
 
-class DeliverableDetailView(View):
+class DeliverableDetailView(VersionedEditView):
     """The deliverable with its full history; staff of the owning organisation also get the
     update form, which posts back here."""
 
     template_name = "plans/deliverable_detail.html"
+    form_class = DeliverableUpdateForm
+    service = services.deliverable_edit
+    success_message = "Deliverable updated."
+    conflict_message = (
+        "Someone else saved this deliverable while you were editing it. Your changes were not saved: "
+        "the form shows the current values, and what you typed is shown beside it."
+    )
 
-    def get(self, request, pk):
-        deliverable = _visible_deliverable_or_404(request.user, pk)
-        form = None
-        if permissions.can_edit(request.user, deliverable.organisation):
-            form = DeliverableUpdateForm(
-                instance=deliverable, owner_choices=people_of(deliverable.organisation)
-            )
-        return self._render(request, deliverable, form)
+    def get_object(self, request, pk):
+        return _visible_deliverable_or_404(request.user, pk)
 
-    def post(self, request, pk):
-        deliverable = _visible_deliverable_or_404(request.user, pk)
-        permissions.require_edit(request.user, deliverable.organisation)
-        form = DeliverableUpdateForm(
-            request.POST,
-            instance=Deliverable.objects.get(pk=pk),
-            owner_choices=people_of(deliverable.organisation),
-        )
-        status = 200
-        if form.is_valid():
-            try:
-                services.deliverable_update(
-                    deliverable_id=deliverable.pk,
-                    acting_user=request.user,
-                    expected_version=form.cleaned_data["version"],
-                    changes=form.changes(),
-                    note=form.cleaned_data["note"],
-                )
-            except services.StaleVersionError as conflict:
-                current = conflict.current
-                form = DeliverableUpdateForm(instance=current, owner_choices=people_of(current.organisation))
-                form.conflict = True
-                messages.error(
-                    request,
-                    "Someone else saved this deliverable while you were editing it. "
-                    "Your changes were not saved: the form now shows the current values.",
-                )
-                return self._render(request, current, form, status=409)
-            except ValidationError as error:
-                add_service_errors(form, error)
-                status = 400
-            else:
-                messages.success(request, "Deliverable updated.")
-                return redirect(deliverable.get_absolute_url())
-        else:
-            status = 400
-        return self._render(request, deliverable, form, status=status)
+    def get_form_kwargs(self, obj):
+        return {"owner_choices": people_of(obj.organisation)}
 
-    def _render(self, request, deliverable, form, status=200):
-        updates, events = selectors.deliverable_history(deliverable)
-        context = {"deliverable": deliverable, "form": form, "updates": updates, "events": events}
-        return render(request, self.template_name, context, status=status)
+    def get_context(self, request, obj):
+        updates, events = selectors.deliverable_history(obj)
+        return {"deliverable": obj, "updates": updates, "events": events}
 
 
 class DeliverableStatusView(View):
@@ -140,6 +113,7 @@ class DeliverableStatusView(View):
             try:
                 deliverable = services.deliverable_update(
                     deliverable_id=pk,
+                    via="in-place",
                     acting_user=request.user,
                     expected_version=form.cleaned_data["version"],
                     changes={"status": form.cleaned_data["status"]},
@@ -156,11 +130,11 @@ class DeliverableStatusView(View):
                 messages.error(request, error)
             else:
                 messages.success(request, "Status updated.")
-            return redirect(request.POST.get("next") or "plans:deliverable_list")
+            return redirect(_local_url(request, request.POST.get("next")) or "plans:deliverable_list")
         html = status_cell(
             deliverable,
             csrf_token=get_token(request),
-            next_url=request.POST.get("next", ""),
+            next_url=_local_url(request, request.POST.get("next")),
             error=error,
             saved=error is None,
             out_of_band=True,

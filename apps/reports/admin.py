@@ -1,10 +1,17 @@
 from django.contrib import admin
 
+from apps.core.admin_site import VersionedEditAdmin
+
+from . import services
 from .models import BoardReport
 
 
 @admin.register(BoardReport)
-class BoardReportAdmin(admin.ModelAdmin):
+class BoardReportAdmin(VersionedEditAdmin):
+    """Cover sheet edits go through the same service as the cover sheet form: the version is
+    checked, so an author's open form sees an admin's change as a conflict, and vice versa."""
+
+    edit_service = services.cover_sheet_edit
     list_display = ("title", "plan", "meeting_date", "author", "updated_at")
     list_filter = ("plan__organisation",)
     search_fields = ("title", "author", "sponsoring_member", "purpose", "plan__title")
@@ -12,11 +19,3 @@ class BoardReportAdmin(admin.ModelAdmin):
     autocomplete_fields = ("plan",)
     date_hierarchy = "meeting_date"
     readonly_fields = ("version", "created_at", "updated_at")
-
-    def save_model(self, request, obj, form, change):
-        # An admin edit raises the version too, so an author's open cover-sheet form sees the
-        # conflict instead of silently overwriting it.
-        if change:
-            obj.version += 1
-        obj.full_clean()
-        super().save_model(request, obj, form, change)

@@ -8,6 +8,7 @@ class BoardReportForm(forms.ModelForm):
     loaded (0 when the plan had no report), for the service's conflict check."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    report = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = BoardReport
@@ -26,6 +27,7 @@ class BoardReportForm(forms.ModelForm):
         self.fields["meeting_date"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         if not self.is_bound:
             self.initial["version"] = self.instance.version if self.instance.pk else 0
+            self.initial["report"] = self.instance.pk
 
     def cover(self):
         """The cover sheet as submitted, for the service."""

@@ -1,12 +1,11 @@
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views import View
 
-from apps.core import permissions
-from apps.core.forms import add_service_errors
+from apps.core.edit_views import VersionedEditView
+from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
 from apps.plans.models import ODPlan
 
@@ -54,49 +53,55 @@ class BoardReportPdfView(View):
         return response
 
 
-class CoverEditView(View):
-    """The cover sheet form, for staff who may edit the plan's organisation."""
+class CoverEditView(VersionedEditView):
+    """The cover sheet form, for staff who may edit the plan's organisation. The form carries the
+    id of the report it was opened for, so a save never lands on another report (for example
+    when someone moves a meeting date and a different report becomes the latest)."""
 
     template_name = "reports/cover_edit.html"
+    form_class = BoardReportForm
+    service = services.cover_sheet_edit
+    form_only = True
+    success_message = "Cover sheet saved."
+    conflict_message = (
+        "Someone else saved this cover sheet while you were editing it. Your changes were not saved: "
+        "the form shows the current values, and what you typed is shown beside it."
+    )
 
-    def get(self, request, pk):
+    def get_object(self, request, pk):
         plan = _visible_plan_or_404(request.user, pk)
-        permissions.require_edit(request.user, plan.organisation)
-        return self._render(request, plan, BoardReportForm(instance=self._instance(plan)))
-
-    def post(self, request, pk):
-        plan = _visible_plan_or_404(request.user, pk)
-        permissions.require_edit(request.user, plan.organisation)
-        form = BoardReportForm(request.POST, instance=self._instance(plan))
-        if not form.is_valid():
-            return self._render(request, plan, form, status=400)
+        if request.method != "POST":
+            return self._latest_or_new(plan)
+        report_id = request.POST.get("report", "")
+        if not report_id:
+            return self._new(plan)
         try:
-            services.board_report_save(
-                plan=plan,
-                acting_user=request.user,
-                expected_version=form.cleaned_data["version"],
-                data=form.cover(),
-            )
-        except services.StaleVersionError as conflict:
-            form = BoardReportForm(instance=conflict.current or self._instance(plan))
-            form.conflict = True
-            messages.error(
-                request,
-                "Someone else saved this cover sheet while you were editing it. Your changes were "
-                "not saved: the form now shows the current values.",
-            )
-            return self._render(request, plan, form, status=409)
-        except ValidationError as error:
-            add_service_errors(form, error)
-            return self._render(request, plan, form, status=400)
-        messages.success(request, "Cover sheet saved.")
-        return redirect("reports:board_report", pk=plan.pk)
+            return BoardReport.objects.select_related("plan__organisation").get(pk=int(report_id), plan=plan)
+        except (ValueError, BoardReport.DoesNotExist) as exc:
+            raise Http404("No such board report for this plan.") from exc
 
-    @staticmethod
-    def _instance(plan):
-        return services.latest_report(plan) or BoardReport(
-            plan=plan, title=f"{plan.title} Update", author=plan.author
+    def current_object(self, request, obj, pk):
+        return self._latest_or_new(obj.plan)
+
+    def save(self, request, obj, form):
+        return services.board_report_save(
+            plan=obj.plan,
+            report_id=obj.pk,
+            acting_user=request.user,
+            expected_version=form.cleaned_data["version"],
+            data=form.cover(),
         )
 
-    def _render(self, request, plan, form, status=200):
-        return render(request, self.template_name, {"plan": plan, "form": form}, status=status)
+    def success_url(self, obj):
+        return reverse("reports:board_report", args=[obj.plan_id])
+
+    def get_context(self, request, obj):
+        return {"plan": obj.plan}
+
+    @classmethod
+    def _latest_or_new(cls, plan):
+        return services.latest_report(plan) or cls._new(plan)
+
+    @staticmethod
+    def _new(plan):
+        return BoardReport(plan=plan, title=f"{plan.title} Update", author=plan.author, version=0)

@@ -1,7 +1,6 @@
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
-from apps.core.admin_site import ReadOnlyTabularInline
+from apps.core.admin_site import ReadOnlyTabularInline, VersionedEditAdmin
 
 from . import services
 from .models import Band, BandScheme, Risk, RiskReview
@@ -13,9 +12,11 @@ class RiskReviewInline(ReadOnlyTabularInline):
 
 
 @admin.register(Risk)
-class RiskAdmin(admin.ModelAdmin):
-    """Ratings and bands are shown read-only: they are computed from the scores."""
+class RiskAdmin(VersionedEditAdmin):
+    """Ratings and bands are shown read-only: they are computed from the scores. Edits go
+    through the review service, so each leaves a review with its note."""
 
+    edit_service = services.risk_edit
     list_display = (
         "reference",
         "short_description",
@@ -59,24 +60,6 @@ class RiskAdmin(admin.ModelAdmin):
     @admin.display(description="Residual band", ordering="residual_rating")
     def residual_band(self, obj):
         return Band(obj.residual_band).label if obj.pk else "—"
-
-    def save_model(self, request, obj, form, change):
-        scored = [f for f in form.changed_data if f in services.REVIEW_FIELDS]
-        other = [f for f in form.changed_data if f not in services.REVIEW_FIELDS and f != "domains"]
-        if not change or other:
-            super().save_model(request, obj, form, change)
-            obj.refresh_from_db()
-        if change and scored:
-            try:
-                services.risk_review(
-                    risk_id=obj.pk,
-                    acting_user=request.user,
-                    expected_version=obj.version,
-                    changes={f: form.cleaned_data[f] for f in scored},
-                    note="Reviewed in the admin.",
-                )
-            except ValidationError as error:
-                self.message_user(request, "; ".join(error.messages), level="error")
 
 
 @admin.register(BandScheme)

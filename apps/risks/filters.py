@@ -1,15 +1,13 @@
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils import timezone
 
-from apps.core import permissions
-from apps.core.filters import AnyYesNoWidget, WithinFilter
+from apps.core.filters import AnyYesNoWidget
+from apps.organisations import permissions
+from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
 
-from .models import Band, Risk
-
-SCORES = [(n, str(n)) for n in range(1, 6)]
+from .models import SCORE_CHOICES, Band, Risk, review_overdue_q
 
 
 def _organisations(request):
@@ -42,13 +40,14 @@ class RiskFilterSet(django_filters.FilterSet):
         method="filter_review_overdue", label="Review overdue", widget=AnyYesNoWidget
     )
     status = django_filters.ChoiceFilter(choices=Risk.Status.choices, empty_label="Any")
-    severity = django_filters.TypedChoiceFilter(choices=SCORES, coerce=int, label="Severity")
-    likelihood = django_filters.TypedChoiceFilter(choices=SCORES, coerce=int, label="Likelihood")
-    residual_severity = django_filters.TypedChoiceFilter(
-        choices=SCORES, coerce=int, label="Residual severity"
+    # Every filter starts blank and means "any" when blank.
+    severity = django_filters.ChoiceFilter(choices=SCORE_CHOICES, label="Severity", empty_label="Any")
+    likelihood = django_filters.ChoiceFilter(choices=SCORE_CHOICES, label="Likelihood", empty_label="Any")
+    residual_severity = django_filters.ChoiceFilter(
+        choices=SCORE_CHOICES, label="Residual severity", empty_label="Any"
     )
-    residual_likelihood = django_filters.TypedChoiceFilter(
-        choices=SCORES, coerce=int, label="Residual likelihood"
+    residual_likelihood = django_filters.ChoiceFilter(
+        choices=SCORE_CHOICES, label="Residual likelihood", empty_label="Any"
     )
 
     class Meta:
@@ -78,5 +77,4 @@ class RiskFilterSet(django_filters.FilterSet):
         )
 
     def filter_review_overdue(self, queryset, name, value):
-        overdue = Q(next_review_on__lt=timezone.localdate(), status=Risk.Status.OPEN)
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        return queryset.filter(review_overdue_q()) if value else queryset.exclude(review_overdue_q())

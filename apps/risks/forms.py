@@ -2,9 +2,7 @@ from django import forms
 
 from apps.core.audit import NOTE_MAX_LENGTH
 
-from .models import Risk
-
-SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+from .models import SCORE_CHOICES, SCORE_FIELDS, SCORE_MAX, SCORE_MIN, Risk
 
 
 class RiskReviewForm(forms.ModelForm):
@@ -38,9 +36,12 @@ class RiskReviewForm(forms.ModelForm):
 
     def __init__(self, *args, owner_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("severity", "likelihood", "residual_severity", "residual_likelihood"):
+        for name in SCORE_FIELDS:
             self.fields[name] = forms.TypedChoiceField(
-                label=self.fields[name].label, choices=SCORE_CHOICES, coerce=int, help_text="1 (lowest) to 5"
+                label=self.fields[name].label,
+                choices=SCORE_CHOICES,
+                coerce=int,
+                help_text=f"{SCORE_MIN} (lowest) to {SCORE_MAX}",
             )
         self.fields["owner"].queryset = (
             owner_choices if owner_choices is not None else self.fields["owner"].queryset.none()
@@ -49,19 +50,6 @@ class RiskReviewForm(forms.ModelForm):
         self.fields["next_review_on"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         if not self.is_bound and self.instance.pk:
             self.initial["version"] = self.instance.version
-
-    def clean(self):
-        data = super().clean()
-        sev, lik, res_sev, res_lik = (
-            data.get(f) for f in ("severity", "likelihood", "residual_severity", "residual_likelihood")
-        )
-        if None not in (sev, lik, res_sev, res_lik) and res_sev * res_lik > sev * lik:
-            self.add_error(
-                "residual_likelihood",
-                f"Residual rating {res_sev * res_lik} ({res_sev} x {res_lik}) cannot be above "
-                f"the inherent rating {sev * lik} ({sev} x {lik}).",
-            )
-        return data
 
     def changes(self):
         return {field: self.cleaned_data[field] for field in self.Meta.fields if field != "note"}

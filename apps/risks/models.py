@@ -12,7 +12,12 @@ from django.utils import timezone
 
 from apps.core.models import TimeStampedModel
 
-SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+# The 5x5 scale, once: every score is 1 (lowest) to 5.
+SCORE_MIN, SCORE_MAX = 1, 5
+SCORES = tuple(range(SCORE_MIN, SCORE_MAX + 1))
+SCORE_CHOICES = [(n, str(n)) for n in SCORES]
+SCORE_VALIDATORS = [MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
+SCORE_FIELDS = ("severity", "likelihood", "residual_severity", "residual_likelihood")
 
 
 class Band(models.TextChoices):
@@ -97,9 +102,17 @@ class BandScheme(models.Model):
 
 class RiskQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from apps.core import permissions
+        from apps.organisations import permissions
 
         return self.filter(organisation__in=permissions.visible_organisations(user))
+
+    def with_review_overdue(self, today=None):
+        """Annotate ``is_review_overdue`` (the one definition, ``review_overdue_q``)."""
+        return self.annotate(
+            is_review_overdue=models.ExpressionWrapper(
+                review_overdue_q(today), output_field=models.BooleanField()
+            )
+        )
 
     def with_ratings(self, scheme=None):
         """Annotate rating, residual_rating and their bands (computed, never stored)."""
@@ -110,6 +123,11 @@ class RiskQuerySet(models.QuerySet):
         ).annotate(
             band=scheme.band_expression("rating"), residual_band=scheme.band_expression("residual_rating")
         )
+
+
+def review_overdue_q(today=None):
+    """An open risk whose next review date has passed: the one definition of review overdue."""
+    return Q(next_review_on__lt=today or timezone.localdate(), status=Risk.Status.OPEN)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -156,17 +174,23 @@ class Risk(TimeStampedModel):
         ordering = ["organisation__name", "reference", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(severity__gte=1, severity__lte=5)
-                & Q(likelihood__gte=1, likelihood__lte=5)
-                & Q(residual_severity__gte=1, residual_severity__lte=5)
-                & Q(residual_likelihood__gte=1, residual_likelihood__lte=5),
+                condition=Q(
+                    *(Q(**{f"{name}__gte": SCORE_MIN, f"{name}__lte": SCORE_MAX}) for name in SCORE_FIELDS)
+                ),
                 name="risk_scores_1_to_5",
+                violation_error_message=f"Scores run from {SCORE_MIN} to {SCORE_MAX}.",
             ),
+            # The one statement of the rule: PostgreSQL holds it, and full_clean() checks it
+            # before a save, so forms and the admin show its message.
             models.CheckConstraint(
                 condition=LessThanOrEqual(
                     F("residual_severity") * F("residual_likelihood"), F("severity") * F("likelihood")
                 ),
                 name="risk_residual_not_above_inherent",
+                violation_error_message=(
+                    "The residual rating (residual severity x residual likelihood) cannot be above "
+                    "the inherent rating (severity x likelihood): mitigation does not make a risk worse."
+                ),
             ),
         ]
 
@@ -183,26 +207,6 @@ class Risk(TimeStampedModel):
     @property
     def residual(self):
         return self.residual_severity * self.residual_likelihood
-
-    @property
-    def review_overdue(self):
-        return bool(
-            self.next_review_on and self.next_review_on < timezone.localdate() and self.status == "open"
-        )
-
-    def clean(self):
-        scores = [self.severity, self.likelihood, self.residual_severity, self.residual_likelihood]
-        if all(isinstance(s, int) for s in scores) and self.residual > self.inherent_rating:
-            raise ValidationError(
-                {
-                    "residual_likelihood": (
-                        f"Residual rating {self.residual} "
-                        f"({self.residual_severity} x {self.residual_likelihood}) "
-                        f"cannot be above the inherent rating {self.inherent_rating} "
-                        f"({self.severity} x {self.likelihood})."
-                    )
-                }
-            )
 
 
 class RiskReview(models.Model):
@@ -222,7 +226,15 @@ class RiskReview(models.Model):
     residual_severity_after = models.PositiveSmallIntegerField()
     residual_likelihood_after = models.PositiveSmallIntegerField()
     note = models.TextField()
-    changes = models.JSONField(default=dict, blank=True, help_text="Field name to [before, after].")
+    audit_context = models.ForeignKey(
+        "pghistory.Context",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The audit-trail context of the same change: what changed is read from there.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -2,11 +2,9 @@
 
 from django.db.models import Count
 
-from apps.core.audit import audit_events
+from apps.core.audit import audit_events, link_events
 
-from .models import BAND_COLOURS, Band, BandScheme, Risk, RiskReview
-
-SCALE = (1, 2, 3, 4, 5)
+from .models import SCORES, Band, BandScheme, Risk, RiskReview
 
 
 def risk_list(*, user, scheme=None):
@@ -14,6 +12,7 @@ def risk_list(*, user, scheme=None):
     return (
         Risk.objects.visible_to(user)
         .with_ratings(scheme)
+        .with_review_overdue()
         .select_related("organisation", "owner", "plan")
         .prefetch_related("domains")
     )
@@ -32,9 +31,9 @@ def heatmap(queryset, scheme):
             for row in queryset.order_by().values(s_field, l_field).annotate(n=Count("pk"))
         }
         rows = []
-        for severity in reversed(SCALE):
+        for severity in reversed(SCORES):
             cells = []
-            for likelihood in SCALE:
+            for likelihood in SCORES:
                 rating = severity * likelihood
                 band = scheme.band_for(rating)
                 cells.append(
@@ -58,10 +57,7 @@ def band_counts(queryset):
     result = {}
     for kind, field in (("inherent", "band"), ("residual", "residual_band")):
         counts = {row[field]: row["n"] for row in queryset.order_by().values(field).annotate(n=Count("pk"))}
-        result[kind] = [
-            {"band": band, "label": band.label, "colour": BAND_COLOURS[band], "count": counts.get(band, 0)}
-            for band in Band
-        ]
+        result[kind] = [{"band": band, "label": band.label, "count": counts.get(band, 0)} for band in Band]
     result["rows"] = [
         {"band": i["band"], "label": i["label"], "inherent": i["count"], "residual": r["count"]}
         for i, r in zip(result["inherent"], result["residual"], strict=True)
@@ -75,7 +71,8 @@ def risk_detail(*, user, risk_id, scheme=None):
 
 def risk_history(risk):
     reviews = list(RiskReview.objects.filter(risk=risk).select_related("reviewed_by"))
-    return reviews, audit_events(risk)
+    events = audit_events(risk)
+    return link_events(reviews, events), events
 
 
 def current_scheme():

@@ -1,14 +1,13 @@
 """Writes to the risk register. Reviews go through ``risk_review``: the form, the admin and any
-import share its permission, version and scoring rules."""
+import share the versioned edit path (``apps.core.edits``); this module adds only the risk's
+own rule (a review needs a note) and its history row."""
 
-import pghistory
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from apps.core import permissions
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff
+from apps.core.audit import StaleVersionError
+from apps.organisations.permissions import OrganisationEdit
 
-from .models import Risk, RiskReview
+from .models import SCORE_FIELDS, Risk, RiskReview
 
 REVIEW_FIELDS = (
     "severity",
@@ -20,13 +19,43 @@ REVIEW_FIELDS = (
     "owner",
     "status",
 )
-SCORE_FIELDS = ("severity", "likelihood", "residual_severity", "residual_likelihood")
+# What the register says, corrected by administrators in the Django admin.
+ADMIN_FIELDS = ("organisation", "plan", "reference", "category", "description", "source_note")
 
-__all__ = ["REVIEW_FIELDS", "StaleVersionError", "risk_review"]
+__all__ = ["ADMIN_FIELDS", "REVIEW_FIELDS", "StaleVersionError", "risk_review"]
 
 
-@transaction.atomic
-def risk_review(*, risk_id, acting_user, expected_version, changes, note):
+class RiskReviewEdit(OrganisationEdit):
+    """A review needs a note; it leaves a RiskReview with the scores before and after, linked to
+    the audit event of the same change. Scores in 1-5 and a residual rating not above the
+    inherent one are the model's constraints, checked by ``full_clean``."""
+
+    model = Risk
+    fields = REVIEW_FIELDS
+    admin_fields = ADMIN_FIELDS
+    select_related = ("organisation",)
+
+    def check(self, edit):
+        if not edit.note:
+            raise ValidationError(
+                {"note": "Write a review note: what was reviewed, and why the scores stand."}
+            )
+
+    def record(self, edit, audit_context_id):
+        RiskReview.objects.create(
+            risk=edit.obj,
+            reviewed_by=edit.acting_user,
+            note=edit.note,
+            audit_context_id=audit_context_id,
+            **{f"{name}_before": edit.value_before(name) for name in SCORE_FIELDS},
+            **{f"{name}_after": getattr(edit.obj, name) for name in SCORE_FIELDS},
+        )
+
+
+risk_edit = RiskReviewEdit()
+
+
+def risk_review(*, risk_id, acting_user, expected_version, changes, note, via="ccgtrack"):
     """Record a review of a risk by ``acting_user``: new scores, mitigation and the note.
 
     Refuses anyone who may not edit the risk's organisation (PermissionDenied), a review based on
@@ -34,33 +63,11 @@ def risk_review(*, risk_id, acting_user, expected_version, changes, note):
     one (ValidationError). Keeps a RiskReview with the scores before and after; the audit trail
     (pghistory) records the row change with the note as context.
     """
-    risk = Risk.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=risk_id)
-    permissions.require_edit(acting_user, risk.organisation)
-    if expected_version != risk.version:
-        raise StaleVersionError(risk)
-    unknown = set(changes) - set(REVIEW_FIELDS)
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError({"note": "Write a review note: what was reviewed, and why the scores stand."})
-    if len(note) > NOTE_MAX_LENGTH:
-        raise ValidationError({"note": f"Keep the review note to {NOTE_MAX_LENGTH} characters."})
-
-    before = {field: getattr(risk, field) for field in REVIEW_FIELDS}
-    for field, value in changes.items():
-        setattr(risk, field, value)
-    risk.version += 1
-    risk.full_clean(exclude=["organisation", "plan"])
-    changed = diff(before, risk, changes)
-    with pghistory.context(note=note, via="ccgtrack"):
-        risk.save()
-    RiskReview.objects.create(
-        risk=risk,
-        reviewed_by=acting_user,
+    return risk_edit(
+        pk=risk_id,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        changes=changes,
         note=note,
-        changes=changed,
-        **{f"{field}_before": before[field] for field in SCORE_FIELDS},
-        **{f"{field}_after": getattr(risk, field) for field in SCORE_FIELDS},
+        via=via,
     )
-    return risk

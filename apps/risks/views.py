@@ -1,13 +1,7 @@
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.views import View
 from django.views.generic import TemplateView
 
-from apps.core import permissions
-from apps.core.audit import StaleVersionError
-from apps.core.forms import add_service_errors
+from apps.core.edit_views import VersionedEditView
 from apps.core.views import FilteredTableView
 from apps.organisations.selectors import people_of
 
@@ -62,48 +56,25 @@ def _visible_risk_or_404(user, pk):
         raise Http404("No such risk.") from exc
 
 
-class RiskDetailView(View):
+class RiskDetailView(VersionedEditView):
+    """A risk with its reviews and audit trail; staff of its organisation also get the review
+    form, which posts back here."""
+
     template_name = "risks/risk_detail.html"
+    form_class = RiskReviewForm
+    service = services.risk_edit
+    success_message = "Review recorded."
+    conflict_message = (
+        "Someone else reviewed this risk while you were editing it. Your review was not saved: the "
+        "form shows the current values, and what you typed is shown beside it."
+    )
 
-    def get(self, request, pk):
-        risk = _visible_risk_or_404(request.user, pk)
-        form = None
-        if permissions.can_edit(request.user, risk.organisation):
-            form = RiskReviewForm(instance=risk, owner_choices=people_of(risk.organisation))
-        return self._render(request, risk, form)
+    def get_object(self, request, pk):
+        return _visible_risk_or_404(request.user, pk)
 
-    def post(self, request, pk):
-        risk = _visible_risk_or_404(request.user, pk)
-        permissions.require_edit(request.user, risk.organisation)
-        form = RiskReviewForm(
-            request.POST, instance=Risk.objects.get(pk=pk), owner_choices=people_of(risk.organisation)
-        )
-        if form.is_valid():
-            try:
-                services.risk_review(
-                    risk_id=pk,
-                    acting_user=request.user,
-                    expected_version=form.cleaned_data["version"],
-                    changes=form.changes(),
-                    note=form.cleaned_data["note"],
-                )
-            except StaleVersionError:
-                current = _visible_risk_or_404(request.user, pk)
-                form = RiskReviewForm(instance=current, owner_choices=people_of(current.organisation))
-                messages.error(
-                    request,
-                    "Someone else reviewed this risk while you were editing it. Your review was not saved: "
-                    "the form now shows the current values.",
-                )
-                return self._render(request, current, form, status=409)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, "Review recorded.")
-                return redirect(risk.get_absolute_url())
-        return self._render(request, risk, form, status=400)
+    def get_form_kwargs(self, obj):
+        return {"owner_choices": people_of(obj.organisation)}
 
-    def _render(self, request, risk, form, status=200):
-        reviews, events = selectors.risk_history(risk)
-        context = {"risk": risk, "form": form, "reviews": reviews, "events": events}
-        return render(request, self.template_name, context, status=status)
+    def get_context(self, request, obj):
+        reviews, events = selectors.risk_history(obj)
+        return {"risk": obj, "reviews": reviews, "events": events}

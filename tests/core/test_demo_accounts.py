@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from apps.core import permissions
+from apps.organisations import permissions
 from apps.organisations.models import Organisation
 
 pytestmark = pytest.mark.django_db

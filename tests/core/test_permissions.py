@@ -1,6 +1,6 @@
 import pytest
 
-from apps.core import permissions
+from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
 from tests.factories import MembershipFactory, UserFactory
 

@@ -3,9 +3,13 @@ import json
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from pghistory.models import Events
 
 from apps.core.seed import SeedError, load_seed, seed_files
 from apps.organisations.models import Organisation
+from apps.plans import services
+from apps.plans.models import Deliverable, StatusUpdate
 
 pytestmark = pytest.mark.django_db
 
@@ -19,23 +23,52 @@ def _row_counts():
     }
 
 
-def test_seed_files_are_found_in_order():
-    names = [path.name for path in seed_files()]
-    assert names == sorted(names)
-    assert names[0] == "01_reference.json"
-    assert "02_organisations.json" in names
+def _identities(model, record):
+    """How a fixture record can be referred to: its pk, and its natural key if the model has one."""
+    found = {record.get("pk")}
+    key_field = "slug" if model is Organisation else getattr(model, "natural_key_field", None)
+    if key_field and key_field in record["fields"]:
+        found.add((record["fields"][key_field],))
+    return found
 
 
-def test_loading_the_seed_twice_changes_nothing(capsys):
+def test_every_fixture_comes_after_the_fixtures_it_refers_to():
+    """A record's foreign keys point at records of the same file or an earlier one, so the files
+    load in order one by one (as the README says)."""
+    known = {}
+    for path in seed_files():
+        records = json.loads(path.read_text(encoding="utf-8"))
+        for record in records:
+            model = apps.get_model(record["model"])
+            known.setdefault(model, set()).update(_identities(model, record))
+        for record in records:
+            model = apps.get_model(record["model"])
+            for name, value in record["fields"].items():
+                field = model._meta.get_field(name)
+                if (
+                    not field.is_relation
+                    or value in (None, [])
+                    or field.related_model._meta.app_label == "auth"
+                ):
+                    continue
+                targets = value if field.many_to_many else [value]
+                for target in targets:
+                    target = tuple(target) if isinstance(target, list) else target
+                    assert target in known.get(field.related_model, set()), (
+                        f"{path.name}: {record['model']} {record.get('pk')} {name}={value!r} refers to "
+                        f"a {field.related_model._meta.label} that no earlier fixture defines"
+                    )
+
+
+def test_loading_the_seed_again_changes_nothing(capsys):
     before = _row_counts()
     call_command("load_seed")
     call_command("load_seed")
     assert _row_counts() == before
-    assert "Loaded" in capsys.readouterr().out
+    assert "0 added" in capsys.readouterr().out
 
 
 def test_a_broken_fixture_leaves_the_database_unchanged_and_names_file_and_record(tmp_path):
-    wessex = Organisation.objects.get(slug="wessex")
     good = tmp_path / "01_good.json"
     good.write_text(
         json.dumps(
@@ -44,8 +77,8 @@ def test_a_broken_fixture_leaves_the_database_unchanged_and_names_file_and_recor
                     "model": "organisations.organisation",
                     "fields": {
                         "kind": "lat",
-                        "name": "Wessex",
-                        "slug": "wessex",
+                        "name": "A new LAT",
+                        "slug": "a-new-lat",
                         "population_thousands": 1,
                         "created_at": "2026-01-01T00:00:00Z",
                         "updated_at": "2026-01-01T00:00:00Z",
@@ -79,8 +112,7 @@ def test_a_broken_fixture_leaves_the_database_unchanged_and_names_file_and_recor
     assert "02_broken.json" in message
     assert "organisations.organisation" in message and "no-such-parent" in message
     assert _row_counts() == before
-    wessex.refresh_from_db()
-    assert wessex.population_thousands == 2550  # the good file's change was rolled back too
+    assert not Organisation.objects.filter(slug="a-new-lat").exists()  # the good file is rolled back too
 
 
 def test_the_command_reports_a_broken_fixture_as_an_error(tmp_path, monkeypatch):
@@ -90,3 +122,112 @@ def test_the_command_reports_a_broken_fixture_as_an_error(tmp_path, monkeypatch)
     monkeypatch.setattr("apps.core.seed.seed_files", lambda directory=tmp_path: [broken])
     with pytest.raises(CommandError, match="01_broken.json"):
         call_command("load_seed")
+
+
+def _dorset_deliverable():
+    return Deliverable.objects.filter(
+        theme__plan__organisation__slug="nhs-dorset-ccg", status="in_progress"
+    ).first()
+
+
+def test_a_restart_never_undoes_a_status_change(client, staff_dorset, settings):
+    """A staff member's change survives the `make run` start sequence (migrate, load_seed,
+    create_demo_accounts), and the record, its history and the dashboard still agree."""
+    deliverable = _dorset_deliverable()
+    services.deliverable_update(
+        deliverable_id=deliverable.pk,
+        acting_user=staff_dorset,
+        expected_version=deliverable.version,
+        changes={"status": "delivered", "delivered_narrative": "Signed off."},
+        note="Signed off at the Executive.",
+    )
+    events_before = Events.objects.tracks(deliverable).count()
+    settings.DEBUG = True
+    call_command("migrate", verbosity=0)
+    call_command("load_seed")
+    call_command("create_demo_accounts")
+    call_command("load_seed")
+
+    deliverable.refresh_from_db()
+    assert (deliverable.status, deliverable.delivered_narrative) == ("delivered", "Signed off.")
+    assert Events.objects.tracks(deliverable).count() == events_before  # no "system" revert
+    update = StatusUpdate.objects.get(deliverable=deliverable)
+    assert (update.to_status, update.created_by) == ("delivered", staff_dorset)
+    client.force_login(staff_dorset)
+    page = client.get(reverse("dashboards:organisation", args=["nhs-dorset-ccg"])).content.decode()
+    assert (
+        f'href="{deliverable.get_absolute_url()}"' in page.split('id="latest-updates"')[1].split("</ul>")[0]
+    )
+    delivered = Deliverable.objects.filter(
+        theme__plan__organisation__slug="nhs-dorset-ccg", status="delivered"
+    )
+    assert f'data-status="delivered">{delivered.count()}<' in page
+
+
+def test_missing_seed_records_are_added_and_existing_ones_kept(tmp_path):
+    wessex = Organisation.objects.get(slug="wessex")
+    wessex.population_thousands = 9999
+    wessex.save()
+    extra = tmp_path / "09_extra.json"
+    extra.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "organisations.organisation",
+                    "fields": {"kind": "lat", "name": "Wessex", "slug": "wessex", "population_thousands": 1},
+                },
+                {
+                    "model": "organisations.organisation",
+                    "fields": {
+                        "kind": "lat",
+                        "name": "New LAT",
+                        "slug": "new-lat",
+                        "parent": ["south-of-england"],
+                        "created_at": "2026-01-01T00:00:00Z",
+                        "updated_at": "2026-01-01T00:00:00Z",
+                    },
+                },
+            ]
+        )
+    )
+    result = load_seed(files=[*seed_files(), extra])
+    assert result.added == 1 and result.overwritten == 0
+    wessex.refresh_from_db()
+    assert wessex.population_thousands == 9999
+    assert Organisation.objects.get(slug="new-lat").parent.slug == "south-of-england"
+    assert load_seed(files=[*seed_files(), extra]).added == 0
+
+
+def test_reset_is_refused_on_a_production_database(staff_dorset, settings):
+    deliverable = _dorset_deliverable()
+    services.deliverable_update(
+        deliverable_id=deliverable.pk,
+        acting_user=staff_dorset,
+        expected_version=deliverable.version,
+        changes={"status": "delivered"},
+        note="Done.",
+    )
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development database"):
+        call_command("load_seed", "--reset")
+    deliverable.refresh_from_db()
+    assert deliverable.status == "delivered"
+
+
+def test_reset_says_what_it_does_and_the_audit_trail_records_it(staff_dorset, settings, capsys):
+    deliverable = _dorset_deliverable()
+    services.deliverable_update(
+        deliverable_id=deliverable.pk,
+        acting_user=staff_dorset,
+        expected_version=deliverable.version,
+        changes={"status": "delivered"},
+        note="Done.",
+    )
+    settings.DEBUG = True
+    call_command("load_seed", "--reset")
+    out = capsys.readouterr().out
+    assert "will be overwritten" in out and "overwritten." in out
+    deliverable.refresh_from_db()
+    assert deliverable.status == "in_progress"
+    last = Events.objects.tracks(deliverable).order_by("-pgh_id").first()
+    assert last.pgh_context["via"] == "load_seed --reset"

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from pghistory.models import Events
 
-from apps.plans import services
+from apps.plans import selectors, services
 from apps.plans.models import Deliverable, StatusUpdate
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,9 @@ def test_status_change_records_who_when_from_to_and_note(deliverable, staff_dors
         staff_dorset,
         "Signed off at the Executive.",
     )
-    assert update.changes["status"] == [before, "delivered"]
+    [linked], events = selectors.deliverable_history(deliverable)
+    assert linked.changed["status"] == [before, "delivered"]  # read from the audit trail
+    assert update.audit_context_id == events[0].pgh_context_id
 
 
 def test_the_audit_trail_records_the_change_with_the_note(deliverable, staff_dorset):
@@ -67,9 +69,8 @@ def test_a_status_change_needs_a_note(deliverable, staff_dorset):
 def test_narrative_change_without_status_change_needs_no_note(deliverable, staff_dorset):
     updated = _update(deliverable, staff_dorset, changes={"in_progress_narrative": "New words."})
     assert updated.in_progress_narrative == "New words."
-    assert (
-        StatusUpdate.objects.get(deliverable=deliverable).changes["in_progress_narrative"][1] == "New words."
-    )
+    [linked], _ = selectors.deliverable_history(deliverable)
+    assert linked.changed["in_progress_narrative"][1] == "New words."
 
 
 def test_a_stale_version_is_refused_and_nothing_changes(deliverable, staff_dorset):

@@ -24,6 +24,7 @@ def test_staff_save_raises_the_version_and_keeps_other_fields(staff_dorset, dors
     report = board_report_save(
         plan=dorset_plan,
         acting_user=staff_dorset,
+        report_id=1,
         expected_version=1,
         data={"legal_implications": "  Reviewed by the legal team.  "},
     )
@@ -59,6 +60,7 @@ def test_only_staff_of_the_organisation_may_save(request, who, dorset_plan):
         board_report_save(
             plan=dorset_plan,
             acting_user=request.getfixturevalue(who),
+            report_id=1,
             expected_version=1,
             data={"author": "Forged"},
         )
@@ -67,7 +69,7 @@ def test_only_staff_of_the_organisation_may_save(request, who, dorset_plan):
 
 def test_admin_may_save(admin_user, dorset_plan):
     report = board_report_save(
-        plan=dorset_plan, acting_user=admin_user, expected_version=1, data={"author": "An Admin"}
+        plan=dorset_plan, acting_user=admin_user, report_id=1, expected_version=1, data={"author": "An Admin"}
     )
     assert report.author == "An Admin"
 
@@ -75,7 +77,7 @@ def test_admin_may_save(admin_user, dorset_plan):
 def test_stale_version_is_refused(staff_dorset, dorset_plan):
     with pytest.raises(StaleVersionError) as conflict:
         board_report_save(
-            plan=dorset_plan, acting_user=staff_dorset, expected_version=7, data={"author": "X"}
+            plan=dorset_plan, acting_user=staff_dorset, report_id=1, expected_version=7, data={"author": "X"}
         )
     assert conflict.value.current.author == "E Parson, Head of Workforce"
     assert BoardReport.objects.get(pk=1).version == 1
@@ -92,7 +94,9 @@ def test_stale_version_is_refused(staff_dorset, dorset_plan):
 )
 def test_invalid_records_are_refused(staff_dorset, dorset_plan, data, field):
     with pytest.raises(ValidationError) as error:
-        board_report_save(plan=dorset_plan, acting_user=staff_dorset, expected_version=1, data=data)
+        board_report_save(
+            plan=dorset_plan, acting_user=staff_dorset, report_id=1, expected_version=1, data=data
+        )
     assert field in error.value.message_dict
     assert BoardReport.objects.get(pk=1).version == 1
 
@@ -100,6 +104,10 @@ def test_invalid_records_are_refused(staff_dorset, dorset_plan, data, field):
 def test_fields_outside_the_cover_sheet_are_refused(staff_dorset, dorset_plan, darlington_plan):
     with pytest.raises(ValidationError):
         board_report_save(
-            plan=dorset_plan, acting_user=staff_dorset, expected_version=1, data={"plan": darlington_plan}
+            plan=dorset_plan,
+            acting_user=staff_dorset,
+            report_id=1,
+            expected_version=1,
+            data={"plan": darlington_plan},
         )
     assert BoardReport.objects.get(pk=1).plan == dorset_plan

@@ -45,6 +45,7 @@ def cover_data(report=None, **overrides):
         "title": report.title if report else "A new board report",
         "meeting_date": report.meeting_date.isoformat() if report else "2026-12-01",
         "version": report.version if report else 0,
+        "report": report.pk if report else "",
     }
     for field in (
         "author",
@@ -354,9 +355,36 @@ def test_stale_version_is_a_409_with_the_current_values(client, staff_dorset, do
     html = second.content.decode()
     assert 'id="version-conflict"' in html
     assert "Someone else saved this cover sheet" in html
-    assert 'value="First Editor"' in html and "Second Editor" not in html
+    assert 'value="First Editor"' in html and 'value="Second Editor"' not in html
+    assert "Second Editor" in html.split('id="submitted-values"')[1].split("</dl>")[0]  # what they typed
     assert 'name="version" value="2"' in html
     assert snapshot() == before
+
+
+def test_a_save_lands_on_the_report_it_was_opened_for(client, staff_dorset, dorset_plan):
+    """Opened for the January paper; meanwhile someone adds a later paper, which becomes the
+    latest. The save still changes the January paper, and the later one is untouched."""
+    client.force_login(staff_dorset)
+    january = BoardReport.objects.get(pk=1)
+    opened = cover_data(january, recommendation="Note the January report.")
+    later = BoardReport.objects.create(plan=dorset_plan, title="Later paper", meeting_date="2026-12-10")
+    assert client.post(cover_url(dorset_plan), opened).status_code == HTTPStatus.FOUND
+    january.refresh_from_db()
+    later.refresh_from_db()
+    assert january.recommendation == "Note the January report." and january.version == 2
+    assert (later.recommendation, later.version) == ("", 1)
+
+
+def test_a_report_of_another_plan_cannot_be_saved_through_this_one(client, staff_dorset, dorset_plan):
+    client.force_login(staff_dorset)
+    darlington_report = BoardReport.objects.create(
+        plan=ODPlan.objects.exclude(pk=dorset_plan.pk).first(), title="Other", meeting_date="2026-12-10"
+    )
+    data = cover_data(BoardReport.objects.get(pk=1), author="Forged")
+    data["report"] = darlington_report.pk
+    assert client.post(cover_url(dorset_plan), data).status_code == HTTPStatus.NOT_FOUND
+    darlington_report.refresh_from_db()
+    assert darlington_report.author == "" and darlington_report.version == 1
 
 
 def test_a_report_created_meanwhile_is_a_conflict(client, staff_darlington, darlington_plan):

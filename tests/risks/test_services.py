@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from pghistory.models import Events
 
 from apps.core.audit import StaleVersionError
-from apps.risks import services
+from apps.risks import selectors, services
 from apps.risks.models import Risk, RiskReview
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +26,10 @@ def test_a_review_records_who_scores_before_and_after_and_the_note(risk, staff_d
     assert review.reviewed_by == staff_darlington
     assert (review.residual_severity_before, review.residual_likelihood_before) == (4, 2)
     assert (review.residual_severity_after, review.residual_likelihood_after) == (4, 1)
-    assert review.changes["mitigation"][1] == "New controls."
+    [linked], _ = selectors.risk_history(risk)
+    assert linked.changed["mitigation"][1] == "New controls."  # read from the audit trail
     event = Events.objects.tracks(risk).order_by("-pgh_created_at").first()
+    assert review.audit_context_id == event.pgh_context_id
     assert event.pgh_label == "update" and event.pgh_context["note"] == "Reviewed at the Executive."
 
 

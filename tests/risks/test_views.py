@@ -219,7 +219,7 @@ def test_darlington_governing_body_member_is_refused_with_403(client, darlington
         ({"severity": 6}, "severity"),
         ({"likelihood": 0}, "likelihood"),
         ({"residual_severity": "five"}, "residual_severity"),
-        ({"residual_severity": 5, "residual_likelihood": 4}, "residual_likelihood"),  # 20 > 16
+        ({"residual_severity": 5, "residual_likelihood": 4}, "__all__"),  # 20 > 16: the model's constraint
         ({"note": ""}, "note"),
         ({"note": "x" * 2001}, "note"),
         ({"next_review_on": "someday"}, "next_review_on"),

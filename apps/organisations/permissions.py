@@ -11,7 +11,9 @@ Every view and the admin ask these functions; none of them repeats the rules.
 
 from django.core.exceptions import PermissionDenied
 
-from apps.organisations.models import Membership, Organisation
+from apps.core.edits import VersionedEdit
+
+from .models import Membership, Organisation
 
 
 def is_admin(user) -> bool:
@@ -56,6 +58,16 @@ def require_edit(user, organisation):
         raise PermissionDenied("Only staff of the owning organisation may change this.")
 
 
+def has_national_view(user) -> bool:
+    """Admins and members of the national body or a region see the national dashboard."""
+    if is_admin(user):
+        return True
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    national = (Organisation.Kind.NATIONAL, Organisation.Kind.REGION)
+    return Membership.objects.filter(user=user, organisation__kind__in=national).exists()
+
+
 def role_label(user) -> str:
     """A short description of the user's role for the page header."""
     if not user.is_authenticated:
@@ -64,3 +76,22 @@ def role_label(user) -> str:
         return "Administrator"
     roles = {m.get_role_display() for m in user.memberships.all()}
     return ", ".join(sorted(roles)) or "No organisation"
+
+
+class OrganisationEdit(VersionedEdit):
+    """The permission half of the edit path for records that belong to an organisation:
+    staff of the organisation (or above it) may change them, administrators may also change the
+    structural fields. ``organisation_path`` leads from the record to its organisation."""
+
+    organisation_path = "organisation"
+
+    def organisation_of(self, obj):
+        for name in self.organisation_path.split("__"):
+            obj = getattr(obj, name)
+        return obj
+
+    def may_edit(self, user, obj) -> bool:
+        return can_edit(user, self.organisation_of(obj))
+
+    def is_administrator(self, user) -> bool:
+        return is_admin(user)

@@ -1,4 +1,4 @@
-from apps.core import permissions
+from apps.organisations import permissions
 
 
 def navigation(request):

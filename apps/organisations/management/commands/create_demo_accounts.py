@@ -31,17 +31,23 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         User = get_user_model()
         for username, first, last, slug, role in DEMO_ACCOUNTS:
-            user, _ = User.objects.get_or_create(username=username)
-            user.first_name, user.last_name = first, last
-            user.is_superuser = user.is_staff = role is None
-            user.set_password(password)
-            user.save()
+            # Create what is missing; never reset an account or a role someone has changed.
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "is_superuser": role is None,
+                    "is_staff": role is None,
+                },
+            )
+            if created:
+                user.set_password(password)
+                user.save(update_fields=["password"])
             if slug:
                 organisation = Organisation.objects.get(slug=slug)
-                Membership.objects.update_or_create(
-                    user=user, organisation=organisation, defaults={"role": role}
-                )
-        self.stdout.write(f"Demo logins (password: {password}):")
+                Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": role})
+        self.stdout.write(f"Demo logins (password of newly created accounts: {password}):")
         for username, _, _, slug, role in DEMO_ACCOUNTS:
             what = "administrator" if role is None else f"{Membership.Role(role).label}, {slug}"
             self.stdout.write(f"  {username:<18} {what}")

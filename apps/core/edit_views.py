@@ -1,0 +1,104 @@
+"""The one shape of an edit page: a record with its history, and for those who may change it a
+form whose save goes through the record's service (a ``VersionedEdit``).
+
+GET shows the form; a valid POST saves and redirects; a form or service error answers 400 with
+the messages beside the fields; a save based on an old version answers 409 with the current
+values in the form and, beside them, what the user typed, so nothing they wrote is lost."""
+
+from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views import View
+
+from apps.core.audit import StaleVersionError, display
+from apps.core.forms import add_service_errors
+
+
+class VersionedEditView(View):
+    template_name: str
+    form_class: type
+    service = None  # a VersionedEdit
+    form_only = False  # True: the page is only the form, so those who may not edit get 403
+    success_message = "Saved."
+    conflict_message = (
+        "Someone else saved this record while you were editing it. Your changes were not saved: "
+        "the form shows the current values, and what you typed is shown beside it."
+    )
+
+    # --- hooks -----------------------------------------------------------------------------
+    def get_object(self, request, **kwargs):
+        """The record, if the user may see it (raise Http404 otherwise)."""
+        raise ImproperlyConfigured(f"{type(self).__name__} must define get_object().")
+
+    def current_object(self, request, obj, **kwargs):
+        """The record as it stands now, after another user's save (for the 409 page)."""
+        return self.get_object(request, **kwargs)
+
+    def get_form_kwargs(self, obj) -> dict:
+        return {}
+
+    def get_context(self, request, obj) -> dict:
+        return {}
+
+    def new_form(self, obj, data=None):
+        return self.form_class(data, instance=obj, **self.get_form_kwargs(obj))
+
+    def save(self, request, obj, form):
+        return self.service(
+            pk=obj.pk,
+            acting_user=request.user,
+            expected_version=form.cleaned_data["version"],
+            changes=form.changes(),
+            note=form.cleaned_data.get("note", ""),
+        )
+
+    def success_url(self, obj):
+        return obj.get_absolute_url()
+
+    # --- the shape -------------------------------------------------------------------------
+    def get(self, request, **kwargs):
+        obj = self.get_object(request, **kwargs)
+        may_edit = self.service.may_edit(request.user, obj)
+        if self.form_only and not may_edit:
+            raise PermissionDenied("Only staff of the owning organisation may change this.")
+        return self.render(request, obj, self.new_form(obj) if may_edit else None)
+
+    def post(self, request, **kwargs):
+        obj = self.get_object(request, **kwargs)
+        if not self.service.may_edit(request.user, obj):
+            raise PermissionDenied("Only staff of the owning organisation may change this.")
+        form = self.new_form(obj, request.POST)
+        if not form.is_valid():
+            return self.render(request, obj, form, status=400)
+        try:
+            saved = self.save(request, obj, form)
+        except StaleVersionError:
+            current = self.current_object(request, obj, **kwargs)
+            messages.error(request, self.conflict_message)
+            return self.render(
+                request, current, self.new_form(current), status=409, submitted=self.submitted(form)
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.render(request, obj, form, status=400)
+        messages.success(request, self.success_message)
+        return redirect(self.success_url(saved))
+
+    @staticmethod
+    def submitted(form):
+        """What the user typed, field by field as labelled on the form (choices by their label)."""
+        rows = []
+        for name, value in form.cleaned_data.items():
+            field = form.fields[name]
+            if field.widget.is_hidden or value in (None, ""):
+                continue
+            shown = value
+            if not hasattr(value, "pk") and hasattr(field, "choices"):
+                shown = dict(field.choices).get(value, value)
+            rows.append((field.label or name.replace("_", " ").capitalize(), display(shown)))
+        return rows
+
+    def render(self, request, obj, form, status=200, submitted=None):
+        context = {"object": obj, "form": form, "conflict": status == 409, "submitted": submitted or []}
+        context.update(self.get_context(request, obj))
+        return render(request, self.template_name, context, status=status)
