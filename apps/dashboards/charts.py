@@ -41,18 +41,16 @@ def organisation_charts(data):
         "bands": {
             "type": "bar",
             "data": {
-                "labels": [row["label"] for row in data["band_counts"]["inherent"]],
+                "labels": [row["label"] for row in data["band_rows"]],
                 "datasets": [
                     {
                         "label": "Inherent",
-                        "data": [row["count"] for row in data["band_counts"]["inherent"]],
-                        "backgroundColor": [
-                            BAND_COLOURS[row["band"]] for row in data["band_counts"]["inherent"]
-                        ],
+                        "data": [row["inherent"].count for row in data["band_rows"]],
+                        "backgroundColor": [BAND_COLOURS[row["band"]] for row in data["band_rows"]],
                     },
                     {
                         "label": "Residual",
-                        "data": [row["count"] for row in data["band_counts"]["residual"]],
+                        "data": [row["residual"].count for row in data["band_rows"]],
                         "backgroundColor": GREY,
                     },
                 ],

@@ -1,7 +1,6 @@
 """Reads for the dashboards. Every figure is one aggregate query over the organisation and
 everything beneath it, so the number of queries does not grow with the data."""
 
-import datetime
 from collections import Counter, defaultdict
 
 from django.db.models import (
@@ -22,12 +21,21 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from apps.organisations.models import Organisation
-from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate, Theme, overdue_q
+from apps.plans.models import (
+    AuthorisationDomain,
+    Deliverable,
+    ODPlan,
+    StatusUpdate,
+    Theme,
+    due_soon_q,
+    overdue_q,
+)
 from apps.plans.selectors import progress_from_counts
 from apps.risks import selectors as risk_selectors
 from apps.risks.models import Band, BandScheme, Risk
 
-SOON_DAYS = 30
+from .figures import FigureList
+
 LIST_LENGTH = 10
 
 
@@ -36,39 +44,81 @@ def scope(organisation):
     return Organisation.objects.beneath([organisation.pk]).values("pk")
 
 
-def organisation_dashboard(organisation, *, user):
+# The figures of the dashboard, each as the parameters of the list it links to.
+DELIVERABLE_FIGURES = {
+    "total": {},
+    "delivered": {"bucket": "delivered"},
+    "overdue": {"overdue": "true"},
+    "due_soon": {"due_soon": "true"},
+    "stale": {"stale": "true"},
+    "costed": {"has_cost": "true"},
+    **{f"status_{value}": {"status": value} for value in Deliverable.Status.values},
+}
+RISK_FIGURES = {
+    "open": {"status": Risk.Status.OPEN},
+    **{f"band_{band}": {"band": band} for band in Band.values},
+    **{f"residual_band_{band}": {"residual_band": band} for band in Band.values},
+}
+
+
+def organisation_dashboard(organisation, *, request):
     """Everything the organisation dashboard shows, rolled up over what lies beneath."""
+    from apps.plans.filters import DeliverableFilterSet
+    from apps.risks.filters import RiskFilterSet
+
     today = timezone.localdate()
     orgs = scope(organisation)
     deliverables = Deliverable.objects.filter(theme__plan__organisation__in=orgs)
     scheme = BandScheme.current()
     risks = Risk.objects.filter(organisation__in=orgs).with_ratings(scheme)
+    domains = list(AuthorisationDomain.objects.all())
 
-    by_status = dict(deliverables.order_by().values_list("status").annotate(n=Count("pk")))
+    deliverable_figures = FigureList(
+        "plans:deliverable_list",
+        DeliverableFilterSet,
+        Deliverable.objects.all(),
+        "theme__plan__organisation",
+        organisation,
+        request,
+    ).count(
+        {**DELIVERABLE_FIGURES, **{f"domain_{d.number}": {"domain": d.pk} for d in domains}},
+    )
+    risk_figures = FigureList(
+        "risks:risk_list",
+        RiskFilterSet,
+        Risk.objects.with_ratings(scheme),
+        "organisation",
+        organisation,
+        request,
+    ).count(RISK_FIGURES)
+
     status_counts = [
-        {"status": value, "label": label, "count": by_status.get(value, 0)}
+        {"status": value, "label": label, "figure": deliverable_figures[f"status_{value}"]}
         for value, label in Deliverable.Status.choices
     ]
-    buckets = Counter()
-    for status, n in by_status.items():
-        buckets[Deliverable.bucket(status)] += n
-    totals = progress_from_counts(buckets)
+    band_rows = [
+        {
+            "band": band,
+            "label": band.label,
+            "inherent": risk_figures[f"band_{band}"],
+            "residual": risk_figures[f"residual_band_{band}"],
+        }
+        for band in Band
+    ]
+    total = deliverable_figures["total"].count
+    delivered = deliverable_figures["delivered"].count
     plans = ODPlan.objects.filter(organisation__in=orgs)
-    money = {
-        "budget": plans.aggregate(total=Sum("budget_amount"))["total"],
-        "costs": deliverables.aggregate(total=Sum("cost_amount"))["total"],
-        "costed": deliverables.filter(cost_amount__isnull=False).count(),
-    }
-    open_risks = risks.filter(status=Risk.Status.OPEN)
     return {
         "organisation": organisation,
         "today": today,
+        "figures": deliverable_figures,
+        "risk_figures": risk_figures,
+        "delivered_pct": round(100 * delivered / total, 1) if total else 0,
         "status_counts": status_counts,
-        "totals": totals,
-        "overdue_count": deliverables.filter(overdue_q(today)).count(),
-        "money": money,
+        "band_rows": band_rows,
+        "budget": plans.aggregate(total=Sum("budget_amount"))["total"],
+        "costs": deliverables.aggregate(total=Sum("cost_amount"))["total"],
         "plans": list(plans.select_related("organisation")),
-        "band_counts": risk_selectors.band_counts(risks),
         "themes": theme_progress(deliverables),
         "overdue": list(
             deliverables.filter(overdue_q(today))
@@ -76,28 +126,23 @@ def organisation_dashboard(organisation, *, user):
             .order_by("deadline", "pk")[:LIST_LENGTH]
         ),
         "due_soon": list(
-            deliverables.filter(deadline__gte=today, deadline__lte=today + datetime.timedelta(days=SOON_DAYS))
-            .exclude(status__in=Deliverable.DELIVERED_STATUSES)
+            deliverables.filter(due_soon_q(today))
             .select_related("theme__plan__organisation", "owner")
             .order_by("deadline", "pk")[:LIST_LENGTH]
         ),
-        "due_soon_range": (today, today + datetime.timedelta(days=SOON_DAYS)),
-        "due_soon_count": deliverables.filter(
-            deadline__gte=today, deadline__lte=today + datetime.timedelta(days=SOON_DAYS)
-        )
-        .exclude(status__in=Deliverable.DELIVERED_STATUSES)
-        .count(),
         "latest_updates": list(
             StatusUpdate.objects.filter(deliverable__theme__plan__organisation__in=orgs)
             .select_related("deliverable", "created_by")
             .order_by("-created_at", "-pk")[:LIST_LENGTH]
         ),
         "top_risks": list(
-            open_risks.select_related("organisation").order_by("-rating", "-residual_rating", "pk")[:5]
+            risks.filter(status=Risk.Status.OPEN)
+            .select_related("organisation")
+            .order_by("-rating", "-residual_rating", "pk")[:5]
         ),
         "heatmap": risk_selectors.heatmap(risks, scheme),
         "scheme": scheme,
-        "domains": domain_summary(organisation, deliverables),
+        "domains": domain_summary(organisation, domains, deliverable_figures),
         "delivered_per_month": delivered_per_month(orgs),
     }
 
@@ -116,9 +161,9 @@ def theme_progress(deliverables):
     return themes
 
 
-def domain_summary(organisation, deliverables):
+def domain_summary(organisation, domains, figures):
     """Per authorisation domain: the latest self-assessment score of the organisation (if it
-    made one), its maturity level, and how many deliverables beneath serve the domain."""
+    made one), its maturity level, and the figure of deliverables beneath that serve it."""
     from apps.plans.models import MaturityLevel, SelfAssessmentScore
 
     levels = list(MaturityLevel.objects.all())
@@ -129,12 +174,10 @@ def domain_summary(organisation, deliverables):
         .distinct("domain_id")
     )
     scores = {score.domain_id: score for score in latest}
-    served = dict(deliverables.order_by().values_list("domains").annotate(n=Count("pk", distinct=True)))
-    domains = list(AuthorisationDomain.objects.all())
     for domain in domains:
         domain.score = scores.get(domain.pk)
         domain.level = MaturityLevel.for_score(domain.score.score_percent, levels) if domain.score else None
-        domain.deliverable_count = served.get(domain.pk, 0)
+        domain.figure = figures[f"domain_{domain.number}"]
     return {"domains": domains, "levels": levels, "assessed": bool(scores)}
 
 

@@ -38,7 +38,7 @@ class OrganisationDashboardView(TemplateView):
         )
         if not permissions.can_view(self.request.user, organisation):
             raise PermissionDenied("You do not have access to this organisation's dashboard.")
-        data = selectors.organisation_dashboard(organisation, user=self.request.user)
+        data = selectors.organisation_dashboard(organisation, request=self.request)
         within = QueryDict(mutable=True)
         within["within"] = organisation.pk
         for grid in data["heatmap"].values():

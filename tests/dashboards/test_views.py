@@ -1,27 +1,42 @@
+import datetime
 import html
 import re
 from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.dashboards.tables import CcgProgressTable
 from apps.organisations.models import Membership, Organisation
-from apps.plans.models import Deliverable, ODPlan, StatusUpdate
-from tests.factories import MembershipFactory, UserFactory
-from tests.plans.factories import DeliverableFactory, ThemeFactory
+from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate
+from tests.factories import LatFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
+from tests.risks.factories import RiskFactory
 
 pytestmark = pytest.mark.django_db
 
-LINK = re.compile(r'<a href="(/(?:deliverables|risks)/\?[^"]*)"[^>]*>\s*(\d+)\s*</a>')
+A_TAG = re.compile(r"<a\s[^>]*>")
+HREF = re.compile(r'href="([^"]*)"')
+COUNT = re.compile(r'data-count="(\d+)"')
 
 
 def dashboard(slug):
     return reverse("dashboards:organisation", args=[slug])
 
 
-def _linked_figures(content):
-    return [(html.unescape(url), int(n)) for url, n in LINK.findall(content.decode())]
+def _list_links(content):
+    """Every link on the page to the deliverables list or the risk register, with the figure it
+    stands for (its data-count). A list link without one fails: no figure escapes the check."""
+    links = []
+    for tag in A_TAG.findall(content.decode()):
+        url = html.unescape(HREF.search(tag).group(1)) if HREF.search(tag) else ""
+        if not re.match(r"/(deliverables|risks)/\?", url):  # a filtered list, not the menu
+            continue
+        count = COUNT.search(tag)
+        assert count, f"a link to {url} shows a figure but carries no data-count: {tag}"
+        links.append((url, int(count.group(1))))
+    return links
 
 
 def _list_count(client, url):
@@ -30,31 +45,109 @@ def _list_count(client, url):
     return response.context["table"].paginator.count
 
 
+@pytest.fixture
+def every_bucket(db):
+    """A CCG under a LAT with something in every bucket the dashboard counts: each status,
+    overdue, due soon (in progress and not started), stale, costed, every domain, a delivery this
+    month, and risks in every band, inherent and residual."""
+    today = timezone.localdate()
+    lat = LatFactory()
+    ccg = OrganisationFactory(parent=lat)
+    theme = ThemeFactory(plan=ODPlanFactory(organisation=ccg), number=1)
+    other = ThemeFactory(plan=theme.plan, number=2)
+    domains = list(AuthorisationDomain.objects.all())
+    rows = [
+        ("overdue in progress", "in_progress", today - datetime.timedelta(days=3)),
+        ("overdue not started", "not_started", today - datetime.timedelta(days=40)),
+        ("due soon in progress", "in_progress", today + datetime.timedelta(days=5)),
+        ("due soon not started", "not_started", today + datetime.timedelta(days=29)),
+        ("due soon proposed", "proposed", today),
+        ("due in 31 days", "under_development", today + datetime.timedelta(days=31)),
+        ("delivered late", "delivered", today - datetime.timedelta(days=10)),
+        ("delivered, more to do", "delivered_further_work", today + datetime.timedelta(days=3)),
+        ("no deadline", "not_started", None),
+    ]
+    made = []
+    for position, (title, status, deadline) in enumerate(rows, start=1):
+        deliverable = DeliverableFactory(
+            theme=theme if position % 2 else other,
+            position=position,
+            title=title,
+            status=status,
+            deadline=deadline,
+            cost_amount=1000 * position if position % 3 == 0 else None,
+        )
+        deliverable.domains.set(domains[: position % len(domains) + 1])
+        made.append(deliverable)
+    Deliverable.objects.filter(pk__in=[made[1].pk, made[3].pk, made[8].pk, made[6].pk]).update(
+        updated_at=timezone.now() - datetime.timedelta(days=61)
+    )
+    StatusUpdate.objects.create(
+        deliverable=made[6],
+        from_status="in_progress",
+        to_status="delivered",
+        note="Done",
+        created_at=timezone.now(),
+    )
+    for severity, likelihood, residual in [
+        (1, 2, (1, 1)),
+        (2, 3, (2, 2)),
+        (3, 4, (3, 2)),
+        (4, 5, (3, 4)),
+        (5, 5, (5, 4)),
+    ]:
+        RiskFactory(
+            organisation=ccg,
+            severity=severity,
+            likelihood=likelihood,
+            residual_severity=residual[0],
+            residual_likelihood=residual[1],
+        )
+    RiskFactory(organisation=ccg, severity=5, likelihood=4, status="closed")
+    return ccg
+
+
 @pytest.mark.parametrize(
-    "slug", ["nhs-dorset-ccg", "nhs-darlington-ccg", "durham-darlington-and-tees", "nhs-commissioning-board"]
+    "where", ["ccg", "lat", "nhs-dorset-ccg", "nhs-darlington-ccg", "nhs-commissioning-board"]
 )
-def test_every_figure_equals_the_count_of_the_list_it_links_to(client, admin_user, slug):
+def test_every_figure_equals_the_count_of_the_list_it_links_to(client, admin_user, every_bucket, where):
+    """Every link from a dashboard to a list, headline cards included, on data with something in
+    every bucket: the list shows exactly as many rows as the figure that linked to it."""
+    slug = {"ccg": every_bucket.slug, "lat": every_bucket.parent.slug}.get(where, where)
     client.force_login(admin_user)
     response = client.get(dashboard(slug))
     assert response.status_code == HTTPStatus.OK
-    figures = _linked_figures(response.content)
-    assert len(figures) > 20
-    for url, figure in figures:
+    links = _list_links(response.content)
+    assert len(links) > 25
+    for url, figure in links:
+        assert _list_count(client, url) == figure, url
+    if where == "ccg":  # the generated data really fills every bucket
+        figures = response.context["figures"]
+        for key in ("overdue", "due_soon", "stale", "costed", "delivered", "total"):
+            assert figures[key].count > 0, key
+        assert figures["due_soon"].count == 3  # in progress, not started and proposed alike
+        assert all(row["inherent"].count and row["residual"].count for row in response.context["band_rows"])
+
+
+def test_a_board_member_sees_the_same_figures_as_the_lists_show_them(client, board_dorset, dorset):
+    client.force_login(board_dorset)
+    for url, figure in _list_links(client.get(dashboard(dorset.slug)).content):
         assert _list_count(client, url) == figure, url
 
 
 def test_headline_figures_for_darlington(client, admin_user, darlington):
     client.force_login(admin_user)
     context = client.get(dashboard(darlington.slug)).context
-    assert context["totals"]["total"] == 41
-    assert context["totals"]["delivered"] == 3
+    figures = context["figures"]
+    assert figures["total"].count == 41
+    assert figures["delivered"].count == 3
     assert (
-        context["overdue_count"]
+        figures["overdue"].count
         == Deliverable.objects.filter(theme__plan__organisation=darlington).overdue().count()
     )
-    assert context["money"]["budget"] == 90000
-    assert context["money"]["costs"] == 32000  # £10K + £2K + £20K, the amounts the plan states
-    inherent = {row["band"]: row["count"] for row in context["band_counts"]["inherent"]}
+    assert context["budget"] == 90000
+    assert context["costs"] == 32000  # £10K + £2K + £20K, the amounts the plan states
+    inherent = {row["band"]: row["inherent"].count for row in context["band_rows"]}
     assert inherent == {"low": 0, "moderate": 0, "high": 0, "extreme": 9}
 
 
@@ -63,13 +156,21 @@ def test_a_parent_rolls_up_what_lies_beneath(client, admin_user):
     national = client.get(dashboard("nhs-commissioning-board")).context
     dorset = client.get(dashboard("nhs-dorset-ccg")).context
     darlington = client.get(dashboard("nhs-darlington-ccg")).context
-    assert national["totals"]["total"] == dorset["totals"]["total"] + darlington["totals"]["total"] == 95
-    assert national["overdue_count"] == dorset["overdue_count"] + darlington["overdue_count"]
-    assert national["money"]["budget"] == 90000
+
+    def counts(context):
+        return {key: figure.count for key, figure in context["figures"].items()}
+
+    def bands(context):
+        return [(row["inherent"].count, row["residual"].count) for row in context["band_rows"]]
+
+    assert counts(national)["total"] == counts(dorset)["total"] + counts(darlington)["total"]
+    assert counts(national)["total"] == Deliverable.objects.count()
+    assert counts(national)["overdue"] == counts(dorset)["overdue"] + counts(darlington)["overdue"]
+    assert national["budget"] == 90000
     wessex = client.get(dashboard("wessex")).context
-    assert wessex["totals"] == dorset["totals"]
+    assert counts(wessex) == counts(dorset)
     south = client.get(dashboard("south-of-england")).context
-    assert south["totals"]["total"] == 54 and south["band_counts"] == dorset["band_counts"]
+    assert counts(south) == counts(dorset) and bands(south) == bands(dorset)
 
 
 def test_dashboard_counts_deliveries_per_month_from_the_history(client, staff_dorset, dorset):

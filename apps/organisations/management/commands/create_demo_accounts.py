@@ -46,7 +46,9 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             if slug:
                 organisation = Organisation.objects.get(slug=slug)
-                Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": role})
+                Membership.objects.get_or_create(
+                    user=user, organisation=organisation, defaults={"role": role}
+                )
         self.stdout.write(f"Demo logins (password of newly created accounts: {password}):")
         for username, _, _, slug, role in DEMO_ACCOUNTS:
             what = "administrator" if role is None else f"{Membership.Role(role).label}, {slug}"

@@ -1,0 +1,64 @@
+"""A dashboard figure is defined once: as the filter parameters of the list it stands for.
+
+The number is computed by running the list's own filterset with those parameters over the
+dashboard's scope (the same ``within`` the link carries), and the link is built from the same
+parameters, so a figure and the list it links to cannot disagree. All the figures of one list
+are counted in one aggregate query."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.http import QueryDict
+from django.urls import reverse
+
+from apps.organisations.filters import within
+
+
+@dataclass(frozen=True)
+class Figure:
+    count: int
+    url: str
+
+
+def list_url(url_name, **params) -> str:
+    """The URL of a list filtered by ``params`` (list values repeat the parameter)."""
+    query = _query(params)
+    return f"{reverse(url_name)}?{query.urlencode()}" if query else reverse(url_name)
+
+
+def _query(params) -> QueryDict:
+    query = QueryDict(mutable=True)
+    for name, value in params.items():
+        if isinstance(value, list | tuple):
+            query.setlist(name, [str(v) for v in value])
+        else:
+            query[name] = str(value)
+    return query
+
+
+@dataclass
+class FigureList:
+    """The figures of one list page (``url_name``, filtered by ``filterset_class``) over the
+    rows of ``queryset`` within ``organisation`` (reached from a row by ``scope_field``)."""
+
+    url_name: str
+    filterset_class: type
+    queryset: object
+    scope_field: str
+    organisation: object
+    request: object
+
+    def count(self, figures: dict[str, dict]) -> dict[str, Figure]:
+        """{key: Figure} for ``figures``, a dict of key to the list's filter parameters."""
+        scoped = within(self.queryset, self.scope_field, self.organisation.pk)
+        aggregates = {}
+        for key, params in figures.items():
+            filterset = self.filterset_class(_query(params), queryset=scoped, request=self.request)
+            if not filterset.is_valid():  # a figure whose parameters the list refuses is a bug
+                raise ValueError(f"Figure {key!r}: the list refuses {params}: {filterset.errors.as_json()}")
+            aggregates[key] = Count("pk", filter=Q(pk__in=filterset.qs.order_by().values("pk")))
+        counts = scoped.order_by().aggregate(**aggregates) if aggregates else {}
+        return {
+            key: Figure(counts[key], list_url(self.url_name, within=self.organisation.pk, **params))
+            for key, params in figures.items()
+        }
