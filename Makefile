@@ -47,6 +47,7 @@ serve: $(VENV)/.run-installed
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(VENV)/.dev-installed
 	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) manage.py bench

@@ -46,7 +46,6 @@ class PlanDetailView(TemplateView):
         except ODPlan.DoesNotExist as exc:
             raise Http404("No such plan.") from exc
         context["plan"] = plan
-        context["can_edit"] = permissions.can_edit(self.request.user, plan.organisation)
         return context
 
 

@@ -27,7 +27,6 @@ class Band(models.TextChoices):
     EXTREME = "extreme", "Extreme"
 
 
-BAND_COLOURS = {Band.LOW: "green", Band.MODERATE: "yellow", Band.HIGH: "amber", Band.EXTREME: "red"}
 
 
 class BandScheme(models.Model):

@@ -3,12 +3,6 @@
 (function () {
   "use strict";
 
-  // Filter forms: "auto-submit" selects submit their form on change (buttons still work without JS).
-  document.addEventListener("change", function (event) {
-    var el = event.target;
-    if (el.matches && el.matches("[data-autosubmit]")) { el.form.requestSubmit(); }
-  });
-
   // Print buttons.
   document.addEventListener("click", function (event) {
     var el = event.target.closest && event.target.closest("[data-print]");
