@@ -50,6 +50,7 @@ class VersionedEditView(View):
             expected_version=form.cleaned_data["version"],
             changes=form.changes(),
             note=form.cleaned_data.get("note", ""),
+            via="form",
         )
 
     def success_url(self, obj):

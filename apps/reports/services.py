@@ -36,7 +36,7 @@ cover_sheet_edit = CoverSheetEdit()
 
 
 @transaction.atomic
-def board_report_save(*, plan, acting_user, expected_version, data, report_id=None):
+def board_report_save(*, plan, acting_user, expected_version, data, report_id=None, via="ccgtrack"):
     """Save the cover sheet of ``plan``'s report ``report_id`` from ``data``, a dict of
     COVER_FIELDS; with no ``report_id``, create the plan's first report (``expected_version``
     0).
@@ -56,6 +56,7 @@ def board_report_save(*, plan, acting_user, expected_version, data, report_id=No
             expected_version=expected_version,
             changes=data,
             note="Cover sheet saved.",
+            via=via,
         )
     # Lock the plan row: it serialises the creation of a plan's first report.
     plan = ODPlan.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=plan.pk)
@@ -70,6 +71,6 @@ def board_report_save(*, plan, acting_user, expected_version, data, report_id=No
     for name, value in data.items():
         setattr(report, name, value.strip() if isinstance(value, str) else value)
     report.full_clean()
-    with pghistory.context(user=acting_user.pk, note="Cover sheet created.", via="ccgtrack"):
+    with pghistory.context(user=acting_user.pk, note="Cover sheet created.", via=via):
         report.save()
     return report

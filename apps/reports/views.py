@@ -90,6 +90,7 @@ class CoverEditView(VersionedEditView):
             acting_user=request.user,
             expected_version=form.cleaned_data["version"],
             data=form.cover(),
+            via="form",
         )
 
     def success_url(self, obj):
