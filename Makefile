@@ -49,5 +49,6 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+SCALE ?= seed
 bench: $(VENV)/.dev-installed
-	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) manage.py bench
+	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) manage.py bench --scale $(SCALE) $(BENCH_ARGS)

@@ -41,7 +41,7 @@ class LatFilterSet(django_filters.FilterSet):
 def within(queryset, field_name, organisation_pk):
     """Rows of ``queryset`` whose organisation (reached by ``field_name``) is the organisation
     ``organisation_pk`` or lies beneath it: the one definition of a dashboard's scope."""
-    return queryset.filter(**{f"{field_name}__in": Organisation.objects.beneath([organisation_pk])})
+    return queryset.filter(**{f"{field_name}__in": Organisation.objects.beneath_ids([organisation_pk])})
 
 
 class WithinFilter(django_filters.ModelChoiceFilter):

@@ -28,6 +28,12 @@ class OrganisationQuerySet(models.QuerySet):
         """The organisations ``ids`` (pks or a subquery of pks) and everything beneath them."""
         return self.filter(_beneath("", ids))
 
+    def beneath_ids(self, ids) -> list[int]:
+        """The pks of ``beneath(ids)``, read now. Filtering big tables by this list lets
+        PostgreSQL use the organisation early; as a subquery (an OR over a self-join) the planner
+        scans and filters last (`make bench SCALE=national`: 150 ms against 6 ms for one query)."""
+        return list(self.beneath(ids).values_list("pk", flat=True))
+
     def of_kind(self, *kinds):
         return self.filter(kind__in=kinds)
 

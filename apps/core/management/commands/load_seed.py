@@ -44,6 +44,7 @@ class Command(BaseCommand):
             summary = f"{result.added} added, {result.overwritten} overwritten"
         else:
             summary = f"{result.added} added, {result.kept} already present and left unchanged"
-        self.stdout.write(
-            self.style.SUCCESS(f"Seed from {len(result.files)} fixture files ({names}): {summary}.")
-        )
+        if options["verbosity"] >= 1:
+            self.stdout.write(
+                self.style.SUCCESS(f"Seed from {len(result.files)} fixture files ({names}): {summary}.")
+            )

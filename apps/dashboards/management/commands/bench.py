@@ -1,13 +1,19 @@
-"""`make bench`: time the dashboards and list pages on the seed data plus 5,000 generated
-deliverables and 50,000 history rows, in a throw-away database.
+"""`make bench`: time the dashboards and list pages on generated data in a throw-away database.
 
-Prints median and 95th percentile times and queries per page, and fails (exit 1) if any page's
-95th percentile is over the budget (300 ms by default)."""
+- `make bench` (seed scale): the seed plus 5,000 generated deliverables and 50,000 history rows,
+  timed through the test client; prints median and 95th percentile times and queries per page, and
+  fails (exit 1) if any page's 95th percentile is over the budget (300 ms by default).
+- `make bench SCALE=national`: every CCG in England with a plan (apps/dashboards/bench_national.py),
+  served by gunicorn with the production settings; each page is measured against a trivial view
+  (apps/dashboards/bench_http.py) and reported as a ratio of requests per second, with p50, p95 and
+  queries per page, the exports and the board report PDF."""
 
 import datetime
+import os
 import random
 import statistics
 import time
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +24,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.dashboards import bench_http, bench_national
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import Deliverable, ODPlan, StatusUpdate, Theme
 from apps.risks.models import Risk
@@ -47,6 +54,14 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
         parser.add_argument("--budget-ms", type=float, default=300.0)
         parser.add_argument("--keep", action="store_true", help="keep the generated database for profiling")
+        parser.add_argument("--scale", choices=["seed", "national"], default="seed")
+        parser.add_argument("--seconds", type=int, default=4, help="national: seconds per load run")
+        parser.add_argument("--rounds", type=int, default=3, help="national: interleaved rounds per page")
+        parser.add_argument("--connections", type=int, default=4, help="national: concurrent clients")
+        parser.add_argument("--workers", type=int, default=2, help="national: gunicorn workers")
+        parser.add_argument("--worker-class", default=None, help="national: gunicorn worker class")
+        parser.add_argument("--threads", type=int, default=None, help="national: gunicorn threads")
+        parser.add_argument("--only", default="", help="national: measure only pages whose label has this")
 
     def handle(self, *args, **options):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -55,13 +70,23 @@ class Command(BaseCommand):
         try:
             call_command("load_seed", verbosity=0)
             started = time.perf_counter()
-            self.generate(options)
-            self.stdout.write(
-                f"Generated {options['deliverables']:,} deliverables, {options['history']:,} history rows "
-                f"and {options['risks']:,} risks in {time.perf_counter() - started:.1f} s "
-                f"(database {connection.settings_dict['NAME']})."
-            )
-            failures = self.measure(options)
+            if options["scale"] == "national":
+                made = bench_national.generate()
+                took = time.perf_counter() - started
+                self.stdout.write(
+                    f"Generated {made['ccgs']} CCGs, {made['deliverables']:,} deliverables, "
+                    f"{made['risks']:,} risks, {made['status_updates']:,} status updates and "
+                    f"{made['audit_events']:,} audit events in {took:.1f} s."
+                )
+                failures = self.measure_national(options)
+            else:
+                self.generate(options)
+                self.stdout.write(
+                    f"Generated {options['deliverables']:,} deliverables, {options['history']:,} history "
+                    f"rows and {options['risks']:,} risks in {time.perf_counter() - started:.1f} s "
+                    f"(database {connection.settings_dict['NAME']})."
+                )
+                failures = self.measure(options)
         finally:
             if not options["keep"]:
                 connection.creation.destroy_test_db(old_name, verbosity=0)
@@ -147,3 +172,86 @@ class Command(BaseCommand):
                 f"{label:<42} {median:>10.1f} {p95:>8.1f} {queries:>8}  {'ok' if ok else 'OVER BUDGET'}"
             )
         return failures
+
+    def national_pages(self):
+        ccg = Organisation.objects.filter(slug__startswith="nhs-generated-").order_by("pk").first()
+        plan = ODPlan.objects.filter(organisation=ccg).first()
+        deliverable = Deliverable.objects.filter(theme__plan=plan).order_by("pk").first()
+        return [
+            ("deliverable detail", deliverable.get_absolute_url()),
+            ("/national/", "/national/"),
+            ("plan page", plan.get_absolute_url()),
+            ("board report", f"/plans/{plan.pk}/report/"),
+            ("heat map", "/risks/heatmap/"),
+            ("national dashboard", "/dashboard/"),
+            ("risk register", "/risks/"),
+            ("deliverables list, all", "/deliverables/"),
+            ("deliverables list, status filter", "/deliverables/?status=in_progress"),
+            ("deliverables list, text search", "/deliverables/?q=engagement"),
+            ("deliverables list, within a CCG", f"/deliverables/?within={ccg.pk}"),
+            ("a CCG's dashboard", f"/dashboard/{ccg.slug}/"),
+            ("Dorset's dashboard", "/dashboard/nhs-dorset-ccg/"),
+            ("NHS CB roll-up dashboard", "/dashboard/nhs-commissioning-board/"),
+        ], plan
+
+    def measure_national(self, options):
+        admin = get_user_model().objects.create(username="bench.admin", is_superuser=True, is_staff=True)
+        client = Client()
+        client.force_login(admin)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        pages, plan = self.national_pages()
+        pages = [(label, url) for label, url in pages if options["only"] in label]
+        queries = {}
+        for label, url in pages:
+            client.get(url)
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200, url
+            queries[label] = len(captured.captured_queries)
+        connection.close()  # the server's workers take over the database
+        database = connection.settings_dict
+        host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+        host = quote(host, safe="") if host.startswith("/") else host  # the embedded server's socket
+        url = f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}"
+        if database.get("PASSWORD"):
+            url = url.replace("@", f":{database['PASSWORD']}@", 1)
+        self.stdout.write(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        server = bench_http.Server(
+            url, workers=options["workers"], worker_class=options["worker_class"], threads=options["threads"]
+        )
+        try:
+            header = f"{'page':<36} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'errors':>7}"
+            self.stdout.write(header)
+            self.stdout.write("-" * len(header))
+            run = dict(seconds=options["seconds"], connections=options["connections"])
+            anonymous = bench_http.load(server.url + "/bench/ok-anonymous/", "", **run)
+            logged_in = bench_http.load(server.url + "/bench/ok/", cookie, **run)
+            self.stdout.write(
+                f"{'trivial view, logged in / anonymous':<36} {logged_in.rps / anonymous.rps:>6.2f} "
+                f"{logged_in.p50_ms:>8.1f} {logged_in.p95_ms:>8.1f} {'':>8} {logged_in.errors:>7}"
+                f"   ({logged_in.rps:.0f} vs {anonymous.rps:.0f} requests/s)"
+            )
+            for label, path in pages:
+                ratio, page_runs, _ = bench_http.compare(
+                    server, path, cookie, rounds=options["rounds"], **run
+                )
+                p50 = statistics.median(r.p50_ms for r in page_runs)
+                p95 = statistics.median(r.p95_ms for r in page_runs)
+                errors = sum(r.errors for r in page_runs)
+                self.stdout.write(
+                    f"{label:<36} {ratio:>6.3f} {p50:>8.1f} {p95:>8.1f} {queries[label]:>8} {errors:>7}"
+                )
+            if not options["only"]:
+                for label, path in [
+                    ("CSV export, every deliverable", "/deliverables/?_export=csv"),
+                    ("XLSX export, every deliverable", "/deliverables/?_export=xlsx"),
+                    ("board report PDF (120 deliverables)", f"/plans/{plan.pk}/report/pdf/"),
+                ]:
+                    seconds, size, growth = bench_http.single(server, path, cookie)
+                    self.stdout.write(
+                        f"{label:<36} {seconds:>8.2f} s  {size / 1e6:>6.1f} MB  "
+                        f"worker memory +{growth:.0f} MB"
+                    )
+        finally:
+            server.stop()
+            self.stdout.write(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return []

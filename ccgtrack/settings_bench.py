@@ -1,0 +1,16 @@
+"""`make bench SCALE=national` serves the app through gunicorn with the production settings and
+these few changes: plain HTTP on loopback, and a trivial view to compare every page with."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+
+from ccgtrack.settings import *  # noqa: E402,F403
+from ccgtrack.settings import STORAGES  # noqa: E402
+
+ROOT_URLCONF = "ccgtrack.urls_bench"
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

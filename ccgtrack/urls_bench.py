@@ -1,0 +1,19 @@
+"""The app's URLs plus the benchmark's trivial views (registered only in settings_bench)."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
+from django.urls import path
+
+from ccgtrack.urls import urlpatterns as app_urlpatterns
+
+
+def ok(request):
+    """No database access beyond what the middleware does for every request."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/ok/", ok, name="bench_ok"),
+    path("bench/ok-anonymous/", login_not_required(ok), name="bench_ok_anonymous"),
+    *app_urlpatterns,
+]
