@@ -74,7 +74,9 @@ class Server:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "ccgtrack.settings_bench",
             "DATABASE_URL": database_url,
-            "SECRET_KEY": "bench-only-not-a-secret",
+            # The same key as this process, which logs the benchmark user in: the session's auth
+            # hash is signed with it.
+            "SECRET_KEY": settings.SECRET_KEY,
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
         }
