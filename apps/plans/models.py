@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.models import NaturalKeyManager, TimeStampedModel
+from apps.core.models import NaturalKeyManager, TimeStampedModel, audit_context_field
 
 
 class AuthorisationDomain(models.Model):
@@ -341,15 +341,7 @@ class StatusUpdate(models.Model):
     from_status = models.CharField(max_length=30, choices=DeliverableStatus.choices, blank=True)
     to_status = models.CharField(max_length=30, choices=DeliverableStatus.choices)
     note = models.TextField(blank=True)
-    audit_context = models.ForeignKey(
-        "pghistory.Context",
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="The audit-trail context of the same change: what changed is read from there.",
-    )
+    audit_context = audit_context_field()
 
     objects = StatusUpdateQuerySet.as_manager()
 

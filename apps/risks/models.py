@@ -10,7 +10,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import TimeStampedModel, audit_context_field
 
 # The 5x5 scale, once: every score is 1 (lowest) to 5.
 SCORE_MIN, SCORE_MAX = 1, 5
@@ -223,15 +223,7 @@ class RiskReview(models.Model):
     residual_severity_after = models.PositiveSmallIntegerField()
     residual_likelihood_after = models.PositiveSmallIntegerField()
     note = models.TextField()
-    audit_context = models.ForeignKey(
-        "pghistory.Context",
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="The audit-trail context of the same change: what changed is read from there.",
-    )
+    audit_context = audit_context_field()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

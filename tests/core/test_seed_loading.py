@@ -199,7 +199,9 @@ def test_missing_seed_records_are_added_and_existing_ones_kept(tmp_path):
     assert load_seed(files=[*seed_files(), extra]).added == 0
 
 
-def test_reset_is_refused_on_a_production_database(staff_dorset, settings):
+@pytest.fixture
+def delivered_by_staff(staff_dorset):
+    """A seed deliverable that a staff member has marked delivered."""
     deliverable = _dorset_deliverable()
     services.deliverable_update(
         deliverable_id=deliverable.pk,
@@ -208,6 +210,11 @@ def test_reset_is_refused_on_a_production_database(staff_dorset, settings):
         changes={"status": "delivered"},
         note="Done.",
     )
+    return deliverable
+
+
+def test_reset_is_refused_on_a_production_database(delivered_by_staff, settings):
+    deliverable = delivered_by_staff
     settings.DEBUG = False
     with pytest.raises(CommandError, match="development database"):
         call_command("load_seed", "--reset")
@@ -215,15 +222,8 @@ def test_reset_is_refused_on_a_production_database(staff_dorset, settings):
     assert deliverable.status == "delivered"
 
 
-def test_reset_says_what_it_does_and_the_audit_trail_records_it(staff_dorset, settings, capsys):
-    deliverable = _dorset_deliverable()
-    services.deliverable_update(
-        deliverable_id=deliverable.pk,
-        acting_user=staff_dorset,
-        expected_version=deliverable.version,
-        changes={"status": "delivered"},
-        note="Done.",
-    )
+def test_reset_says_what_it_does_and_the_audit_trail_records_it(delivered_by_staff, settings, capsys):
+    deliverable = delivered_by_staff
     settings.DEBUG = True
     call_command("load_seed", "--reset")
     out = capsys.readouterr().out
