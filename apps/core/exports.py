@@ -341,8 +341,9 @@ def _xlsx_converter(sheet, column):
 
 
 def sheet_title(title):
-    """A worksheet name Excel accepts: at most 31 characters, none of ``[]:*?/\\``."""
-    return re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Export"
+    """A worksheet name Excel accepts: at most 31 characters, none of ``[]:*?/\\``, not
+    beginning or ending with an apostrophe."""
+    return re.sub(r"[\[\]:*?/\\]", " ", title)[:31].strip(" '") or "Export"
 
 
 @dataclass
