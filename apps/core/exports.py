@@ -38,6 +38,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import forms
+from django.contrib.postgres.aggregates import StringAgg
 from django.db import connections, models, transaction
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.http import FileResponse, StreamingHttpResponse
@@ -131,8 +132,6 @@ def person_name(prefix):
 def joined(model, relation, value_field, separator="; "):
     """The ``value_field`` of every object of the many-to-many ``relation`` of ``model``, in
     order and joined by ``separator`` (``"1; 3; 6"``): one subquery, not a query per row."""
-    from django.contrib.postgres.aggregates import StringAgg
-
     relation_field = model._meta.get_field(relation)
     through = relation_field.remote_field.through
     source = relation_field.m2m_field_name()

@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpResponse
@@ -58,7 +59,9 @@ class FilteredTableView(SingleTableMixin, FilterView):
             self.object_list = self.filterset.queryset.none()
         table_class = self.get_table_class()
         table = RequestConfig(self.request, paginate=False).configure(table_class(data=self.object_list))
-        columns = table_class.export_columns
+        columns = getattr(table_class, "export_columns", None)
+        if not columns:
+            raise ImproperlyConfigured(f"{table_class.__name__} declares no export_columns to export.")
         rows = exports.export_rows(table.data.data, columns)
         filename = self.get_export_filename(export_format)
         if export_format == "csv":
