@@ -3,7 +3,8 @@ from django.utils.html import format_html
 
 
 class NumberColumn(tables.Column):
-    """A right-aligned figure, with thousands separators on screen and plain in exports."""
+    """A right-aligned figure with thousands separators (exports write their own typed
+    columns: ``apps.core.exports``)."""
 
     def __init__(self, *args, decimals=0, **kwargs):
         self.decimals = decimals
@@ -15,9 +16,6 @@ class NumberColumn(tables.Column):
 
     def render(self, value):
         return f"{value:,.{self.decimals}f}"
-
-    def value(self, value):
-        return value
 
 
 def badge(css_class, text):

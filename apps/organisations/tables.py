@@ -1,12 +1,25 @@
 import django_tables2 as tables
 
+from apps.core.exports import DECIMAL, INTEGER, ExportColumn
 from apps.core.tables import NumberColumn
 
 from .models import Organisation
 
 
 class LatTable(tables.Table):
-    """The 27 local area teams with their published figures."""
+    """The 27 local area teams with their published figures. Exports write ``export_columns``:
+    the same columns, the figures as numbers."""
+
+    export_title = "Local area teams"
+    export_columns = [
+        ExportColumn("Local area team", "name", width=36),
+        ExportColumn("Region", "parent__name", width=24),
+        ExportColumn("Population (000s)", "population_thousands", INTEGER),
+        ExportColumn("CCGs", "ccg_count", INTEGER),
+        ExportColumn("HWBs", "hwb_count", INTEGER),
+        ExportColumn("Population per CCG (000s)", "population_per_ccg_value", DECIMAL, decimals=1),
+        ExportColumn("Specialised commissioning hub", "specialised_hub__name", width=36),
+    ]
 
     name = tables.Column("Local area team", linkify=True, attrs={"td": {"class": "lat-name"}})
     region = tables.Column("Region", accessor="parent__name", order_by=("parent__position", "position"))

@@ -1,16 +1,59 @@
 import django_tables2 as tables
+from django.db.models import BooleanField, Case, OuterRef, Value, When
 from django.middleware.csrf import get_token
 from django.utils.html import format_html
 
+from apps.core import exports
+from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, MONEY, ExportColumn
 from apps.core.tables import NumberColumn, badge
 
-from .models import Deliverable
+from .models import Deliverable, StatusUpdate, overdue_q
 from .widgets import overdue_cell, status_cell
+
+
+def _overdue():
+    # Today's overdue, with "No" (not NULL) for a deliverable without a deadline.
+    return Case(When(overdue_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+_LATEST_UPDATE = StatusUpdate.objects.filter(deliverable=OuterRef("pk")).order_by("-created_at", "-pk")
+
+# The full record, as the deliverable's page shows it (templates/plans/deliverable_detail.html).
+DELIVERABLE_EXPORT = [
+    ExportColumn("ID", "pk", INTEGER),
+    ExportColumn("Organisation", "theme__plan__organisation__name", width=30),
+    ExportColumn("Plan", "theme__plan__title", width=30),
+    ExportColumn("Theme no.", "theme__number", INTEGER),
+    ExportColumn("Theme / priority area", "theme__title", width=30),
+    ExportColumn("Position in theme", "position", INTEGER),
+    ExportColumn("Subheading", "subheading", width=30),
+    ExportColumn("Deliverable / action", "title", width=60),
+    ExportColumn("Owner", exports.person_name("owner__")),
+    ExportColumn("Deadline", "deadline", DATE),
+    ExportColumn("Deadline (as the source states it)", "deadline_text", width=30),
+    ExportColumn("Cost (£)", "cost_amount", MONEY),
+    ExportColumn("Cost (as the source states it)", "cost_text", width=30),
+    ExportColumn("Authorisation domains", exports.joined(Deliverable, "domains", "number")),
+    ExportColumn("Status", "status", transform=exports.choice_label(Deliverable.Status.choices)),
+    ExportColumn("Overdue", _overdue, BOOLEAN),
+    ExportColumn("Status in the source", "source_status"),
+    ExportColumn("Delivered", "delivered_narrative", width=60),
+    ExportColumn("In progress", "in_progress_narrative", width=60),
+    ExportColumn("Methods", "methods", width=60),
+    ExportColumn("Source / lead", "source", width=40),
+    ExportColumn("Comments", "comments", width=60),
+    ExportColumn("Last update", exports.latest(_LATEST_UPDATE, "created_at"), DATETIME),
+    ExportColumn("Last update by", exports.latest(_LATEST_UPDATE, exports.person_name("created_by__"))),
+]
 
 
 class DeliverableTable(tables.Table):
     """Deliverables and actions across the plans a user may see. Staff of the owning
-    organisation get an in-place status control in the status column (HTMX)."""
+    organisation get an in-place status control in the status column (HTMX). Exports write
+    ``export_columns``, the full record, rather than these columns."""
+
+    export_title = "Deliverables"
+    export_columns = DELIVERABLE_EXPORT
 
     title = tables.Column("Deliverable / action", linkify=True)
     organisation = tables.Column(
@@ -75,15 +118,3 @@ class DeliverableTable(tables.Table):
         if record.theme.plan.organisation_id in self.editable_org_ids:
             return status_cell(record, csrf_token=self.csrf_token, next_url=self.next_url)
         return badge(f"status-{record.status}", record.get_status_display())
-
-    def value_status(self, record):
-        return record.get_status_display()
-
-    def value_title(self, record):
-        return record.title
-
-    def value_owner(self, value):
-        return value.get_full_name() or value.get_username() if value else ""
-
-    def value_is_overdue(self, value):
-        return "Yes" if value else "No"

@@ -1,9 +1,13 @@
 import django_tables2 as tables
+from django.db.models import BooleanField, Case, OuterRef, Q, Value, When
+from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core import exports
+from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, ExportColumn
 from apps.core.tables import NumberColumn, badge
 
-from .models import Band, Risk
+from .models import Band, Risk, RiskReview
 
 
 def _band_badge(value, rating):
@@ -11,7 +15,53 @@ def _band_badge(value, rating):
     return format_html("{} {}", rating, badge(f"band-{value}", Band(value).label))
 
 
+def _review_overdue():
+    # As Risk.review_overdue: an open risk whose next review date has passed.
+    return Case(
+        When(Q(next_review_on__lt=timezone.localdate(), status=Risk.Status.OPEN), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+_LATEST_REVIEW = RiskReview.objects.filter(risk=OuterRef("pk")).order_by("-created_at", "-pk")
+_band_label = exports.choice_label(Band.choices)
+
+# The full record, as the risk's page shows it (templates/risks/risk_detail.html). The ratings
+# and bands are the list queryset's annotations (Risk.objects.with_ratings).
+RISK_EXPORT = [
+    ExportColumn("ID", "pk", INTEGER),
+    ExportColumn("Organisation", "organisation__name", width=30),
+    ExportColumn("Reference", "reference", width=10),
+    ExportColumn("Category", "category", width=26),
+    ExportColumn("Plan", "plan__title", width=30),
+    ExportColumn("Risk", "description", width=60),
+    ExportColumn("Severity", "severity", INTEGER),
+    ExportColumn("Likelihood", "likelihood", INTEGER),
+    ExportColumn("Rating", "rating", INTEGER),
+    ExportColumn("Band", "band", transform=_band_label, width=10),
+    ExportColumn("Mitigation and controls", "mitigation", width=60),
+    ExportColumn("Residual severity", "residual_severity", INTEGER),
+    ExportColumn("Residual likelihood", "residual_likelihood", INTEGER),
+    ExportColumn("Residual rating", "residual_rating", INTEGER),
+    ExportColumn("Residual band", "residual_band", transform=_band_label),
+    ExportColumn("Owner", exports.person_name("owner__")),
+    ExportColumn("Next review", "next_review_on", DATE),
+    ExportColumn("Review overdue", _review_overdue, BOOLEAN),
+    ExportColumn("Status", "status", transform=exports.choice_label(Risk.Status.choices), width=10),
+    ExportColumn("Authorisation domains", exports.joined(Risk, "domains", "number")),
+    ExportColumn("Last review", exports.latest(_LATEST_REVIEW, "created_at"), DATETIME),
+    ExportColumn("Last reviewed by", exports.latest(_LATEST_REVIEW, exports.person_name("reviewed_by__"))),
+    ExportColumn("Source note", "source_note", width=40),
+]
+
+
 class RiskTable(tables.Table):
+    """The risk register. Exports write ``export_columns``, the full record."""
+
+    export_title = "Risk register"
+    export_columns = RISK_EXPORT
+
     reference = tables.Column("Ref", linkify=True)
     description = tables.Column("Risk", linkify=True)
     organisation = tables.Column("Organisation", accessor="organisation__name")
@@ -62,15 +112,3 @@ class RiskTable(tables.Table):
 
     def render_owner(self, value):
         return value.get_full_name() or value.get_username()
-
-    def value_description(self, record):
-        return record.description
-
-    def value_rating(self, record):
-        return f"{record.rating} {Band(record.band).label}"
-
-    def value_residual_rating(self, record):
-        return f"{record.residual_rating} {Band(record.residual_band).label}"
-
-    def value_owner(self, value):
-        return (value.get_full_name() or value.get_username()) if value else ""

@@ -89,7 +89,7 @@ def test_csv_export_has_the_filtered_rows(logged_in):
     south = Organisation.objects.get(slug="south-of-england")
     response = logged_in.get(NATIONAL, {"region": south.pk, "_export": "csv"})
     assert response.status_code == HTTPStatus.OK
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:2] == ["Local area team", "Region"]
     assert len(rows) - 1 == 7
     assert {r[1] for r in rows[1:]} == {"South of England"}
