@@ -25,6 +25,17 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
 DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)
@@ -125,12 +136,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins are throttled per username *and* address, so one person cannot lock out a
-# whole office that shares one NAT address.
-AXES_FAILURE_LIMIT = 5
+# Failed logins are throttled three ways (apps/core/login_throttle.py, README "Sign-in"): per
+# username from one address, per address across usernames and per username across addresses,
+# each with its own limit of failures within AXES_COOLOFF_TIME. The limits let an office that
+# shares one address sign in, and keep one attacker from locking a named user out.
+LOGIN_FAILURE_LIMITS = {
+    ("username", "ip_address"): 5,
+    ("ip_address",): 25,
+    ("username",): 10,
+}
+LOGIN_KNOWN_ADDRESS_DAYS = 30  # the per-username limit spares addresses the user signed in from
+AXES_HANDLER = "apps.core.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [list(parameters) for parameters in LOGIN_FAILURE_LIMITS]
+AXES_FAILURE_LIMIT = 5  # the scale the handler reports on; each combination has its own limit
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts count nowhere
+# Behind reverse proxies: how many of them append to X-Forwarded-For (apps/core/client_address.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "apps.core.client_address.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Sessions end after 30 minutes idle (the cookie is renewed on each request), after 12 hours
