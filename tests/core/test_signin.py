@@ -1,5 +1,5 @@
 """Sign-in under misuse: throttling per address, per username and per pair (django-axes with
-apps/core/login_throttle.py) and the trusted-proxy setting."""
+apps/core/login_throttle.py), the trusted-proxy setting and bad input."""
 
 from http import HTTPStatus
 
@@ -166,3 +166,32 @@ def test_without_the_setting_a_spoofed_header_does_not_dodge_the_address_limit(s
         for n in range(limit)
     )
     assert results[-1] == HTTPStatus.TOO_MANY_REQUESTS
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_a_256_character_username_gets_a_form_error_not_a_500():
+    response = attempt("u" * 256, "whatever", "10.10.0.1")
+    assert response.status_code == HTTPStatus.OK
+    assert b"A username has at most 150 characters; this one has 256." in response.content
+    assert not AccessAttempt.objects.exists()  # nothing to count: no one can have that name
+
+
+def test_the_admin_login_gives_the_same_error(client):
+    response = client.post("/admin/login/", {"username": "u" * 256, "password": "x"}, REMOTE_ADDR="10.10.0.4")
+    assert response.status_code == HTTPStatus.OK
+    assert b"A username has at most 150 characters" in response.content
+
+
+@pytest.mark.parametrize("username", ["nul\x00byte", "", " " * 3])
+def test_other_bad_usernames_get_a_form_error(username):
+    response = attempt(username, "whatever", "10.10.0.2")
+    assert response.status_code == HTTPStatus.OK
+    assert b'class="error-summary"' in response.content
+
+
+def test_a_wrong_password_says_so_without_saying_which_part_was_wrong(staff_dorset):
+    response = attempt(staff_dorset.username, "wrong", "10.10.0.3")
+    assert response.status_code == HTTPStatus.OK
+    assert b"Please enter a correct username and password" in response.content
