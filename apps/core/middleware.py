@@ -22,3 +22,23 @@ class SessionLifetimeMiddleware:
                 logout(request)
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Every page, export and PDF the application renders is `Cache-Control: private, no-store`
+    (unless its view chose a policy of its own): they carry one organisation's data for one
+    signed-in user, and must not stay in a shared cache or on a shared computer's disk. Static
+    files are served by WhiteNoise, before this middleware, with their own long-lived headers.
+
+    It sets the header on every response, signed in or not, rather than asking whether the
+    user is signed in: that would need the session, and so the database, which may be the very
+    thing that is down while the response is a 503."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            response["Cache-Control"] = "private, no-store"
+        return response

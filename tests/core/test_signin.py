@@ -1,11 +1,12 @@
 """Sign-in under misuse: throttling per address, per username and per pair (django-axes with
-apps/core/login_throttle.py), the trusted-proxy setting and bad input."""
+apps/core/login_throttle.py), the trusted-proxy setting, bad input and Cache-Control."""
 
 from http import HTTPStatus
 
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from apps.core.client_address import client_ip
 from tests.conftest import PASSWORD
@@ -195,3 +196,31 @@ def test_a_wrong_password_says_so_without_saying_which_part_was_wrong(staff_dors
     response = attempt(staff_dorset.username, "wrong", "10.10.0.3")
     assert response.status_code == HTTPStatus.OK
     assert b"Please enter a correct username and password" in response.content
+
+
+# --- Cache-Control -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, content_type",
+    [
+        ("/national/", "text/html"),
+        ("/deliverables/?_export=csv", "text/csv"),
+        ("/plans/1/report/pdf/", "application/pdf"),
+    ],
+)
+def test_signed_in_pages_exports_and_pdfs_are_not_stored(client, staff_dorset, path, content_type):
+    client.force_login(staff_dorset)
+    response = client.get(path)
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"].startswith(content_type)
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_a_view_that_sets_its_own_cache_policy_keeps_it(client):
+    assert "max-age=0" in client.get("/healthz")["Cache-Control"]  # never_cache: no-cache, no-store, ...
+
+
+def test_the_login_page_is_not_stored(client):
+    directives = {part.strip() for part in client.get(reverse("login"))["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= directives
