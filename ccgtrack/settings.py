@@ -37,6 +37,9 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG")
+# With DEBUG on, the product's error pages are shown all the same (apps/core/errors.py) unless
+# DEBUG_PAGES is set too: then Django's technical 404 and 500 pages, for developers.
+DEBUG_PAGES = DEBUG and env_bool("DEBUG_PAGES")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)
 if not SECRET_KEY:
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.middleware.DatabaseUnavailableMiddleware",
     "apps.core.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -87,6 +91,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "axes.middleware.AxesMiddleware",
+    "apps.core.errors.ProductErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "ccgtrack.urls"
@@ -168,6 +173,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "apps.core.errors.csrf_failure"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
@@ -224,11 +230,32 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
 
+# Everything goes to the console once: Django's own "django" handler (which, with DEBUG on,
+# printed every line a second time beside the root's) is replaced by propagation to the root.
+# django.server keeps its handler: the development server's request lines. django.request
+# writes a refused request as one line and no 404s at all (apps/core/logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"one_line_per_request": {"()": "apps.core.logging.OneLinePerRequest"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["one_line_per_request"]},
+        "axes": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
 }
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
