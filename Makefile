@@ -43,7 +43,7 @@ serve: $(VENV)/.run-installed
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn ccgtrack.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	$(VENV)/bin/gunicorn -c ccgtrack/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,5 @@
-"""Serving through faults: what the error pages and the logs say while the database is
-unreachable, and about refused requests.
+"""Serving through faults: PostgreSQL stopped and restarted under a bounded load, and what
+the logs and error pages say about it and about refused requests.
 
 The load test starts a PostgreSQL server of its own (tests/core/serving.py: pgserver, in a temporary
 directory, never the machine's shared server), migrates it, serves ccgtrack from it with
@@ -7,8 +7,15 @@ gunicorn as `make serve` does (DEBUG off), and loads it from threads on loopback
 """
 
 import logging
+import re
+import shutil
 import sys
+import tempfile
+import threading
+import time
+from collections import Counter
 from http import HTTPStatus
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -20,6 +27,9 @@ from django.test import RequestFactory
 
 from apps.core import errors
 from apps.core.logging import OneLinePerRequest
+from tests.core.serving import Gunicorn, PrivatePostgres, login, prepare, production_env, request, run_load
+
+PAGES = ["/deliverables/", "/national/", "/risks/", "/deliverables/?_export=csv"]
 
 
 def _unreachable_database_error():
@@ -124,3 +134,96 @@ def test_a_real_500_keeps_its_traceback_and_a_database_outage_does_not():
     assert OneLinePerRequest().filter(outage) and outage.exc_info is None
     assert outage.getMessage().startswith("Status: /x (OperationalError: ")
     assert "\n" not in outage.getMessage()
+
+
+@pytest.fixture(scope="module")
+def served():
+    postgres = PrivatePostgres()
+    static_root = Path(tempfile.mkdtemp(prefix="ccgtrack-static-"))
+    server = None
+    try:
+        env = production_env(postgres.create_database("ccgtrack"), static_root, WEB_CONCURRENCY="2")
+        prepare(env)
+        server = Gunicorn(env)
+        yield postgres, server
+    finally:
+        if server:
+            server.close()
+        postgres.close()
+        shutil.rmtree(static_root, ignore_errors=True)
+
+
+def counts(results):
+    return Counter(result.status for result in results)
+
+
+def assert_unavailable_page(result):
+    assert result.status == 503
+    assert result.headers.get("Retry-After") == "30"
+    assert b"ccgtrack is temporarily unavailable" in result.body
+
+
+def test_postgresql_stopped_and_restarted_under_load(served, capsys):
+    postgres, server = served
+    port = server.port
+    cookie = login(port)
+    started = time.monotonic()
+
+    warm = run_load(port, PAGES, cookie=cookie, users=8, requests=40)
+    assert counts(warm) == {200: 40}, server.output()
+
+    # Stop PostgreSQL while 8 users keep loading pages: requests in flight lose their
+    # connection, later ones find no server. Each is a 200 or the 503 page, never a 400 or 500.
+    during = []
+    load = threading.Thread(
+        target=lambda: during.extend(run_load(port, PAGES, cookie=cookie, users=8, seconds=3))
+    )
+    load.start()
+    time.sleep(1)
+    postgres.stop()
+    load.join()
+    assert set(counts(during)) <= {200, 503}, counts(during)
+    assert counts(during)[503] > 0
+    for result in during:
+        if result.status == 503:
+            assert_unavailable_page(result)
+
+    # While it is down: pages, a sign-in and the health check all say so.
+    assert_unavailable_page(request(port, "/deliverables/", cookie=cookie))
+    signin = request(
+        port,
+        "/accounts/login/",
+        method="POST",
+        body="username=serving&password=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        cookie=cookie,
+    )
+    assert signin.status in {403, 503}  # 403: the form's CSRF token was not sent; never a 500
+    health = request(port, "/healthz")
+    assert (health.status, health.body) == (503, b"database unavailable")
+
+    postgres.start()
+    deadline = time.monotonic() + 20
+    while request(port, "/healthz").status != 200:
+        assert time.monotonic() < deadline, "the server did not recover within 20 s"
+        time.sleep(0.2)
+    recovered_after = time.monotonic()
+
+    # After recovery every request succeeds: the workers' dead connections are replaced.
+    after = run_load(port, PAGES, cookie=cookie, users=8, requests=200)
+    failures = [result for result in after if result.status != 200]
+    assert not failures, (counts(after), server.output()[-3000:])
+
+    # One log line per unavailable request, no tracebacks.
+    log = server.output()
+    assert "Traceback" not in log, log[-3000:]
+    assert re.search(
+        r"Service Unavailable: /\S+ \(user=serving address=127\.0\.0\.1; OperationalError: ", log
+    ), log[-3000:]
+
+    with capsys.disabled():
+        print(
+            f"\n  fault test: warm {dict(counts(warm))}, during the stop {dict(counts(during))}, "
+            f"recovered {recovered_after - started:.1f} s after the start, after recovery "
+            f"{dict(counts(after))} ({len(failures)} failed), {time.monotonic() - started:.1f} s in all"
+        )
