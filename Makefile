@@ -25,12 +25,7 @@ $(VENV)/.dev-installed: pyproject.toml
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
-	DEBUG=1 $(PY) manage.py migrate --noinput -v0
-	DEBUG=1 $(PY) manage.py load_seed
-	DEBUG=1 $(PY) manage.py create_demo_accounts
-	@echo ""
-	@echo "ccgtrack is starting at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) -m ccgtrack.devserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -40,6 +40,8 @@ DEBUG = env_bool("DEBUG")
 # With DEBUG on, the product's error pages are shown all the same (apps/core/errors.py) unless
 # DEBUG_PAGES is set too: then Django's technical 404 and 500 pages, for developers.
 DEBUG_PAGES = DEBUG and env_bool("DEBUG_PAGES")
+# `make run` lists its demo accounts on the login page (apps/core/demo.py); never with DEBUG off.
+DEMO_LOGINS = DEBUG and env_bool("DEMO_LOGINS")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)
 if not SECRET_KEY:
@@ -108,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.navigation",
+                "apps.core.demo.demo_logins",
             ],
         },
     },
