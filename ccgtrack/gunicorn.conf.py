@@ -17,7 +17,7 @@ def _int(name, default):
 wsgi_app = "ccgtrack.wsgi:application"
 worker_class = "ccgtrack.gunicorn_worker.HealthFirstWorker"  # gthread, /healthz first
 workers = _int("WEB_CONCURRENCY", 3)
-threads = _int("WEB_THREADS", 8)
+threads = _int("WEB_THREADS", 4)
 # A worker that stops answering is replaced after this long; requests are bounded well below.
 timeout = 60
 graceful_timeout = 20
