@@ -152,6 +152,7 @@ def test_make_run_serves_the_product_and_ctrl_c_stops_the_postgresql_it_started(
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl+C
         assert run.wait(60) == 0, log_path.read_text()
+        assert request(port, "/healthz", timeout=2).status == 0  # the development server is gone too
         console = log_path.read_text()
         assert not psutil.pid_exists(postgres) or psutil.Process(postgres).status() == psutil.STATUS_ZOMBIE, (
             console
