@@ -25,12 +25,7 @@ $(VENV)/.dev-installed: pyproject.toml
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
-	DEBUG=1 $(PY) manage.py migrate --noinput -v0
-	DEBUG=1 $(PY) manage.py load_seed
-	DEBUG=1 $(PY) manage.py create_demo_accounts
-	@echo ""
-	@echo "ccgtrack is starting at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) -m ccgtrack.devserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -43,7 +38,7 @@ serve: $(VENV)/.run-installed
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn ccgtrack.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	$(VENV)/bin/gunicorn -c ccgtrack/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

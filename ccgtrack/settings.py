@@ -25,7 +25,23 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
 DEBUG = env_bool("DEBUG")
+# With DEBUG on, the product's error pages are shown all the same (apps/core/errors.py) unless
+# DEBUG_PAGES is set too: then Django's technical 404 and 500 pages, for developers.
+DEBUG_PAGES = DEBUG and env_bool("DEBUG_PAGES")
+# `make run` lists its demo accounts on the login page (apps/organisations/demo.py); never with DEBUG off.
+DEMO_LOGINS = DEBUG and env_bool("DEMO_LOGINS")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)
 if not SECRET_KEY:
@@ -63,10 +79,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.middleware.DatabaseUnavailableMiddleware",
     "apps.core.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -75,6 +93,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "axes.middleware.AxesMiddleware",
+    "apps.core.errors.ProductErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "ccgtrack.urls"
@@ -91,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.organisations.context_processors.navigation",
+                "apps.organisations.demo.demo_logins",
             ],
         },
     },
@@ -112,6 +132,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    "apps.core.signin.UsernameLengthBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -125,12 +146,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins are throttled per username *and* address, so one person cannot lock out a
-# whole office that shares one NAT address.
-AXES_FAILURE_LIMIT = 5
+# Failed logins are throttled three ways (apps/core/login_throttle.py, README "Sign-in"): per
+# username from one address, per address across usernames and per username across addresses,
+# each with its own limit of failures within AXES_COOLOFF_TIME. The limits let an office that
+# shares one address sign in, and keep one attacker from locking a named user out.
+LOGIN_FAILURE_LIMITS = {
+    ("username", "ip_address"): 5,
+    ("ip_address",): 25,
+    ("username",): 10,
+}
+LOGIN_KNOWN_ADDRESS_DAYS = 30  # the per-username limit spares addresses the user signed in from
+AXES_HANDLER = "apps.core.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [list(parameters) for parameters in LOGIN_FAILURE_LIMITS]
+AXES_FAILURE_LIMIT = 5  # the scale the handler reports on; each combination has its own limit
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts count nowhere
+# Behind reverse proxies: how many of them append to X-Forwarded-For (apps/core/client_address.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "apps.core.client_address.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Sessions end after 30 minutes idle (the cookie is renewed on each request), after 12 hours
@@ -142,6 +176,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "apps.core.errors.csrf_failure"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
@@ -183,7 +218,7 @@ USE_THOUSAND_SEPARATOR = False
 
 # --- Static files (whitenoise) --------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".local" / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / ".local" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -198,11 +233,32 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
 
+# Everything goes to the console once: Django's own "django" handler (which, with DEBUG on,
+# printed every line a second time beside the root's) is replaced by propagation to the root.
+# django.server keeps its handler: the development server's request lines. django.request
+# writes a refused request as one line and no 404s at all (apps/core/logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"one_line_per_request": {"()": "apps.core.logging.OneLinePerRequest"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["one_line_per_request"]},
+        "axes": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
 }
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

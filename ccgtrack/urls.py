@@ -17,3 +17,6 @@ urlpatterns = [
     path("", include("apps.reports.urls")),
     path("", include("apps.dashboards.urls")),
 ]
+
+handler400 = "apps.core.errors.bad_request"
+handler500 = "apps.core.errors.server_error"

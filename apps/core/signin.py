@@ -1,0 +1,31 @@
+"""Sign-in input checks that Django's login form leaves out."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import ngettext
+
+
+class UsernameLengthBackend:
+    """First of AUTHENTICATION_BACKENDS: refuses a username longer than any user can have.
+
+    Django's AuthenticationForm sets the username field's max_length after the field is built,
+    so no length validator runs and a 256-character username reaches authenticate(), where
+    django-axes fails to record it (its column holds 255) and the request became a 500. The
+    form calls authenticate() from clean(), which turns this ValidationError into the form's
+    own error on the login page and on the admin's; nothing is recorded, since such a name
+    cannot be anyone's. It has no get_user(), so it never holds a session (nor is chosen by
+    the test client's force_login)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        field = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD)
+        if username is not None and field.max_length and len(username) > field.max_length:
+            raise ValidationError(
+                ngettext(
+                    "A username has at most %(limit)d character; this one has %(length)d.",
+                    "A username has at most %(limit)d characters; this one has %(length)d.",
+                    field.max_length,
+                )
+                % {"limit": field.max_length, "length": len(username)},
+                code="max_length",
+            )
+        return None  # no opinion: the next backends decide
