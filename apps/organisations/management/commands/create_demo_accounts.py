@@ -15,6 +15,7 @@ DEMO_ACCOUNTS = [
     ("staff.dorset", "Dorset", "Staff", "nhs-dorset-ccg", Membership.Role.STAFF),
     ("staff.darlington", "Darlington", "Staff", "nhs-darlington-ccg", Membership.Role.STAFF),
     ("board.dorset", "Dorset", "Board member", "nhs-dorset-ccg", Membership.Role.GOVERNING_BODY),
+    ("orgadmin.dorset", "Dorset", "Organisation administrator", "nhs-dorset-ccg", Membership.Role.ORG_ADMIN),
 ]
 
 
