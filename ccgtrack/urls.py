@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("apps.risks.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.dashboards.urls")),
+    path("", include("apps.reminders.urls")),
 ]
