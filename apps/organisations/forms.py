@@ -19,7 +19,11 @@ def _role_choices(roles):
 class InviteForm(forms.Form):
     """Invite a person by email, with a role at this organisation or one beneath it."""
 
-    email = forms.EmailField(label="Email address", max_length=254)
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "off", "spellcheck": "false"}),
+    )
     first_name = forms.CharField(label="First name", max_length=150, required=False)
     last_name = forms.CharField(label="Last name", max_length=150, required=False)
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
@@ -30,7 +34,6 @@ class InviteForm(forms.Form):
         self.fields["organisation"].queryset = organisations
         self.fields["organisation"].label_from_instance = lambda org: f"{org.name} ({org.get_kind_display()})"
         self.fields["role"].choices = _role_choices(roles)
-        self.fields["email"].widget.attrs.update(autocomplete="off")
         if initial_organisation is not None and not self.is_bound:
             self.initial["organisation"] = initial_organisation.pk
         if not self.is_bound:

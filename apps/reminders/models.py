@@ -10,7 +10,7 @@ from apps.core.models import TimeStampedModel
 class Frequency(models.TextChoices):
     WEEKLY = "weekly", "Weekly (the first run of the reminder job each week, on Mondays)"
     DAILY = "daily", "Daily"
-    NONE = "none", "Never: send me no reminders"
+    NONE = "none", "Never (send me no reminders)"
 
 
 class ReminderPreference(TimeStampedModel):
