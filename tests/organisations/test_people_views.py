@@ -295,6 +295,7 @@ def test_demo_accounts_include_an_organisation_administrator_of_dorset(settings,
     assert orgadmin.memberships.get().role == Role.ORG_ADMIN
     assert permissions.can_manage_people(orgadmin, dorset)
     assert not permissions.is_admin(orgadmin)
+    assert orgadmin.email == "orgadmin.dorset@ccgtrack.example"  # reminders reach the demo accounts
 
 
 def test_an_organisation_with_nobody_shows_an_empty_list(client, admin_user):

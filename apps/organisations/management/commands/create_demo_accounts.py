@@ -8,6 +8,7 @@ from django.db import transaction
 from apps.organisations.models import Membership, Organisation
 
 DEFAULT_PASSWORD = "ccgtrack-demo-2026"
+DEMO_EMAIL_DOMAIN = "ccgtrack.example"
 
 # username, first name, last name, organisation slug, role (None: admin)
 DEMO_ACCOUNTS = [
@@ -38,6 +39,8 @@ class Command(BaseCommand):
                 defaults={
                     "first_name": first,
                     "last_name": last,
+                    # Invitations and reminders need an address (`make run` prints the emails).
+                    "email": f"{username}@{DEMO_EMAIL_DOMAIN}",
                     "is_superuser": role is None,
                     "is_staff": role is None,
                 },
