@@ -236,6 +236,9 @@ EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
 EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 10
 EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None
+# One log line per task at INFO is noise in the job's log; failures still log (ERROR), and
+# `db_worker` sets its own level from --verbosity.
+LOGGING["loggers"]["django_tasks"] = {"level": "WARNING"}
 _tasks_backend = os.environ.get("TASKS_BACKEND", "immediate" if DEBUG else "database")
 TASKS = {
     "default": {
