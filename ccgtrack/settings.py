@@ -262,3 +262,45 @@ LOGGING = {
     },
 }
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# --- Reminders (issue 11) -------------------------------------------------------------------
+# SITE_URL            where people reach ccgtrack, for the links in reminder emails
+# EMAIL_URL           the mail server, e.g. submission://user:password@smtp.example.nhs.uk:587
+#                     (dj-email-url; ?timeout=, ?ssl=1). Unset: the console under DEBUG, else
+#                     smtp://localhost:25
+# DEFAULT_FROM_EMAIL  the sender of invitations and reminders
+# TASKS_BACKEND       "database" (django-tasks-db: `manage.py db_worker` runs the tasks) or
+#                     "immediate" (in the process that enqueues them); default: immediate under
+#                     DEBUG (`make run`), database otherwise
+import dj_email_url  # noqa: E402
+
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "apps.reminders"]
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ccgtrack <ccgtrack@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+_email = dj_email_url.parse(os.environ.get("EMAIL_URL") or ("console:" if DEBUG else "smtp://localhost:25"))
+if "EMAIL_BACKEND" not in _email:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("EMAIL_URL must start with smtp://, submission://, console:, file://, memory:")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 10
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None
+# One log line per task at INFO is noise in the job's log; failures still log (ERROR), and
+# `db_worker` sets its own level from --verbosity.
+LOGGING["loggers"]["django_tasks"] = {"level": "WARNING"}
+_tasks_backend = os.environ.get("TASKS_BACKEND", "immediate" if DEBUG else "database")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+            "database": "django_tasks_db.DatabaseBackend",
+        }[_tasks_backend],
+    }
+}

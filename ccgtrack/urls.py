@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("apps.risks.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.dashboards.urls")),
+    path("", include("apps.reminders.urls")),
 ]
 
 handler400 = "apps.core.errors.bad_request"

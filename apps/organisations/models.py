@@ -1,9 +1,11 @@
 """The NHS commissioning landscape: who the organisations are and how they nest."""
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.models import NaturalKeyManager, TimeStampedModel
 
@@ -222,12 +224,23 @@ class SupportTeamRole(models.Model):
         return f"{self.title} (Band {self.band})"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Membership(TimeStampedModel):
     """A user's role in an organisation; it reaches everything beneath that organisation."""
 
     class Role(models.TextChoices):
         STAFF = "staff", "Staff"
         GOVERNING_BODY = "governing_body", "Governing-body member"
+        ORG_ADMIN = "org_admin", "Organisation administrator"
+
+    # The roles are a ladder: each holds every right of the roles below it. A governing-body
+    # member reads; staff also change the OD data; an organisation administrator also manages
+    # the memberships. Whoever may grant a right can hand it to a second account of their own,
+    # so managing people without holding staff rights would protect nothing: an organisation
+    # administrator is staff too, and "never grant more than you hold" is a rank comparison.
+    RANK = {Role.GOVERNING_BODY: 1, Role.STAFF: 2, Role.ORG_ADMIN: 3}
+    EDITOR_ROLES = (Role.STAFF, Role.ORG_ADMIN)
+    MANAGER_ROLES = (Role.ORG_ADMIN,)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
@@ -243,3 +256,53 @@ class Membership(TimeStampedModel):
 
     def __str__(self):
         return f"{self.user} – {self.get_role_display()}, {self.organisation}"
+
+
+class MembershipChange(models.Model):
+    """One change of who belongs to an organisation, as the people page shows it: who did it,
+    when, to whom, and what (the role before and after). Written by the services in
+    ``apps.organisations.services`` in the same transaction as the change; never edited. The row
+    names the organisation and the user, not the membership, so it outlives a removed
+    membership; where a membership row changed, ``audit_context`` links the PostgreSQL audit
+    trail's event of the same change."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ADDED = "added", "Added (existing account)"
+        INVITATION_RESENT = "invitation_resent", "Invitation sent again"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        REMOVED = "removed", "Membership removed"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        REACTIVATED = "reactivated", "Account reactivated"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="membership_changes"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="membership_changes"
+    )
+    user_label = models.CharField(max_length=300, help_text="The person's name and email at the time.")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    role_before = models.CharField(max_length=20, choices=Membership.Role.choices, blank=True)
+    role_after = models.CharField(max_length=20, choices=Membership.Role.choices, blank=True)
+    audit_context = models.ForeignKey(
+        "pghistory.Context",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The audit-trail context of the same change, where a membership row changed.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organisation", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.user_label}, {self.organisation_id}"

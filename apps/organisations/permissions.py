@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 
 from apps.core.edits import VersionedEdit
 
-from .models import Membership, Organisation
+from .models import MAX_DEPTH, Membership, Organisation
 
 
 def is_admin(user) -> bool:
@@ -42,7 +42,7 @@ def editable_organisations(user):
         return Organisation.objects.none()
     if is_admin(user):
         return Organisation.objects.all()
-    return Organisation.objects.beneath(_membership_ids(user, [Membership.Role.STAFF]))
+    return Organisation.objects.beneath(_membership_ids(user, Membership.EDITOR_ROLES))
 
 
 def can_view(user, organisation) -> bool:
@@ -76,6 +76,78 @@ def role_label(user) -> str:
         return "Administrator"
     roles = {m.get_role_display() for m in user.memberships.all()}
     return ", ".join(sorted(roles)) or "No organisation"
+
+
+# --- People: organisation administrators (issue 11) -----------------------------------------
+# An organisation administrator (Membership.Role.ORG_ADMIN) manages the memberships of their
+# organisation and of everything beneath it, and holds every right of staff there (the roles
+# are a ladder, Membership.RANK; editable_organisations reads Membership.EDITOR_ROLES). They
+# never grant more than they hold: a role is grantable at an organisation only up to the highest
+# role the granter holds at it or above it, and administrator rights (superuser, the Django
+# admin) are never granted from the product. They never touch another organisation's people:
+# every membership they act on is at an organisation they manage, an administrator's
+# memberships and account are left to administrators, their own membership is changed by
+# someone else, and an account is deactivated only when every membership it has is theirs to
+# manage.
+
+
+def manageable_organisations(user):
+    """Organisations whose memberships the user may manage (a lazy queryset)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Organisation.objects.none()
+    if is_admin(user):
+        return Organisation.objects.all()
+    return Organisation.objects.beneath(_membership_ids(user, Membership.MANAGER_ROLES))
+
+
+def can_manage_people(user, organisation) -> bool:
+    return manageable_organisations(user).filter(pk=organisation.pk).exists()
+
+
+def require_manage_people(user, organisation):
+    if not can_manage_people(user, organisation):
+        raise PermissionDenied(
+            "Only an organisation administrator of this organisation may manage its people."
+        )
+
+
+def manages_any_organisation(user) -> bool:
+    """Whether the user manages the people of at least one organisation (for a link to the page)."""
+    return manageable_organisations(user).exists()
+
+
+def _chain_ids(organisation):
+    """The pks of ``organisation`` and every organisation above it (one query)."""
+    chain = "__".join(["parent"] * (MAX_DEPTH - 1))
+    node = Organisation.objects.select_related(chain).get(pk=organisation.pk)
+    return [node.pk] + [o.pk for o in node.ancestors()]
+
+
+def grantable_roles(user, organisation) -> list[str]:
+    """The roles ``user`` may give at ``organisation``, lowest first: none where they may not
+    manage people; for an administrator every role; otherwise each role up to the highest the
+    user holds at ``organisation`` or above it."""
+    if not can_manage_people(user, organisation):
+        return []
+    ladder = sorted(Membership.Role.values, key=lambda role: Membership.RANK[role])
+    if is_admin(user):
+        return ladder
+    held = Membership.objects.filter(user=user, organisation__in=_chain_ids(organisation))
+    top = max((Membership.RANK[role] for role in held.values_list("role", flat=True)), default=0)
+    return [role for role in ladder if Membership.RANK[role] <= top]
+
+
+def may_manage_account(acting_user, user) -> bool:
+    """Whether ``acting_user`` may act on ``user``'s memberships at all: never on their own, and
+    only administrators on an administrator's."""
+    if acting_user.pk == user.pk:
+        return False
+    return is_admin(acting_user) or not is_admin_account(user)
+
+
+def is_admin_account(user) -> bool:
+    """A superuser or Django-admin account, active or not."""
+    return bool(user.is_superuser or user.is_staff)
 
 
 class OrganisationEdit(VersionedEdit):

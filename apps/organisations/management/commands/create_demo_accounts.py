@@ -8,6 +8,7 @@ from django.db import transaction
 from apps.organisations.models import Membership, Organisation
 
 DEFAULT_PASSWORD = "ccgtrack-demo-2026"
+DEMO_EMAIL_DOMAIN = "ccgtrack.example"
 
 # username, first name, last name, organisation slug, role (None: admin)
 DEMO_ACCOUNTS = [
@@ -15,6 +16,7 @@ DEMO_ACCOUNTS = [
     ("staff.dorset", "Dorset", "Staff", "nhs-dorset-ccg", Membership.Role.STAFF),
     ("staff.darlington", "Darlington", "Staff", "nhs-darlington-ccg", Membership.Role.STAFF),
     ("board.dorset", "Dorset", "Board member", "nhs-dorset-ccg", Membership.Role.GOVERNING_BODY),
+    ("orgadmin.dorset", "Dorset", "Organisation administrator", "nhs-dorset-ccg", Membership.Role.ORG_ADMIN),
 ]
 
 
@@ -37,6 +39,8 @@ class Command(BaseCommand):
                 defaults={
                     "first_name": first,
                     "last_name": last,
+                    # Invitations and reminders need an address (`make run` prints the emails).
+                    "email": f"{username}@{DEMO_EMAIL_DOMAIN}",
                     "is_superuser": role is None,
                     "is_staff": role is None,
                 },

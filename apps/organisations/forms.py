@@ -1,0 +1,50 @@
+"""Forms of the people page. They check the shape of what was posted; the services in
+``services.py`` check who may do it."""
+
+from django import forms
+from django.contrib.auth.forms import SetPasswordForm
+
+from .models import Membership, Organisation
+
+ROLE_HELP = (
+    "Governing-body member: reads. Staff: also updates deliverables, risks and board reports. "
+    "Organisation administrator: also manages these people."
+)
+
+
+def _role_choices(roles):
+    return [(role, Membership.Role(role).label) for role in roles]
+
+
+class InviteForm(forms.Form):
+    """Invite a person by email, with a role at this organisation or one beneath it."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
+    role = forms.ChoiceField(help_text=ROLE_HELP)
+
+    def __init__(self, *args, organisations, roles, initial_organisation=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["organisation"].label_from_instance = lambda org: f"{org.name} ({org.get_kind_display()})"
+        self.fields["role"].choices = _role_choices(roles)
+        if initial_organisation is not None and not self.is_bound:
+            self.initial["organisation"] = initial_organisation.pk
+        if not self.is_bound:
+            self.initial.setdefault("role", Membership.Role.STAFF)
+
+
+class RoleForm(forms.Form):
+    """A membership's new role (any role by shape; the service decides whether it may be given)."""
+
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class InvitationPasswordForm(SetPasswordForm):
+    """The invited person's first password, checked by the password validators."""
