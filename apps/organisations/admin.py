@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from apps.core.admin_site import ReadOnlyTabularInline
+
 from .models import (
     Function,
     HealthAndWellbeingBoard,
@@ -15,10 +17,12 @@ class SupportTeamRoleInline(admin.TabularInline):
     extra = 0
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyTabularInline):
+    """Shown, not edited: memberships change on the people page, whose services audit each
+    change (who, when, what) and keep the role rules."""
+
     model = Membership
-    extra = 0
-    autocomplete_fields = ("user",)
+    fields = ("user", "role")
 
 
 class ChildInline(admin.TabularInline):
@@ -114,11 +118,22 @@ class HealthAndWellbeingBoardAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Read-only: invite, change roles and remove people on the organisation's people page
+    (/organisations/<slug>/people/), which audits every change."""
+
     list_display = ("user", "organisation", "role")
     list_filter = ("role", ("organisation", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "user__first_name", "user__last_name", "organisation__name")
-    autocomplete_fields = ("user", "organisation")
     list_select_related = ("user", "organisation")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SupportTeamRole)
