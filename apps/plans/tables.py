@@ -26,7 +26,9 @@ class DeliverableTable(tables.Table):
     status = tables.Column("Status", order_by=("status",))
     deadline = tables.Column("Deadline", default="—")
     is_overdue = tables.Column(verbose_name="Overdue")
-    owner = tables.Column("Owner", default="—", order_by=("owner__last_name", "owner__first_name"))
+    owner = tables.Column(
+        "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")
+    )
     domains = tables.ManyToManyColumn(
         verbose_name="Domains", transform=lambda d: str(d.number), separator=", ", orderable=False
     )
@@ -61,8 +63,11 @@ class DeliverableTable(tables.Table):
     def render_title(self, record, value):
         return format_html('<a href="{}">{}</a>', record.get_absolute_url(), str(record))
 
-    def render_owner(self, value):
-        return value.get_full_name() or value.get_username()
+    def render_owner(self, record):
+        # The member who owns it, else the owner as the source names them.
+        if record.owner:
+            return record.owner.get_full_name() or record.owner.get_username()
+        return record.owner_text or "—"
 
     def render_is_overdue(self, record):
         # The id lets an in-place status change refresh this cell too (hx-swap-oob).
@@ -82,8 +87,10 @@ class DeliverableTable(tables.Table):
     def value_title(self, record):
         return record.title
 
-    def value_owner(self, value):
-        return value.get_full_name() or value.get_username() if value else ""
+    def value_owner(self, record):
+        if record.owner:
+            return record.owner.get_full_name() or record.owner.get_username()
+        return record.owner_text
 
     def value_is_overdue(self, value):
         return "Yes" if value else "No"

@@ -27,8 +27,6 @@ class Band(models.TextChoices):
     EXTREME = "extreme", "Extreme"
 
 
-
-
 class BandScheme(models.Model):
     """The rating edges of the RAG bands. One row; an admin may move the edges, since trusts
     differ. Defaults are the NHS 5x5 convention: 1-3 low, 4-6 moderate, 8-12 high, 15-25
@@ -157,6 +155,9 @@ class Risk(TimeStampedModel):
     residual_likelihood = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_risks"
+    )
+    owner_text = models.CharField(
+        max_length=200, blank=True, help_text="The owner as the source names them, where no user owns it."
     )
     next_review_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)

@@ -22,7 +22,9 @@ class RiskTable(tables.Table):
     residual_severity = NumberColumn("Res S")
     residual_likelihood = NumberColumn("Res L")
     residual_rating = tables.Column("Residual rating", attrs={"td": {"class": "residual-rating"}})
-    owner = tables.Column("Owner", default="—", order_by=("owner__last_name", "owner__first_name"))
+    owner = tables.Column(
+        "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")
+    )
     next_review_on = tables.Column("Next review", default="—")
     status = tables.Column("Status")
 
@@ -60,8 +62,11 @@ class RiskTable(tables.Table):
     def render_next_review_on(self, value):
         return value.strftime("%d/%m/%Y")
 
-    def render_owner(self, value):
-        return value.get_full_name() or value.get_username()
+    def render_owner(self, record):
+        # The member who owns it, else the owner as the source names them.
+        if record.owner:
+            return record.owner.get_full_name() or record.owner.get_username()
+        return record.owner_text or "—"
 
     def value_description(self, record):
         return record.description
@@ -72,5 +77,7 @@ class RiskTable(tables.Table):
     def value_residual_rating(self, record):
         return f"{record.residual_rating} {Band(record.residual_band).label}"
 
-    def value_owner(self, value):
-        return (value.get_full_name() or value.get_username()) if value else ""
+    def value_owner(self, record):
+        if record.owner:
+            return record.owner.get_full_name() or record.owner.get_username()
+        return record.owner_text
