@@ -12,16 +12,18 @@ How an import runs
    export's columns that an import does not set (organisation, plan, overdue, last update...).
 3. ``DeliverableResource`` (django-import-export) maps each row to a deliverable of the plan,
    matched by its reference ("1.4": theme 1, position 4), with django-import-export's widgets
-   cleaning each cell and its ``import_data(dry_run=True)`` collecting the row-level errors.
-   Its save step never writes: it records what the row would add or change.
+   cleaning each cell and its ``import_data`` collecting the row-level errors, in a dry run:
+   the save step never writes (it records what the row would add or change) and the whole
+   run is rolled back.
 4. ``build_preview`` turns that into a ``Preview``: rows to add, to change (field by field),
    unchanged, row errors (row, column, value, what is wrong and how to fix it), new themes and
    objectives, ignored columns and notes.
 5. ``apply`` carries out a preview without errors in one transaction, through the plan
-   services: ``deliverable_create`` for new rows and ``deliverable_import_update`` (the
-   deliverable's versioned edit path: lock, permission, version check, history row, audit
-   context) for changed ones, each noted "Imported from <file>". A deliverable saved by
-   someone else since the preview is a conflict (``StaleVersionError``) and nothing is saved.
+   services: ``deliverables_create`` for new rows (one insert, its audit context and history
+   rows) and ``deliverable_import_update`` (the deliverable's versioned edit path: lock,
+   permission, version check, history row, audit context) for changed ones, each noted
+   "Imported from <file>". A deliverable saved by someone else since the preview is a
+   conflict (``StaleVersionError``) and nothing is saved.
 
 Why django-import-export does not save the rows itself: its save path calls ``instance.save()``
 on the instance it loaded (unlocked) and sets many-to-many fields directly, so it would bypass
@@ -53,7 +55,7 @@ from pathlib import Path
 import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from import_export import fields as ie_fields
 from import_export import resources, widgets
 
@@ -1222,7 +1224,11 @@ def build_preview(*, target, file_name, data):
     header_map = map_headers(sheet.headers)
     dataset, numbers = build_dataset(sheet, header_map)
     resource = DeliverableResource(target, row_numbers=numbers)
-    result = resource.import_data(dataset, dry_run=True, raise_errors=False, use_transactions=True)
+    # A dry run: the resource's save step only records, and whatever the mapping might write is
+    # rolled back. One savepoint for the file rather than the library's two queries a row.
+    with transaction.atomic():
+        result = resource.import_data(dataset, dry_run=False, raise_errors=False, use_transactions=False)
+        transaction.set_rollback(True)
     if result.base_errors:
         logger.error("Plan import failed: %s", result.base_errors[0].error)
         raise FileRejected(
@@ -1321,15 +1327,16 @@ def apply(preview, *, acting_user, expected_versions=None, new_plan=None, via="i
                 )
             except (services.StaleVersionError, Deliverable.DoesNotExist) as exc:
                 raise ImportConflict(f"Deliverable {outcome.reference} changed since the preview.") from exc
-        for outcome in preview.new:
-            services.deliverable_create(
-                theme=themes[outcome.theme_number],
+        try:
+            services.deliverables_create(
+                plan=plan,
+                rows=[(themes[o.theme_number], o.values, o.domains) for o in preview.new],
                 acting_user=acting_user,
-                values=outcome.values,
-                domains=outcome.domains,
                 note=preview.note,
                 via=via,
             )
+        except IntegrityError as exc:  # someone added a deliverable at one of the references
+            raise ImportConflict("A deliverable was added to the plan since the preview.") from exc
     return plan
 
 

@@ -18,7 +18,7 @@ __all__ = [
     "IMPORT_FIELDS",
     "NOTE_MAX_LENGTH",
     "StaleVersionError",
-    "deliverable_create",
+    "deliverables_create",
     "deliverable_import_update",
     "deliverable_update",
     "objective_add",
@@ -41,6 +41,7 @@ ADMIN_FIELDS = (
     "deadline_text",
     "source_status",
     "comments",
+    "owner_text",
 )
 
 
@@ -123,6 +124,9 @@ class DeliverableImportEdit(DeliverableEdit):
 
     fields = EDITABLE_FIELDS + IMPORT_FIELDS
     admin_fields = ()
+    # An import never changes theme or position, so their checks (the theme exists, a position
+    # once per theme) cannot fail: two queries a row saved on a large import.
+    clean_exclude = ("theme",)
 
     def prepare(self, *, changes, **kwargs):
         changes = dict(changes)
@@ -181,31 +185,53 @@ def _require_edit(user, organisation):
 
 
 @transaction.atomic
-def deliverable_create(*, theme, acting_user, values, domains=(), note, via="import"):
-    """Add a deliverable to ``theme`` (``values``: its model fields, ``position`` among them).
+def deliverables_create(*, plan, rows, acting_user, note, via="import"):
+    """Add deliverables to ``plan``: ``rows`` are (theme of the plan, model field values with
+    ``position``, authorisation domains). Returns the new deliverables.
 
-    Refuses (PermissionDenied) anyone who may not edit the plan's organisation; validates the
-    whole record (full_clean, the model's constraints); saves it inside an audit context (the
-    insert event carries who, the note and how) and writes its first history row, from nothing
-    to its status, linked to that context."""
-    _require_edit(acting_user, theme.plan.organisation)
+    Refuses (PermissionDenied) anyone who may not edit the plan's organisation. Validates each
+    record's fields (full_clean); the model's constraints (a position once per theme, a valid
+    status, no negative cost) are held by PostgreSQL, whose refusal (IntegrityError) undoes the
+    whole transaction. Inserts them in one statement inside one audit context (an insert event
+    per deliverable with who, the note and how) and writes each one's first history row, from
+    nothing to its status, linked to that context: a few queries, whatever the number of rows."""
+    _require_edit(acting_user, plan.organisation)
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
         raise ValidationError({"note": f"Keep the note to {NOTE_MAX_LENGTH} characters."})
-    deliverable = Deliverable(theme=theme, **values)
-    deliverable.full_clean()
+    deliverables = []
+    for theme, values, _ in rows:
+        if theme.plan_id != plan.pk:
+            raise ValidationError("A deliverable can only be added to a theme of the plan.")
+        deliverable = Deliverable(theme=theme, **values)
+        deliverable.full_clean(exclude=["theme"], validate_unique=False, validate_constraints=False)
+        deliverables.append(deliverable)
     with pghistory.context(user=getattr(acting_user, "pk", None), note=note, via=via) as audit:
-        deliverable.save()
-    deliverable.domains.set(domains)
-    StatusUpdate.objects.create(
-        deliverable=deliverable,
-        created_by=acting_user,
-        from_status="",
-        to_status=deliverable.status,
-        note=note,
-        audit_context_id=audit.id,
+        Deliverable.objects.bulk_create(deliverables, batch_size=500)
+    through = Deliverable.domains.through
+    through.objects.bulk_create(
+        [
+            through(deliverable_id=deliverable.pk, authorisationdomain_id=domain.pk)
+            for deliverable, (_, _, domains) in zip(deliverables, rows, strict=True)
+            for domain in domains
+        ],
+        batch_size=1000,
     )
-    return deliverable
+    StatusUpdate.objects.bulk_create(
+        [
+            StatusUpdate(
+                deliverable=deliverable,
+                created_by=acting_user,
+                from_status="",
+                to_status=deliverable.status,
+                note=note,
+                audit_context_id=audit.id,
+            )
+            for deliverable in deliverables
+        ],
+        batch_size=1000,
+    )
+    return deliverables
 
 
 def plan_create(*, organisation, title, period_label, acting_user):

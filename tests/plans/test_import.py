@@ -531,3 +531,37 @@ def test_the_template_has_the_import_columns_and_imports_once_filled_in(dorset_p
         datetime.date(2026, 12, 31),
         [3],
     )
+
+
+def test_a_deliverable_added_at_a_new_reference_since_the_preview_is_a_conflict(dorset_plan, staff_dorset):
+    from tests.plans.factories import DeliverableFactory
+
+    rows = _with_cell(dorset_plan, "1.1", im.STATUS, "In progress")
+    rows.append(["1", "", "", "1.90", "", "Added by the import", *[""] * 13])
+    p = preview(dorset_plan, to_csv(rows))
+    assert [o.reference for o in p.new] == ["1.90"] and [o.reference for o in p.changed] == ["1.1"]
+    DeliverableFactory(theme=dorset_plan.themes.get(number=1), position=90, title="Added meanwhile")
+    with pytest.raises(im.ImportConflict):
+        im.apply(p, acting_user=staff_dorset)
+    assert Deliverable.objects.get(theme__plan=dorset_plan, theme__number=1, position=1).status == "delivered"
+    assert not StatusUpdate.objects.filter(deliverable__theme__plan=dorset_plan).exists()
+
+
+def test_new_deliverables_are_added_in_a_fixed_number_of_queries(
+    dorset_plan, staff_dorset, django_assert_max_num_queries
+):
+    def file(count, theme):
+        header = [im.REFERENCE, im.THEME_TITLE, im.TITLE, im.DOMAINS]
+        return to_csv([header] + [[f"{theme}.{i + 1}", "Bulk", f"Row {i}", "1; 2"] for i in range(count)])
+
+    small = preview(dorset_plan, file(3, 20))
+    with django_assert_max_num_queries(30) as baseline:
+        im.apply(small, acting_user=staff_dorset)
+    large = preview(dorset_plan, file(300, 21))
+    with django_assert_max_num_queries(len(baseline.captured_queries)):
+        im.apply(large, acting_user=staff_dorset)
+    assert Deliverable.objects.filter(theme__plan=dorset_plan, theme__number=21).count() == 300
+    assert (
+        StatusUpdate.objects.filter(deliverable__theme__number=21, note="Imported from plan.csv").count()
+        == 300
+    )
