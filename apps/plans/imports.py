@@ -313,14 +313,12 @@ def _read_csv(data):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
-    sample = text[:8192]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    delimiter = _delimiter(text)
     rows = []
     try:
-        for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), dialect), start=1):
+        for number, values in enumerate(
+            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
+        ):
             rows.append((number, values[:MAX_COLUMNS]))
             if len(rows) > MAX_ROWS + 50:
                 break
@@ -330,6 +328,20 @@ def _read_csv(data):
             "it as .xlsx."
         ) from exc
     return _sheet_from_rows(rows, [], "csv")
+
+
+def _delimiter(text):
+    """The delimiter that splits the header row into the most known columns: a comma, or the
+    semicolon or tab of Excel's CSV in some locales."""
+    line = next((line for line in text.splitlines() if line.strip()), "")
+
+    def known(delimiter):
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        return sum(
+            1 for cell in cells if _header_key(cell) in _KNOWN_BY_KEY or _header_key(cell) in _IGNORED_BY_KEY
+        )
+
+    return max((",", ";", "\t"), key=known)
 
 
 def _is_blank(value):
@@ -936,13 +948,17 @@ class DeliverableResource(resources.ModelResource):
                 errors["reference"] = str(exc)
         else:
             fix = "Write the theme's number (e.g. 1) and the position in the theme (e.g. 4)."
-            try:
-                ref = (
-                    _whole_number(row[THEME_NUMBER], "The theme number", fix),
-                    _whole_number(row[POSITION], "The position", fix),
-                )
-            except ValueError as exc:
-                errors["theme_number" if "theme" in str(exc).lower() else "position"] = str(exc)
+            numbers = {}
+            for key, name, what in (
+                ("theme_number", THEME_NUMBER, "The theme number"),
+                ("position", POSITION, "The position"),
+            ):
+                try:
+                    numbers[key] = _whole_number(row[name], what, fix)
+                except ValueError as exc:
+                    errors[key] = str(exc)
+            if not errors:
+                ref = (numbers["theme_number"], numbers["position"])
         if ref and REFERENCE in row and THEME_NUMBER in row and not _is_blank(row[THEME_NUMBER]):
             try:
                 number = _whole_number(row[THEME_NUMBER], "The theme number", "")
@@ -1016,9 +1032,7 @@ class DeliverableResource(resources.ModelResource):
             )
         self._seen[ref] = self._row
         existing = self.target.existing.get(ref)
-        theme = existing.theme if existing else self._theme(ref[0], row)
-        if existing and THEME_TITLE in row:
-            self._theme(ref[0], row)  # only to note a differing title
+        theme = self._theme(ref[0], row)  # the plan's theme (objectives loaded), or a new one
         self._objective(theme, row)
         if existing:
             # A copy: the row's cells are set on it, the loaded original stays as it was.
