@@ -295,8 +295,9 @@ def _read_xlsx(data):
                     value = str(value) if str(value).startswith("=") else f"={value}"
                     formulas.append((number, index, value))
                 values.append(value)
-            rows.append((number, values))
-            if len(rows) > MAX_ROWS + 50:
+            if not all(_is_blank(v) for v in values):  # sheets often carry styled empty rows
+                rows.append((number, values))
+            if len(rows) > MAX_ROWS + 1:
                 break
     finally:
         workbook.close()
@@ -319,8 +320,9 @@ def _read_csv(data):
         for number, values in enumerate(
             csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
         ):
-            rows.append((number, values[:MAX_COLUMNS]))
-            if len(rows) > MAX_ROWS + 50:
+            if not all(_is_blank(v) for v in values):
+                rows.append((number, values[:MAX_COLUMNS]))
+            if len(rows) > MAX_ROWS + 1:
                 break
     except csv.Error as exc:
         raise FileRejected(

@@ -577,3 +577,21 @@ def test_a_semicolon_csv_from_excel_in_another_locale_reads_the_same(dorset_plan
         writer.writerow(["" if v is None else v for v in row])
     p = preview(dorset_plan, out.getvalue().encode("cp1252", errors="replace"))
     assert p.ok and len(p.unchanged) == 54
+
+
+def test_empty_and_styled_empty_rows_are_skipped_and_rows_after_them_still_read(dorset_plan):
+    from openpyxl import load_workbook
+    from openpyxl.styles import Font
+
+    rows = plan_rows(dorset_plan)
+    workbook = load_workbook(io.BytesIO(to_xlsx(rows[:10])))
+    sheet = workbook.active
+    for number in range(11, 41):  # thirty empty rows, styled as spreadsheets often are
+        sheet.cell(row=number, column=1).font = Font(bold=True)
+    for row in rows[10:]:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    p = preview(dorset_plan, out.getvalue(), "gaps.xlsx")
+    assert p.ok, p.errors
+    assert len(p.unchanged) == 54 and p.unchanged[-1].row == 40 + 45  # sheet row numbers kept
