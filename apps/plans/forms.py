@@ -54,3 +54,43 @@ class DeliverableStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Deliverable.Status.choices)
     note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
     version = forms.IntegerField(min_value=1)
+
+
+class PlanImportForm(forms.Form):
+    """The upload of a plan spreadsheet into an existing plan."""
+
+    file = forms.FileField(
+        label="Spreadsheet (Excel .xlsx or CSV)",
+        help_text="Under 10 MB. The first sheet is read; its first row holds the template's column headers.",
+    )
+
+    def clean_file(self):
+        from .imports import MAX_FILE_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size >= MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; an import takes files under 10 MB. "
+                "Remove other sheets, images or unused rows, or save it as CSV."
+            )
+        return upload
+
+
+class NewPlanImportForm(PlanImportForm):
+    """The upload of a plan spreadsheet as a new plan of an organisation the user may edit."""
+
+    organisation = forms.ModelChoiceField(queryset=None, empty_label=None)
+    title = forms.CharField(label="Plan title", max_length=300)
+    period_label = forms.CharField(
+        label="Period", max_length=100, help_text="As the plan states it, e.g. 2024-2027."
+    )
+    field_order = ("organisation", "title", "period_label", "file")
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.order_fields(self.field_order)
+
+
+class PlanImportConfirmForm(forms.Form):
+    token = forms.CharField(max_length=100, widget=forms.HiddenInput)

@@ -250,6 +250,11 @@ class Deliverable(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="owned_deliverables",
     )
+    owner_text = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The owner as the source names them (an import keeps it where no member matches).",
+    )
     cost_text = models.CharField(max_length=300, blank=True, help_text="The cost as the source states it.")
     cost_amount = models.DecimalField(
         max_digits=12,

@@ -2,7 +2,7 @@
 
 from collections import Counter, defaultdict
 
-from django.db.models import Prefetch
+from django.db.models import BooleanField, Case, F, IntegerField, Prefetch, Value, When
 
 from apps.core.audit import audit_events, link_events
 from apps.organisations import permissions
@@ -16,6 +16,9 @@ from .models import (
     SelfAssessmentScore,
     StatusUpdate,
     Theme,
+    due_soon_q,
+    overdue_q,
+    stale_q,
 )
 
 
@@ -120,3 +123,44 @@ def self_assessment(*, organisation):
         domain.progress = progress(Deliverable.bucket(d.status) for d in domain.tagged)
         domain.overdue_count = sum(1 for d in domain.tagged if d.overdue)
     return assessment, levels, domains
+
+
+def _flag(q):
+    # True or False, never NULL (a comparison with an empty date is NULL in SQL).
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def owned_by(user, *, today=None, now=None):
+    """The open deliverables and actions ``user`` owns, in the organisations they may still see,
+    overdue first, then due soon, then the rest (each by deadline, then plan and reference).
+
+    Each row carries three flags, from the one definition of each (``apps.plans.models``):
+    ``is_overdue`` (deadline passed), ``is_due_soon`` (deadline today or within SOON_DAYS days)
+    and ``is_stale`` (not changed for STALE_DAYS days). Delivered work is left out. One query;
+    "My work" and the owners' reminders both read it. ``today`` and ``now`` are for tests."""
+    return (
+        Deliverable.objects.visible_to(user)
+        .filter(owner=user)
+        .exclude(status__in=Deliverable.DELIVERED_STATUSES)
+        .select_related("theme__plan__organisation", "owner")
+        .annotate(
+            is_overdue=_flag(overdue_q(today)),
+            is_due_soon=_flag(due_soon_q(today)),
+            is_stale=_flag(stale_q(now)),
+        )
+        .annotate(
+            urgency=Case(
+                When(is_overdue=True, then=Value(0)),
+                When(is_due_soon=True, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by(
+            "urgency",
+            F("deadline").asc(nulls_last=True),
+            "theme__plan__title",
+            "theme__number",
+            "position",
+        )
+    )

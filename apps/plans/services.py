@@ -3,14 +3,28 @@ edit form, the in-place status change on the list, the admin and any import shar
 (the versioned edit path in ``apps.core.edits``); this module adds only the deliverable's own
 rule and its history row."""
 
-from django.core.exceptions import ValidationError
+import pghistory
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
-from apps.organisations.permissions import OrganisationEdit
+from apps.organisations.permissions import OrganisationEdit, can_edit
 
-from .models import Deliverable, StatusUpdate
+from .models import Deliverable, Objective, ODPlan, StatusUpdate, Theme
 
-__all__ = ["ADMIN_FIELDS", "EDITABLE_FIELDS", "NOTE_MAX_LENGTH", "StaleVersionError", "deliverable_update"]
+__all__ = [
+    "ADMIN_FIELDS",
+    "EDITABLE_FIELDS",
+    "IMPORT_FIELDS",
+    "NOTE_MAX_LENGTH",
+    "StaleVersionError",
+    "deliverables_create",
+    "deliverable_import_update",
+    "deliverable_update",
+    "objective_add",
+    "plan_create",
+    "theme_add",
+]
 
 # What staff keep up to date.
 EDITABLE_FIELDS = ("status", "delivered_narrative", "in_progress_narrative", "owner", "deadline")
@@ -27,6 +41,7 @@ ADMIN_FIELDS = (
     "deadline_text",
     "source_status",
     "comments",
+    "owner_text",
 )
 
 
@@ -77,3 +92,171 @@ def deliverable_update(*, deliverable_id, acting_user, expected_version, changes
         note=note,
         via=via,
     )
+
+
+# What a plan import may set beside EDITABLE_FIELDS: the plan's own wording. Theme and position
+# are not here: they are the row's reference, the key an import matches on, so an import never
+# moves a deliverable (an administrator does that in the admin).
+IMPORT_FIELDS = (
+    "subheading",
+    "title",
+    "methods",
+    "source",
+    "cost_text",
+    "cost_amount",
+    "deadline_text",
+    "source_status",
+    "comments",
+    "owner_text",
+)
+
+
+class DeliverableImportEdit(DeliverableEdit):
+    """The edit path of a plan import by the organisation's own staff (or an administrator).
+
+    An organisation that runs its own OD cycle writes its own plan, so its staff may set the
+    plan's wording (IMPORT_FIELDS) from their spreadsheet; the form keeps offering them only
+    EDITABLE_FIELDS. Everything else is the deliverable's edit path unchanged: row lock,
+    permission, version check, full_clean, the audit context and a StatusUpdate per change.
+
+    Authorisation domains are many-to-many, outside the row and its audit trigger: a change of
+    them is set in the same transaction and written into that deliverable's history row."""
+
+    fields = EDITABLE_FIELDS + IMPORT_FIELDS
+    admin_fields = ()
+    # An import never changes theme or position, so their checks (the theme exists, a position
+    # once per theme) cannot fail: two queries a row saved on a large import.
+    clean_exclude = ("theme",)
+
+    def prepare(self, *, changes, **kwargs):
+        changes = dict(changes)
+        domains = changes.pop("domains", None)
+        edit = super().prepare(changes=changes, **kwargs)
+        edit.domains = None
+        if domains is not None:
+            before = sorted(d.number for d in edit.obj.domains.all())
+            after = sorted(d.number for d in domains)
+            if before != after:
+                edit.domains = list(domains)
+                edit.changed["domains"] = ["; ".join(map(str, before)), "; ".join(map(str, after))]
+        return edit
+
+    def commit(self, edit):
+        obj = super().commit(edit)
+        if edit.domains is not None:
+            obj.domains.set(edit.domains)
+        return obj
+
+    def record(self, edit, audit_context_id):
+        note = edit.note
+        if "domains" in edit.changed:
+            before, after = edit.changed["domains"]
+            note = f"{note} Authorisation domains: {before or 'none'} → {after or 'none'}."
+        StatusUpdate.objects.create(
+            deliverable=edit.obj,
+            created_by=edit.acting_user,
+            from_status=edit.value_before("status"),
+            to_status=edit.obj.status,
+            note=note,
+            audit_context_id=audit_context_id,
+        )
+
+
+deliverable_import_edit = DeliverableImportEdit()
+
+
+def deliverable_import_update(*, deliverable_id, acting_user, expected_version, changes, note, via="import"):
+    """Apply an import's ``changes`` (EDITABLE_FIELDS, IMPORT_FIELDS and ``domains``, a list of
+    AuthorisationDomain) to a deliverable: the same lock, permission, version check, validation,
+    audit context and StatusUpdate as ``deliverable_update``."""
+    return deliverable_import_edit(
+        pk=deliverable_id,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        changes=changes,
+        note=note,
+        via=via,
+    )
+
+
+def _require_edit(user, organisation):
+    if not can_edit(user, organisation):
+        raise PermissionDenied("Only staff of the owning organisation may change this.")
+
+
+@transaction.atomic
+def deliverables_create(*, plan, rows, acting_user, note, via="import"):
+    """Add deliverables to ``plan``: ``rows`` are (theme of the plan, model field values with
+    ``position``, authorisation domains). Returns the new deliverables.
+
+    Refuses (PermissionDenied) anyone who may not edit the plan's organisation. Validates each
+    record's fields (full_clean); the model's constraints (a position once per theme, a valid
+    status, no negative cost) are held by PostgreSQL, whose refusal (IntegrityError) undoes the
+    whole transaction. Inserts them in one statement inside one audit context (an insert event
+    per deliverable with who, the note and how) and writes each one's first history row, from
+    nothing to its status, linked to that context: a few queries, whatever the number of rows."""
+    _require_edit(acting_user, plan.organisation)
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError({"note": f"Keep the note to {NOTE_MAX_LENGTH} characters."})
+    deliverables = []
+    for theme, values, _ in rows:
+        if theme.plan_id != plan.pk:
+            raise ValidationError("A deliverable can only be added to a theme of the plan.")
+        deliverable = Deliverable(theme=theme, **values)
+        deliverable.full_clean(exclude=["theme"], validate_unique=False, validate_constraints=False)
+        deliverables.append(deliverable)
+    with pghistory.context(user=getattr(acting_user, "pk", None), note=note, via=via) as audit:
+        Deliverable.objects.bulk_create(deliverables, batch_size=500)
+    through = Deliverable.domains.through
+    through.objects.bulk_create(
+        [
+            through(deliverable_id=deliverable.pk, authorisationdomain_id=domain.pk)
+            for deliverable, (_, _, domains) in zip(deliverables, rows, strict=True)
+            for domain in domains
+        ],
+        batch_size=1000,
+    )
+    StatusUpdate.objects.bulk_create(
+        [
+            StatusUpdate(
+                deliverable=deliverable,
+                created_by=acting_user,
+                from_status="",
+                to_status=deliverable.status,
+                note=note,
+                audit_context_id=audit.id,
+            )
+            for deliverable in deliverables
+        ],
+        batch_size=1000,
+    )
+    return deliverables
+
+
+def plan_create(*, organisation, title, period_label, acting_user):
+    """Start an OD plan for ``organisation`` (its staff or an administrator)."""
+    _require_edit(acting_user, organisation)
+    plan = ODPlan(organisation=organisation, title=title.strip(), period_label=period_label.strip())
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+def theme_add(*, plan, number, title, acting_user):
+    """Add theme ``number`` to ``plan``."""
+    _require_edit(acting_user, plan.organisation)
+    theme = Theme(plan=plan, number=number, title=title.strip())
+    theme.full_clean()
+    theme.save()
+    return theme
+
+
+def objective_add(*, theme, text, acting_user):
+    """Add an objective at the end of ``theme``'s list."""
+    _require_edit(acting_user, theme.plan.organisation)
+    last = theme.objectives.order_by("-position").values_list("position", flat=True).first() or 0
+    objective = Objective(theme=theme, position=last + 1, text=text.strip())
+    objective.full_clean()
+    objective.save()
+    return objective

@@ -1,5 +1,6 @@
 import django_tables2 as tables
-from django.db.models import BooleanField, Case, OuterRef, Value, When
+from django.db.models import BooleanField, Case, OuterRef, TextField, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.middleware.csrf import get_token
 from django.utils.html import format_html
 
@@ -28,7 +29,11 @@ DELIVERABLE_EXPORT = [
     ExportColumn("Position in theme", "position", INTEGER),
     ExportColumn("Subheading", "subheading", width=30),
     ExportColumn("Deliverable / action", "title", width=60),
-    ExportColumn("Owner", exports.person_name("owner__")),
+    # The member who owns it, else the owner as the source names them (as the table shows it).
+    ExportColumn(
+        "Owner",
+        Coalesce(exports.person_name("owner__"), NullIf("owner_text", Value("")), output_field=TextField()),
+    ),
     ExportColumn("Deadline", "deadline", DATE),
     ExportColumn("Deadline (as the source states it)", "deadline_text", width=30),
     ExportColumn("Cost (£)", "cost_amount", MONEY),
@@ -69,7 +74,9 @@ class DeliverableTable(tables.Table):
     status = tables.Column("Status", order_by=("status",))
     deadline = tables.Column("Deadline", default="—")
     is_overdue = tables.Column(verbose_name="Overdue")
-    owner = tables.Column("Owner", default="—", order_by=("owner__last_name", "owner__first_name"))
+    owner = tables.Column(
+        "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")
+    )
     domains = tables.ManyToManyColumn(
         verbose_name="Domains", transform=lambda d: str(d.number), separator=", ", orderable=False
     )
@@ -104,8 +111,11 @@ class DeliverableTable(tables.Table):
     def render_title(self, record, value):
         return format_html('<a href="{}">{}</a>', record.get_absolute_url(), str(record))
 
-    def render_owner(self, value):
-        return value.get_full_name() or value.get_username()
+    def render_owner(self, record):
+        # The member who owns it, else the owner as the source names them.
+        if record.owner:
+            return record.owner.get_full_name() or record.owner.get_username()
+        return record.owner_text or "—"
 
     def render_is_overdue(self, record):
         # The id lets an in-place status change refresh this cell too (hx-swap-oob).

@@ -1,8 +1,10 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
@@ -12,13 +14,20 @@ from apps.core.views import FilteredTableView
 from apps.organisations import permissions
 from apps.organisations.models import Organisation
 from apps.organisations.selectors import people_of
+from apps.risks import selectors as risk_selectors
 
-from . import selectors, services
+from . import imports, selectors, services
 from .filters import DeliverableFilterSet
-from .forms import DeliverableStatusForm, DeliverableUpdateForm
+from .forms import (
+    DeliverableStatusForm,
+    DeliverableUpdateForm,
+    NewPlanImportForm,
+    PlanImportConfirmForm,
+    PlanImportForm,
+)
 from .models import Deliverable, ODPlan
 from .tables import DeliverableTable
-from .widgets import status_cell
+from .widgets import overdue_cell, status_cell
 
 
 def _visible_deliverable_or_404(user, pk):
@@ -151,4 +160,209 @@ class SelfAssessmentView(TemplateView):
             raise PermissionDenied("You do not have access to this organisation.")
         assessment, levels, domains = selectors.self_assessment(organisation=organisation)
         context.update(organisation=organisation, assessment=assessment, levels=levels, domains=domains)
+        return context
+
+
+# --- Importing a plan from a spreadsheet ----------------------------------------------------
+
+
+class PlanImportMixin:
+    """The plan being imported into (``/plans/<pk>/import/``), or none for a new plan
+    (``/plans/import/``), and the organisations the user may import for."""
+
+    def setup_target(self, request, pk=None):
+        self.plan = None
+        if pk is not None:
+            try:
+                self.plan = selectors.plan_list(user=request.user).get(pk=pk)
+            except ODPlan.DoesNotExist as exc:
+                raise Http404("No such plan.") from exc
+            permissions.require_edit(request.user, self.plan.organisation)
+            self.organisations = None
+        else:
+            self.organisations = permissions.editable_organisations(request.user).order_by("name")
+            if not self.organisations.exists():
+                raise PermissionDenied("Only staff of an organisation may import its plan.")
+
+    def new_form(self, data=None, files=None, initial=None):
+        if self.plan is not None:
+            return PlanImportForm(data, files)
+        return NewPlanImportForm(data, files, organisations=self.organisations, initial=initial)
+
+    def action_urls(self):
+        if self.plan is not None:
+            return (
+                reverse("plans:plan_import", args=[self.plan.pk]),
+                reverse("plans:plan_import_confirm", args=[self.plan.pk]),
+            )
+        return reverse("plans:plan_import_new"), reverse("plans:plan_import_new_confirm")
+
+    def render_page(self, request, form, preview=None, token=None, status=200, conflict=False):
+        upload_url, confirm_url = self.action_urls()
+        context = {
+            "plan": self.plan,
+            "form": form,
+            "preview": preview,
+            "token": token,
+            "conflict": conflict,
+            "upload_url": upload_url,
+            "confirm_url": confirm_url,
+            "columns": imports.COLUMNS,
+            "ignored_columns": imports.IGNORED_COLUMNS,
+        }
+        template = "plans/import_preview.html" if preview is not None else "plans/import.html"
+        return render(request, template, context, status=status)
+
+
+class PlanImportView(PlanImportMixin, View):
+    """GET: the upload form and the template. POST: the preview of the uploaded file (nothing
+    is saved); the file is kept server-side for the confirmation when it can be imported."""
+
+    def get(self, request, pk=None):
+        self.setup_target(request, pk)
+        return self.render_page(request, self.new_form())
+
+    def post(self, request, pk=None):
+        self.setup_target(request, pk)
+        form = self.new_form(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_page(request, form, status=400)
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        organisation = self.plan.organisation if self.plan else form.cleaned_data["organisation"]
+        target = imports.Target.load(organisation, self.plan)
+        try:
+            preview = imports.build_preview(target=target, file_name=upload.name, data=data)
+        except imports.FileRejected as rejected:
+            form.add_error("file", str(rejected))
+            return self.render_page(request, form, status=400)
+        token = None
+        if preview.ok and (preview.has_changes or self.plan is None):
+            new_plan = None
+            if self.plan is None:
+                new_plan = {k: form.cleaned_data[k] for k in ("title", "period_label")}
+            token = imports.stash(
+                request,
+                data=data,
+                file_name=upload.name,
+                organisation=organisation,
+                plan=self.plan,
+                preview=preview,
+                new_plan=new_plan,
+            )
+        kept = {k: v for k, v in form.cleaned_data.items() if k != "file"}
+        return self.render_page(
+            request, self.new_form(initial=kept), preview, token, status=200 if preview.ok else 400
+        )
+
+
+class PlanImportConfirmView(PlanImportMixin, View):
+    """The confirmation: the kept file is read again against the plan as it is now; if anything
+    differs from the preview the user saw, nothing is saved and the current preview is shown
+    (409). Otherwise the whole file is imported in one transaction."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk=None):
+        self.setup_target(request, pk)
+        form = PlanImportConfirmForm(request.POST)
+        pending = imports.unstash(request, form.cleaned_data["token"]) if form.is_valid() else None
+        if pending is None or pending.plan_id != (self.plan.pk if self.plan else None):
+            messages.error(
+                request,
+                "That upload is no longer waiting for confirmation (it expired after an hour, was "
+                "already imported, or belongs to another page). Nothing was saved: upload the file again.",
+            )
+            return self.render_page(request, self.new_form(), status=400)
+        organisation = get_object_or_404(
+            permissions.editable_organisations(request.user), pk=pending.organisation_id
+        )
+        try:
+            with transaction.atomic():
+                if self.plan is not None:
+                    ODPlan.objects.select_for_update().get(pk=self.plan.pk)
+                target = imports.Target.load(organisation, self.plan)
+                preview = imports.build_preview(target=target, file_name=pending.file_name, data=pending.data)
+                if preview.fingerprint() != pending.fingerprint:
+                    raise imports.ImportConflict("The plan changed since the preview.")
+                plan = imports.apply(
+                    preview,
+                    acting_user=request.user,
+                    expected_versions=pending.versions,
+                    new_plan=pending.new_plan,
+                )
+        except imports.ImportConflict:
+            preview = imports.build_preview(
+                target=imports.Target.load(organisation, self.plan),
+                file_name=pending.file_name,
+                data=pending.data,
+            )
+            if preview.ok:
+                imports.refresh(request, pending.token, preview)
+            messages.error(
+                request,
+                "Someone changed this plan after your preview, so nothing was imported. The preview below "
+                "is of the plan as it is now: check it, then confirm again.",
+            )
+            token = pending.token if preview.ok else None
+            return self.render_page(request, self.new_form(), preview, token, status=409, conflict=True)
+        except (imports.FileRejected, ValidationError) as error:
+            imports.discard(request, pending.token)
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            return self.render_page(request, self.new_form(), status=400)
+        imports.discard(request, pending.token)
+        messages.success(
+            request,
+            f"Imported {pending.file_name}: {len(preview.new)} added, {len(preview.changed)} changed, "
+            f"{len(preview.unchanged)} unchanged.",
+        )
+        return redirect(plan.get_absolute_url())
+
+
+class PlanImportTemplateView(View):
+    """The empty template, as XLSX or CSV: the import's columns, defined once in imports.py."""
+
+    def get(self, request, file_format):
+        if file_format not in ("xlsx", "csv"):
+            raise Http404("The template comes as .xlsx or .csv.")
+        if file_format == "xlsx":
+            response = HttpResponse(
+                imports.template_xlsx(),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        else:
+            response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="od-plan-template.{file_format}"'
+        return response
+
+
+# --- My work --------------------------------------------------------------------------------
+
+
+class MyWorkView(TemplateView):
+    """What the user owns: deliverables and actions with their status control, and risks with
+    a link to their review form; overdue first, then due in 30 days, then the rest."""
+
+    template_name = "my/work.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        deliverables = list(selectors.owned_by(user))
+        risks = list(risk_selectors.owned_by(user))
+        org_ids = {d.theme.plan.organisation_id for d in deliverables}
+        editable = set(
+            permissions.editable_organisations(user).filter(pk__in=org_ids).values_list("pk", flat=True)
+        )
+        csrf_token = get_token(self.request)
+        here = self.request.get_full_path()
+        for deliverable in deliverables:
+            if deliverable.theme.plan.organisation_id in editable:
+                deliverable.control = status_cell(deliverable, csrf_token=csrf_token, next_url=here)
+            deliverable.overdue_marker = overdue_cell(deliverable)
+        context.update(
+            deliverables=deliverables,
+            risks=risks,
+            can_import=permissions.editable_organisations(user).exists(),
+        )
         return context

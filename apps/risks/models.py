@@ -156,6 +156,9 @@ class Risk(TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_risks"
     )
+    owner_text = models.CharField(
+        max_length=200, blank=True, help_text="The owner as the source names them, where no user owns it."
+    )
     next_review_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     source_note = models.TextField(

@@ -1,10 +1,14 @@
 """Reads of the risk register: each selector owns its joins and its computed ratings."""
 
-from django.db.models import Count
+import datetime
+
+from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, Value, When
+from django.utils import timezone
 
 from apps.core.audit import audit_events, link_events
+from apps.plans.models import SOON_DAYS, STALE_DAYS
 
-from .models import SCORES, Band, BandScheme, Risk, RiskReview
+from .models import SCORES, Band, BandScheme, Risk, RiskReview, review_overdue_q
 
 
 def risk_list(*, user, scheme=None):
@@ -77,3 +81,56 @@ def risk_history(risk):
 
 def current_scheme():
     return BandScheme.current()
+
+
+def review_due_soon_q(today=None):
+    """An open risk whose next review is due today or within SOON_DAYS days."""
+    today = today or timezone.localdate()
+    return Q(
+        status=Risk.Status.OPEN,
+        next_review_on__gte=today,
+        next_review_on__lte=today + datetime.timedelta(days=SOON_DAYS),
+    )
+
+
+def review_stale_q(now=None):
+    """An open risk not reviewed or changed for STALE_DAYS days."""
+    now = now or timezone.now()
+    return Q(status=Risk.Status.OPEN, updated_at__lt=now - datetime.timedelta(days=STALE_DAYS))
+
+
+def _flag(q):
+    # True or False, never NULL (a comparison with an empty date is NULL in SQL).
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def owned_by(user, *, today=None, now=None, scheme=None):
+    """The open risks ``user`` owns, in the organisations they may still see, review overdue
+    first, then review due soon, then the rest (each by next review date, then reference).
+
+    Each row carries ``is_overdue`` (next review date passed: ``review_overdue_q``),
+    ``is_due_soon`` (next review within SOON_DAYS days) and ``is_stale`` (not changed for
+    STALE_DAYS days), with the ratings and bands of ``risk_list``. One query (and the band
+    scheme's, unless ``scheme`` is given); "My work" and the owners' reminders both read it."""
+    return (
+        Risk.objects.visible_to(user)
+        .filter(owner=user, status=Risk.Status.OPEN)
+        .with_ratings(scheme)
+        .select_related("organisation", "owner")
+        .annotate(
+            is_overdue=_flag(review_overdue_q(today)),
+            is_due_soon=_flag(review_due_soon_q(today)),
+            is_stale=_flag(review_stale_q(now)),
+        )
+        .annotate(
+            urgency=Case(
+                When(is_overdue=True, then=Value(0)),
+                When(is_due_soon=True, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by(
+            "urgency", F("next_review_on").asc(nulls_last=True), "organisation__name", "reference", "pk"
+        )
+    )

@@ -1,5 +1,6 @@
 import django_tables2 as tables
-from django.db.models import BooleanField, Case, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, OuterRef, Q, TextField, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -45,7 +46,11 @@ RISK_EXPORT = [
     ExportColumn("Residual likelihood", "residual_likelihood", INTEGER),
     ExportColumn("Residual rating", "residual_rating", INTEGER),
     ExportColumn("Residual band", "residual_band", transform=_band_label),
-    ExportColumn("Owner", exports.person_name("owner__")),
+    # The member who owns it, else the owner as the source names them (as the table shows it).
+    ExportColumn(
+        "Owner",
+        Coalesce(exports.person_name("owner__"), NullIf("owner_text", Value("")), output_field=TextField()),
+    ),
     ExportColumn("Next review", "next_review_on", DATE),
     ExportColumn("Review overdue", _review_overdue, BOOLEAN),
     ExportColumn("Status", "status", transform=exports.choice_label(Risk.Status.choices), width=10),
@@ -72,7 +77,9 @@ class RiskTable(tables.Table):
     residual_severity = NumberColumn("Res S")
     residual_likelihood = NumberColumn("Res L")
     residual_rating = tables.Column("Residual rating", attrs={"td": {"class": "residual-rating"}})
-    owner = tables.Column("Owner", default="—", order_by=("owner__last_name", "owner__first_name"))
+    owner = tables.Column(
+        "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")
+    )
     next_review_on = tables.Column("Next review", default="—")
     status = tables.Column("Status")
 
@@ -110,5 +117,8 @@ class RiskTable(tables.Table):
     def render_next_review_on(self, value):
         return value.strftime("%d/%m/%Y")
 
-    def render_owner(self, value):
-        return value.get_full_name() or value.get_username()
+    def render_owner(self, record):
+        # The member who owns it, else the owner as the source names them.
+        if record.owner:
+            return record.owner.get_full_name() or record.owner.get_username()
+        return record.owner_text or "—"

@@ -9,3 +9,11 @@ def person(user, default="—"):
     if user is None:
         return default
     return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def may_edit(user, organisation):
+    """Whether ``user`` may change ``organisation``'s OD data (one query)."""
+    from apps.organisations.permissions import can_edit
+
+    return can_edit(user, organisation)
