@@ -56,6 +56,7 @@ class OrganisationDetailView(DetailView):
         organisation = self.object
         context["ancestors"] = list(reversed(organisation.ancestors()))
         context["can_view_od"] = permissions.can_view(self.request.user, organisation)
+        context["can_manage_people"] = permissions.can_manage_people(self.request.user, organisation)
         if context["can_view_od"]:
             context["plans"] = list(organisation.plans.all())
         return context
