@@ -27,6 +27,7 @@ ADMIN_FIELDS = (
     "deadline_text",
     "source_status",
     "comments",
+    "archived_at",
 )
 
 
