@@ -9,6 +9,8 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin
 
+from apps.core.input import bad_request, per_page_error
+
 
 @login_not_required
 @never_cache
@@ -32,6 +34,13 @@ class FilteredTableView(ExportMixin, SingleTableMixin, FilterView):
     export_formats = ("csv", "xlsx")
     paginate_by = 50
     partial_template_name = "includes/_filtered_table.html"
+
+    def get(self, request, *args, **kwargs):
+        # django-tables2 hands ?per_page= to the paginator unchecked (0, -1, huge): refuse it here.
+        error = per_page_error(request)
+        if error:
+            return bad_request(request, error)
+        return super().get(request, *args, **kwargs)
 
     def get_export_filename(self, export_format):
         return f"{self.export_name}-{timezone.localdate():%Y-%m-%d}.{export_format}"
