@@ -7,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edit_views import VersionedEditView
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
@@ -18,7 +19,7 @@ from .filters import DeliverableFilterSet
 from .forms import DeliverableStatusForm, DeliverableUpdateForm
 from .models import Deliverable, ODPlan
 from .tables import DeliverableTable
-from .widgets import status_cell
+from .widgets import status_cell, typed_text
 
 
 def _visible_deliverable_or_404(user, pk):
@@ -124,9 +125,14 @@ class DeliverableStatusView(View):
             except ValidationError as exc:
                 error, status = " ".join(exc.messages), 400
         deliverable = selectors.deliverable_list(user=request.user).with_overdue().get(pk=pk)
+        # After a refused save, what the user sent is shown beside the current values.
+        typed = {
+            "status": request.POST.get("status", ""),
+            "note": form.data.get("note", "").replace("\x00", "")[:NOTE_MAX_LENGTH],
+        }
         if not request.htmx:
             if error:
-                messages.error(request, error)
+                messages.error(request, error + typed_text(typed))
             else:
                 messages.success(request, "Status updated.")
             return redirect(_local_url(request, request.POST.get("next")) or "plans:deliverable_list")
@@ -137,6 +143,7 @@ class DeliverableStatusView(View):
             error=error,
             saved=error is None,
             out_of_band=True,
+            typed=typed if error else None,
         )
         return HttpResponse(html, status=status)
 
