@@ -31,8 +31,13 @@ def _visible_deliverable_or_404(user, pk):
 
 
 def _local_url(request, url):
-    """``url`` if it stays on this site, else "" (no redirect elsewhere through ``next``)."""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+    """``url`` if it is a path on this site, else "" (no redirect elsewhere through ``next``, and
+    nothing that ``redirect`` would take for a view name)."""
+    if (
+        url
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()})
+    ):
         return url
     return ""
 

@@ -300,6 +300,8 @@ def test_the_app_lists_treat_nul_as_a_form_error(client, admin_user):
         ("//evil.example/path", reverse("plans:deliverable_list")),
         ("https:/\\evil.example", reverse("plans:deliverable_list")),
         ("javascript:alert(1)", reverse("plans:deliverable_list")),
+        ("0", reverse("plans:deliverable_list")),  # found by the fuzz: redirect() took it for a view name
+        ("deliverables", reverse("plans:deliverable_list")),
         ("/deliverables/?status=delivered", "/deliverables/?status=delivered"),
     ],
 )
