@@ -161,7 +161,7 @@ def test_a_restart_never_undoes_a_status_change(client, staff_dorset, settings):
     delivered = Deliverable.objects.filter(
         theme__plan__organisation__slug="nhs-dorset-ccg", status="delivered"
     )
-    assert f'data-status="delivered">{delivered.count()}<' in page
+    assert f'data-status="delivered" data-count="{delivered.count()}">{delivered.count()}<' in page
 
 
 def test_missing_seed_records_are_added_and_existing_ones_kept(tmp_path):
