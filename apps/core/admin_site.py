@@ -1,8 +1,23 @@
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
+
+
+class HistoryAdmin(admin.ModelAdmin):
+    """History rows (status updates, risk reviews) in the admin: read, never added, changed or
+    deleted there, singly or in bulk (PostgreSQL refuses UPDATE and DELETE of them as well)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyTabularInline(admin.TabularInline):
@@ -110,3 +125,41 @@ class VersionedEditAdmin(admin.ModelAdmin):
         if form.prepared_edit is not None:
             saved = self.edit_service.commit(form.prepared_edit)
             obj.pk, obj.version = saved.pk, saved.version
+
+
+class ArchivingAdmin(VersionedEditAdmin):
+    """A versioned record that is archived, never deleted: delete is not offered (singly or in
+    bulk); the actions archive and restore through the record's service, so each leaves its
+    history row, its audit event and a raised version, as any other edit does."""
+
+    archive_note = "Archived in the admin."
+    restore_note = "Restored from the archive in the admin."
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Archive selected (hidden from lists, dashboards and reports; history kept)")
+    def archive_selected(self, request, queryset):
+        self._set_archived(request, queryset.filter(archived_at__isnull=True), timezone.now(), "archived")
+
+    @admin.action(description="Restore selected from the archive")
+    def restore_selected(self, request, queryset):
+        self._set_archived(request, queryset.filter(archived_at__isnull=False), None, "restored")
+
+    def _set_archived(self, request, queryset, value, done_label):
+        note = self.archive_note if value else self.restore_note
+        done = 0
+        for obj in queryset:
+            try:
+                self.edit_service(
+                    pk=obj.pk,
+                    acting_user=request.user,
+                    expected_version=obj.version,
+                    changes={"archived_at": value},
+                    note=note,
+                    via="admin",
+                )
+                done += 1
+            except (ValidationError, PermissionDenied, StaleVersionError) as exc:
+                self.message_user(request, f"{obj}: {exc}", messages.WARNING)
+        self.message_user(request, f"{done} {done_label}.")

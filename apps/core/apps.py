@@ -7,6 +7,12 @@ class CoreConfig(AppConfig):
     label = "core"
     default = True
 
+    def ready(self):
+        # After pghistory.admin (earlier in INSTALLED_APPS) has registered its events admin.
+        from apps.core.audit_admin import install
+
+        install()
+
 
 class CcgtrackAdminConfig(admin_apps.AdminConfig):
     default = False

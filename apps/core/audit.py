@@ -4,8 +4,9 @@ shown, and reading the PostgreSQL audit trail (django-pghistory) of one record."
 from django.contrib.auth import get_user_model
 from pghistory.models import Events
 
+from apps.core.bounds import NOTE_MAX_LENGTH  # noqa: F401  (progress and review notes)
+
 HIDDEN_FIELDS = {"updated_at", "created_at", "version"}
-NOTE_MAX_LENGTH = 2000  # progress and review notes
 
 
 class StaleVersionError(Exception):

@@ -11,8 +11,9 @@ admin and any import call the same object, so the rules cannot drift apart. An e
 5. works out what changed (``diff``: the one diff, shown in the confirmation and checked by the
    service's own rule),
 6. validates the whole record (``full_clean``, which also checks the model's constraints),
-7. saves it with the version raised, inside the audit context (django-pghistory records the row
-   change with who, the note and how), and
+7. saves it inside the audit context (django-pghistory records the row change with who, the
+   note and how); PostgreSQL raises the version (a trigger on every UPDATE, whatever the path),
+   and the saved object reads it back, and
 8. lets the service write its own history row (``record``), linked to that audit context, so
    the history row never stores a second copy of the changed values.
 
@@ -105,12 +106,13 @@ class VersionedEdit:
         return edit
 
     def commit(self, edit: Edit):
-        """Steps 7-8: save with the version raised, in the audit context, and record history."""
+        """Steps 7-8: save in the audit context (the database raises the version) and record
+        history."""
         obj = edit.obj
-        obj.version += 1
         user_id = getattr(edit.acting_user, "pk", None)
         with pghistory.context(user=user_id, note=edit.note, via=edit.via) as audit:
             obj.save()
+        obj.refresh_from_db(fields=["version"])
         self.record(edit, audit.id)
         return obj
 

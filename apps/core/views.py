@@ -10,6 +10,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from apps.core import exports
+from apps.core.input import bad_request, per_page_error
 
 
 @login_not_required
@@ -41,6 +42,10 @@ class FilteredTableView(SingleTableMixin, FilterView):
     partial_template_name = "includes/_filtered_table.html"
 
     def get(self, request, *args, **kwargs):
+        # django-tables2 hands ?per_page= to the paginator unchecked (0, -1, huge): refuse it here.
+        error = per_page_error(request)
+        if error:
+            return bad_request(request, error)
         export_format = request.GET.get(self.export_trigger_param)
         if export_format in self.export_formats:
             return self.export(export_format)

@@ -68,15 +68,17 @@ def organisation_dashboard(organisation, *, request):
 
     today = timezone.localdate()
     orgs = scope(organisation)
-    deliverables = Deliverable.objects.filter(theme__plan__organisation__in=orgs)
+    # Archived deliverables and risks are left out of every figure and list, as the lists
+    # the figures link to leave them out (both start from ``current()``).
+    deliverables = Deliverable.objects.current().filter(theme__plan__organisation__in=orgs)
     scheme = BandScheme.current()
-    risks = Risk.objects.filter(organisation__in=orgs).with_ratings(scheme)
+    risks = Risk.objects.current().filter(organisation__in=orgs).with_ratings(scheme)
     domains = list(AuthorisationDomain.objects.all())
 
     deliverable_figures = FigureList(
         "plans:deliverable_list",
         DeliverableFilterSet,
-        Deliverable.objects.all(),
+        Deliverable.objects.current(),
         "theme__plan__organisation",
         organisation,
         request,
@@ -86,7 +88,7 @@ def organisation_dashboard(organisation, *, request):
     risk_figures = FigureList(
         "risks:risk_list",
         RiskFilterSet,
-        Risk.objects.with_ratings(scheme),
+        Risk.objects.current().with_ratings(scheme),
         "organisation",
         organisation,
         request,
@@ -131,7 +133,8 @@ def organisation_dashboard(organisation, *, request):
             .order_by("deadline", "pk")[:LIST_LENGTH]
         ),
         "latest_updates": list(
-            StatusUpdate.objects.filter(deliverable__theme__plan__organisation__in=orgs)
+            StatusUpdate.objects.current()
+            .filter(deliverable__theme__plan__organisation__in=orgs)
             .select_related("deliverable", "created_by")
             .order_by("-created_at", "-pk")[:LIST_LENGTH]
         ),
@@ -184,7 +187,8 @@ def domain_summary(organisation, domains, figures):
 def delivered_per_month(orgs):
     """From the status history: deliverables moved to delivered, per month."""
     rows = (
-        StatusUpdate.objects.deliveries()
+        StatusUpdate.objects.current()
+        .deliveries()
         .filter(deliverable__theme__plan__organisation__in=orgs)
         .annotate(month=TruncMonth("created_at"))
         .order_by()
@@ -204,7 +208,8 @@ def ccg_summary(*, visible):
     today = timezone.localdate()
     scheme = BandScheme.current()
     deliverables = (
-        Deliverable.objects.filter(theme__plan__organisation=OuterRef("pk"))
+        Deliverable.objects.current()
+        .filter(theme__plan__organisation=OuterRef("pk"))
         .order_by()
         .values("theme__plan__organisation")
     )
@@ -216,7 +221,8 @@ def ccg_summary(*, visible):
 
     low, _ = scheme.rating_range(Band.EXTREME)
     open_risks = (
-        Risk.objects.filter(organisation=OuterRef("pk"), status=Risk.Status.OPEN)
+        Risk.objects.current()
+        .filter(organisation=OuterRef("pk"), status=Risk.Status.OPEN)
         .annotate(r=F("severity") * F("likelihood"), rr=F("residual_severity") * F("residual_likelihood"))
         .order_by()
         .values("organisation")

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
+from apps.core.input import bad_request, per_page_error
 from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
 
@@ -56,11 +57,17 @@ class OrganisationDashboardView(TemplateView):
 class NationalDashboardView(TemplateView):
     template_name = "dashboards/national.html"
 
-    def get_context_data(self, **kwargs):
-        if not permissions.has_national_view(self.request.user):
+    def get(self, request, *args, **kwargs):
+        if not permissions.has_national_view(request.user):
             raise PermissionDenied(
                 "The national dashboard is for administrators and regional or national members."
             )
+        error = per_page_error(request)
+        if error:
+            return bad_request(request, error)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         table = CcgProgressTable(
             selectors.ccg_summary(visible=permissions.visible_organisations(self.request.user))

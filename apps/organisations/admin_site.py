@@ -1,4 +1,8 @@
+from functools import update_wrapper
+
 from django.contrib import admin
+
+from apps.core.input import NUL_MESSAGE, bad_request, has_nul
 
 from . import permissions
 
@@ -12,3 +16,17 @@ class CcgtrackAdminSite(admin.AdminSite):
 
     def has_permission(self, request):
         return permissions.is_admin(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page (changelists, forms, autocomplete, the audit trail) first refuses a
+        NUL character anywhere in the query string or the posted values with a 400: the admin's
+        search, list filters and autocomplete pass raw values to PostgreSQL, which cannot
+        store or compare them."""
+        wrapped = super().admin_view(view, cacheable)
+
+        def inner(request, *args, **kwargs):
+            if self.has_permission(request) and has_nul(request):
+                return bad_request(request, NUL_MESSAGE)
+            return wrapped(request, *args, **kwargs)
+
+        return update_wrapper(inner, wrapped)

@@ -5,11 +5,15 @@
   everything beneath it.
 - governing-body member: a Membership with role "governing_body"; reads that organisation and
   everything beneath it, changes nothing.
+- a member (either role) of a unit of a CCG (a CCG cluster, a locality, a practice) also reads
+  that CCG and everything beneath it: the CCG's plan, risks and dashboard. They change only what
+  their own role allows (staff of a locality change the locality's data, not the CCG's).
 
 Every view and the admin ask these functions; none of them repeats the rules.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, When
 
 from apps.core.edits import VersionedEdit
 
@@ -27,13 +31,28 @@ def _membership_ids(user, roles=None):
     return memberships.values("organisation_id")
 
 
+def _reading_roots(user):
+    """Per membership, the organisation whose subtree the member reads: the nearest CCG above
+    the membership's organisation if there is one, else that organisation itself. One subquery
+    with a fixed number of joins (MAX_DEPTH - 1 parent links), like ``beneath``."""
+    whens, path = [], "organisation"
+    for _ in range(MAX_DEPTH - 1):
+        path += "__parent"
+        whens.append(When(**{f"{path}__kind": Organisation.Kind.CCG}, then=F(f"{path}_id")))
+    return (
+        Membership.objects.filter(user=user)
+        .annotate(root=Case(*whens, default=F("organisation_id")))
+        .values("root")
+    )
+
+
 def visible_organisations(user):
     """Organisations the user may read (a lazy queryset, usable as a subquery)."""
     if not (user and user.is_authenticated and user.is_active):
         return Organisation.objects.none()
     if is_admin(user):
         return Organisation.objects.all()
-    return Organisation.objects.beneath(_membership_ids(user))
+    return Organisation.objects.beneath(_reading_roots(user))
 
 
 def editable_organisations(user):

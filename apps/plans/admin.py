@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
-from apps.core.admin_site import ReadOnlyTabularInline, VersionedEditAdmin
+from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline
 
 from . import selectors, services
 from .models import (
@@ -53,19 +53,26 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deliverable)
-class DeliverableAdmin(VersionedEditAdmin):
-    """Edits here go through the same service as the app's forms: history and version kept."""
+class DeliverableAdmin(ArchivingAdmin):
+    """Edits here go through the same service as the app's forms: history and version kept. A
+    deliverable is archived, never deleted."""
 
     edit_service = services.deliverable_edit
-    list_display = ("__str__", "organisation_name", "theme", "status", "deadline", "owner")
-    list_filter = ("status", "theme__plan", "domains", ("owner", admin.RelatedOnlyFieldListFilter))
+    list_display = ("__str__", "organisation_name", "theme", "status", "deadline", "owner", "archived_at")
+    list_filter = (
+        "status",
+        ("archived_at", admin.EmptyFieldListFilter),
+        "theme__plan",
+        "domains",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("title", "delivered_narrative", "in_progress_narrative", "comments", "methods")
     list_select_related = ("theme__plan__organisation", "owner")
     autocomplete_fields = ("owner",)
     filter_horizontal = ("domains",)
     readonly_fields = ("version", "audit_trail")
     inlines = (StatusUpdateInline,)
-    actions = ("mark_delivered",)
+    actions = ("mark_delivered", "archive_selected", "restore_selected")
 
     @admin.display(description="Organisation", ordering="theme__plan__organisation__name")
     def organisation_name(self, obj):
@@ -110,14 +117,11 @@ class DeliverableAdmin(VersionedEditAdmin):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(admin.ModelAdmin):
+class StatusUpdateAdmin(HistoryAdmin):
     list_display = ("deliverable", "created_at", "created_by", "from_status", "to_status")
     list_filter = ("to_status",)
     search_fields = ("note", "deliverable__title")
     list_select_related = ("deliverable", "created_by")
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuthorisationDomain)

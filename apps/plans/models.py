@@ -12,7 +12,18 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.bounds import (
+    DOCUMENT_MAX_LENGTH,
+    NARRATIVE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    BoundedDateField,
+    BoundedTextField,
+    date_range_check,
+    length_checks,
+)
 from apps.core.models import NaturalKeyManager, TimeStampedModel, audit_context_field
+from apps.core.triggers import append_only, raise_version
 
 
 class AuthorisationDomain(models.Model):
@@ -22,7 +33,7 @@ class AuthorisationDomain(models.Model):
         unique=True, validators=[MinValueValidator(1), MaxValueValidator(6)]
     )
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
 
     natural_key_field = "number"
     objects = NaturalKeyManager()
@@ -30,7 +41,8 @@ class AuthorisationDomain(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [
-            models.CheckConstraint(condition=Q(number__gte=1, number__lte=6), name="domain_number_1_to_6")
+            models.CheckConstraint(condition=Q(number__gte=1, number__lte=6), name="domain_number_1_to_6"),
+            *length_checks("domain", description=DOCUMENT_MAX_LENGTH),
         ]
 
     def __str__(self):
@@ -94,12 +106,12 @@ class ODPlan(TimeStampedModel):
     reported_on = models.DateField(
         null=True, blank=True, help_text="Date of the latest progress report the data reflects."
     )
-    reporting_cadence = models.TextField(blank=True)
-    vision = models.TextField(blank=True)
-    strategic_aims = models.TextField(blank=True)
-    values = models.TextField(blank=True)
-    strategic_principles = models.TextField(blank=True)
-    summary = models.TextField(blank=True)
+    reporting_cadence = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
+    vision = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
+    strategic_aims = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
+    values = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
+    strategic_principles = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
+    summary = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
     budget_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     budget_period = models.CharField(max_length=40, blank=True)
     budget_note = models.CharField(max_length=300, blank=True)
@@ -119,6 +131,15 @@ class ODPlan(TimeStampedModel):
                 condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0),
                 name="plan_budget_not_negative",
             ),
+            *length_checks(
+                "plan",
+                reporting_cadence=DOCUMENT_MAX_LENGTH,
+                vision=DOCUMENT_MAX_LENGTH,
+                strategic_aims=DOCUMENT_MAX_LENGTH,
+                values=DOCUMENT_MAX_LENGTH,
+                strategic_principles=DOCUMENT_MAX_LENGTH,
+                summary=DOCUMENT_MAX_LENGTH,
+            ),
         ]
 
     def __str__(self):
@@ -134,11 +155,14 @@ class Theme(models.Model):
     plan = models.ForeignKey(ODPlan, on_delete=models.CASCADE, related_name="themes")
     number = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
+    description = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["plan", "number"]
-        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="theme_number_unique_in_plan")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="theme_number_unique_in_plan"),
+            *length_checks("theme", description=DOCUMENT_MAX_LENGTH),
+        ]
 
     def __str__(self):
         return f"{self.number}. {self.title}"
@@ -149,12 +173,13 @@ class Objective(models.Model):
 
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="objectives")
     position = models.PositiveSmallIntegerField()
-    text = models.TextField()
+    text = BoundedTextField(max_length=TEXT_MAX_LENGTH)
 
     class Meta:
         ordering = ["theme", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["theme", "position"], name="objective_position_unique_in_theme")
+            models.UniqueConstraint(fields=["theme", "position"], name="objective_position_unique_in_theme"),
+            *length_checks("objective", text=TEXT_MAX_LENGTH),
         ]
 
     def __str__(self):
@@ -162,10 +187,16 @@ class Objective(models.Model):
 
 
 class DeliverableQuerySet(models.QuerySet):
+    def current(self):
+        """Deliverables that are not archived: what plans, lists, dashboards, reports and exports
+        count and show (archived ones keep their history and stay in the admin)."""
+        return self.filter(archived_at__isnull=True)
+
     def visible_to(self, user):
+        """The current deliverables of the organisations ``user`` may read."""
         from apps.organisations import permissions
 
-        return self.filter(theme__plan__organisation__in=permissions.visible_organisations(user))
+        return self.current().filter(theme__plan__organisation__in=permissions.visible_organisations(user))
 
     def overdue(self, today=None):
         return self.filter(overdue_q(today))
@@ -218,7 +249,7 @@ class DeliverableStatus(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
 class Deliverable(TimeStampedModel):
     """A key deliverable (Dorset) or action (Darlington) of a plan's theme."""
 
@@ -240,9 +271,11 @@ class Deliverable(TimeStampedModel):
     subheading = models.CharField(
         max_length=200, blank=True, help_text="Sub-heading grouping deliverables within a theme."
     )
-    title = models.TextField()
-    methods = models.TextField(blank=True)
-    source = models.TextField(blank=True, help_text="Source or lead, as the plan states it.")
+    title = BoundedTextField(max_length=TEXT_MAX_LENGTH)
+    methods = BoundedTextField(max_length=NARRATIVE_MAX_LENGTH, blank=True)
+    source = BoundedTextField(
+        max_length=TEXT_MAX_LENGTH, blank=True, help_text="Source or lead, as the plan states it."
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -264,7 +297,7 @@ class Deliverable(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="Pounds, where the text states an amount.",
     )
-    deadline = models.DateField(null=True, blank=True)
+    deadline = BoundedDateField(null=True, blank=True)
     deadline_text = models.CharField(
         max_length=300, blank=True, help_text="The deadline as the source states it."
     )
@@ -275,11 +308,19 @@ class Deliverable(TimeStampedModel):
     source_status = models.CharField(
         max_length=100, blank=True, help_text="The status as the source document wrote it."
     )
-    delivered_narrative = models.TextField(blank=True)
-    in_progress_narrative = models.TextField(blank=True)
-    comments = models.TextField(blank=True)
+    delivered_narrative = BoundedTextField(max_length=NARRATIVE_MAX_LENGTH, blank=True)
+    in_progress_narrative = BoundedTextField(max_length=NARRATIVE_MAX_LENGTH, blank=True)
+    comments = BoundedTextField(max_length=NARRATIVE_MAX_LENGTH, blank=True)
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Set to archive the deliverable: it leaves the plan, lists, dashboards and reports, and "
+            "keeps its history. A deliverable with history is archived, never deleted."
+        ),
+    )
     version = models.PositiveIntegerField(
-        default=1, help_text="Raised on every save; guards concurrent edits."
+        default=1, help_text="Raised by PostgreSQL on every update; guards concurrent edits."
     )
 
     objects = DeliverableQuerySet.as_manager()
@@ -297,8 +338,19 @@ class Deliverable(TimeStampedModel):
                 condition=Q(cost_amount__isnull=True) | Q(cost_amount__gte=0),
                 name="deliverable_cost_not_negative",
             ),
+            *length_checks(
+                "deliverable",
+                title=TEXT_MAX_LENGTH,
+                methods=NARRATIVE_MAX_LENGTH,
+                source=TEXT_MAX_LENGTH,
+                delivered_narrative=NARRATIVE_MAX_LENGTH,
+                in_progress_narrative=NARRATIVE_MAX_LENGTH,
+                comments=NARRATIVE_MAX_LENGTH,
+            ),
+            date_range_check("deliverable", "deadline"),
         ]
         indexes = [models.Index(fields=["deadline"])]
+        triggers = [raise_version()]
 
     def __str__(self):
         return self.title if len(self.title) <= 90 else self.title[:87] + "..."
@@ -325,6 +377,10 @@ class Deliverable(TimeStampedModel):
 
 
 class StatusUpdateQuerySet(models.QuerySet):
+    def current(self):
+        """Updates of deliverables that are not archived."""
+        return self.filter(deliverable__archived_at__isnull=True)
+
     def deliveries(self):
         """Updates that moved a deliverable from not delivered to delivered."""
         return self.filter(to_status__in=Deliverable.DELIVERED_STATUSES).exclude(
@@ -336,16 +392,18 @@ class StatusUpdateQuerySet(models.QuerySet):
 
 
 class StatusUpdate(models.Model):
-    """A person's update of a deliverable: what changed, and the progress note they wrote."""
+    """A person's update of a deliverable: what changed, and the progress note they wrote.
+    History: PostgreSQL refuses to change or delete it, and the deliverable and the author it
+    names cannot be deleted while it exists (they are archived or deactivated instead)."""
 
-    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="updates")
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.PROTECT, related_name="updates")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="status_updates"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="status_updates"
     )
     from_status = models.CharField(max_length=30, choices=DeliverableStatus.choices, blank=True)
     to_status = models.CharField(max_length=30, choices=DeliverableStatus.choices)
-    note = models.TextField(blank=True)
+    note = BoundedTextField(max_length=NOTE_MAX_LENGTH, blank=True)
     audit_context = audit_context_field()
 
     objects = StatusUpdateQuerySet.as_manager()
@@ -353,6 +411,8 @@ class StatusUpdate(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["deliverable", "-created_at"])]
+        constraints = length_checks("status_update", note=NOTE_MAX_LENGTH)
+        triggers = [append_only()]
 
     def __str__(self):
         return f"{self.deliverable_id}: {self.from_status} -> {self.to_status}"
@@ -371,10 +431,11 @@ class SelfAssessment(models.Model):
     assessed_on = models.DateField(null=True, blank=True)
     assessed_label = models.CharField(max_length=60, help_text="When, as the source states it (e.g. 2011).")
     tool = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True)
+    notes = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["organisation", "-assessed_on"]
+        constraints = length_checks("self_assessment", notes=DOCUMENT_MAX_LENGTH)
 
     def __str__(self):
         return f"{self.organisation} self-assessment {self.assessed_label}"

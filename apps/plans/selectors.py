@@ -39,7 +39,7 @@ def plan_list(*, user):
 
 def plan_detail(*, plan_id, user):
     """A plan with its themes, objectives and deliverables, and progress per theme."""
-    deliverables = Deliverable.objects.select_related("owner").prefetch_related("domains")
+    deliverables = Deliverable.objects.current().select_related("owner").prefetch_related("domains")
     plan = (
         plan_list(user=user)
         .prefetch_related(
@@ -108,7 +108,8 @@ def self_assessment(*, organisation):
             score.level = MaturityLevel.for_score(score.score_percent, levels)
             scores[score.domain_id] = score
     deliverables = (
-        Deliverable.objects.filter(theme__plan__organisation=organisation)
+        Deliverable.objects.current()
+        .filter(theme__plan__organisation=organisation)
         .select_related("theme__plan")
         .prefetch_related("domains")
     )

@@ -42,6 +42,7 @@ ADMIN_FIELDS = (
     "source_status",
     "comments",
     "owner_text",
+    "archived_at",
 )
 
 

@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edit_views import VersionedEditView
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
@@ -27,7 +28,7 @@ from .forms import (
 )
 from .models import Deliverable, ODPlan
 from .tables import DeliverableTable
-from .widgets import overdue_cell, status_cell
+from .widgets import overdue_cell, status_cell, typed_text
 
 
 def _visible_deliverable_or_404(user, pk):
@@ -39,8 +40,13 @@ def _visible_deliverable_or_404(user, pk):
 
 
 def _local_url(request, url):
-    """``url`` if it stays on this site, else "" (no redirect elsewhere through ``next``)."""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+    """``url`` if it is a path on this site, else "" (no redirect elsewhere through ``next``, and
+    nothing that ``redirect`` would take for a view name)."""
+    if (
+        url
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()})
+    ):
         return url
     return ""
 
@@ -133,9 +139,14 @@ class DeliverableStatusView(View):
             except ValidationError as exc:
                 error, status = " ".join(exc.messages), 400
         deliverable = selectors.deliverable_list(user=request.user).with_overdue().get(pk=pk)
+        # After a refused save, what the user sent is shown beside the current values.
+        typed = {
+            "status": request.POST.get("status", ""),
+            "note": form.data.get("note", "").replace("\x00", "")[:NOTE_MAX_LENGTH],
+        }
         if not request.htmx:
             if error:
-                messages.error(request, error)
+                messages.error(request, error + typed_text(typed))
             else:
                 messages.success(request, "Status updated.")
             return redirect(_local_url(request, request.POST.get("next")) or "plans:deliverable_list")
@@ -146,6 +157,7 @@ class DeliverableStatusView(View):
             error=error,
             saved=error is None,
             out_of_band=True,
+            typed=typed if error else None,
         )
         return HttpResponse(html, status=status)
 

@@ -11,8 +11,11 @@ from apps.core.tables import badge
 from .models import Deliverable
 
 
-def status_cell(deliverable, *, csrf_token, next_url, error=None, saved=False, out_of_band=False):
-    """The status badge with a small form to change it (HTMX posts it and swaps this cell)."""
+def status_cell(deliverable, *, csrf_token, next_url, error=None, saved=False, out_of_band=False, typed=None):
+    """The status badge with a small form to change it (HTMX posts it and swaps this cell).
+    After a refused save, ``typed`` (the status and note the user sent) is shown beside the
+    current status and put back in the form, so nothing they wrote is lost."""
+    typed = typed or {}
     pk = deliverable.pk
     url = reverse("plans:deliverable_status", args=[pk])
     options = format_html_join(
@@ -34,13 +37,16 @@ def status_cell(deliverable, *, csrf_token, next_url, error=None, saved=False, o
         '<label class="visually-hidden" for="status-{pk}">New status</label>'
         '<select name="status" id="status-{pk}">{options}</select>'
         '<label class="visually-hidden" for="note-{pk}">Progress note</label>'
-        '<input type="text" name="note" id="note-{pk}" maxlength="2000" '
+        '<input type="text" name="note" id="note-{pk}" maxlength="2000" value="{typed_note}" '
         'placeholder="Progress note (required)">'
         '<button type="submit" class="button secondary">Save</button>'
         "</form></details></div>",
         pk=pk,
         badge=badge(f"status-{deliverable.status}", deliverable.get_status_display()),
-        error=format_html('<p class="errorlist" role="alert">{}</p>', error) if error else "",
+        error=format_html('<p class="errorlist" role="alert">{}{}</p>', error, typed_text(typed))
+        if error
+        else "",
+        typed_note=typed.get("note", ""),
         saved=mark_safe('<span class="small muted" role="status">Saved</span>') if saved else "",
         open=" open" if error else "",
         url=url,
@@ -52,6 +58,19 @@ def status_cell(deliverable, *, csrf_token, next_url, error=None, saved=False, o
     if out_of_band:
         html += overdue_cell(deliverable, out_of_band=True)
     return html
+
+
+def typed_text(typed):
+    """What the user sent, as plain text for the message of a refused save ('' if nothing)."""
+    label = dict(Deliverable.Status.choices).get(typed.get("status"))
+    note = typed.get("note", "")
+    if label and note:
+        return f" You chose: {label}, with the note: “{note}”."
+    if label:
+        return f" You chose: {label}."
+    if note:
+        return f" Your note: “{note}”."
+    return ""
 
 
 def overdue_cell(deliverable, *, out_of_band=False):

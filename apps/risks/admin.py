@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.core.admin_site import ReadOnlyTabularInline, VersionedEditAdmin
+from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline
 
 from . import services
 from .models import Band, BandScheme, Risk, RiskReview
@@ -12,9 +12,10 @@ class RiskReviewInline(ReadOnlyTabularInline):
 
 
 @admin.register(Risk)
-class RiskAdmin(VersionedEditAdmin):
+class RiskAdmin(ArchivingAdmin):
     """Ratings and bands are shown read-only: they are computed from the scores. Edits go
-    through the review service, so each leaves a review with its note."""
+    through the review service, so each leaves a review with its note. A risk is archived, never
+    deleted."""
 
     edit_service = services.risk_edit
     list_display = (
@@ -29,14 +30,21 @@ class RiskAdmin(VersionedEditAdmin):
         "residual_rating",
         "residual_band",
         "status",
+        "archived_at",
     )
-    list_filter = ("status", "category", ("organisation", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "status",
+        ("archived_at", admin.EmptyFieldListFilter),
+        "category",
+        ("organisation", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("description", "mitigation", "reference", "category")
     list_select_related = ("organisation",)
     autocomplete_fields = ("organisation", "owner", "plan")
     filter_horizontal = ("domains",)
     readonly_fields = ("rating", "band", "residual_rating", "residual_band", "version")
     inlines = (RiskReviewInline,)
+    actions = ("archive_selected", "restore_selected")
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_ratings()
@@ -60,6 +68,13 @@ class RiskAdmin(VersionedEditAdmin):
     @admin.display(description="Residual band", ordering="residual_rating")
     def residual_band(self, obj):
         return Band(obj.residual_band).label if obj.pk else "—"
+
+
+@admin.register(RiskReview)
+class RiskReviewAdmin(HistoryAdmin):
+    list_display = ("risk", "created_at", "reviewed_by", "rating_before", "rating_after")
+    search_fields = ("note", "risk__description", "risk__reference")
+    list_select_related = ("risk", "reviewed_by")
 
 
 @admin.register(BandScheme)

@@ -10,7 +10,17 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.bounds import (
+    NARRATIVE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    BoundedDateField,
+    BoundedTextField,
+    date_range_check,
+    length_checks,
+)
 from apps.core.models import TimeStampedModel, audit_context_field
+from apps.core.triggers import append_only, raise_version
 
 # The 5x5 scale, once: every score is 1 (lowest) to 5.
 SCORE_MIN, SCORE_MAX = 1, 5
@@ -98,10 +108,16 @@ class BandScheme(models.Model):
 
 
 class RiskQuerySet(models.QuerySet):
+    def current(self):
+        """Risks that are not archived: what the register, heat map, dashboards, reports and
+        exports count and show (archived ones keep their history and stay in the admin)."""
+        return self.filter(archived_at__isnull=True)
+
     def visible_to(self, user):
+        """The current risks of the organisations ``user`` may read."""
         from apps.organisations import permissions
 
-        return self.filter(organisation__in=permissions.visible_organisations(user))
+        return self.current().filter(organisation__in=permissions.visible_organisations(user))
 
     def with_review_overdue(self, today=None):
         """Annotate ``is_review_overdue`` (the one definition, ``review_overdue_q``)."""
@@ -127,7 +143,7 @@ def review_overdue_q(today=None):
     return Q(next_review_on__lt=today or timezone.localdate(), status=Risk.Status.OPEN)
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
 class Risk(TimeStampedModel):
     """A risk on an organisation's register, scored severity x likelihood before and after
     mitigation."""
@@ -147,10 +163,10 @@ class Risk(TimeStampedModel):
     category = models.CharField(
         max_length=120, blank=True, help_text="Category or domain, e.g. Organisational Readiness."
     )
-    description = models.TextField()
+    description = BoundedTextField(max_length=TEXT_MAX_LENGTH)
     severity = models.PositiveSmallIntegerField("severity (consequence)", validators=SCORE_VALIDATORS)
     likelihood = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
-    mitigation = models.TextField("mitigation and controls", blank=True)
+    mitigation = BoundedTextField("mitigation and controls", max_length=NARRATIVE_MAX_LENGTH, blank=True)
     residual_severity = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
     residual_likelihood = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
     owner = models.ForeignKey(
@@ -159,13 +175,23 @@ class Risk(TimeStampedModel):
     owner_text = models.CharField(
         max_length=200, blank=True, help_text="The owner as the source names them, where no user owns it."
     )
-    next_review_on = models.DateField(null=True, blank=True)
+    next_review_on = BoundedDateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
-    source_note = models.TextField(
-        blank=True, help_text="What the source document printed, where it differs from what is stored."
+    source_note = BoundedTextField(
+        max_length=TEXT_MAX_LENGTH,
+        blank=True,
+        help_text="What the source document printed, where it differs from what is stored.",
+    )
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Set to archive the risk: it leaves the register, heat map, dashboards and reports, and "
+            "keeps its reviews. A risk with reviews is archived, never deleted."
+        ),
     )
     version = models.PositiveIntegerField(
-        default=1, help_text="Raised on every save; guards concurrent edits."
+        default=1, help_text="Raised by PostgreSQL on every update; guards concurrent edits."
     )
 
     objects = RiskQuerySet.as_manager()
@@ -192,7 +218,15 @@ class Risk(TimeStampedModel):
                     "the inherent rating (severity x likelihood): mitigation does not make a risk worse."
                 ),
             ),
+            *length_checks(
+                "risk",
+                description=TEXT_MAX_LENGTH,
+                mitigation=NARRATIVE_MAX_LENGTH,
+                source_note=TEXT_MAX_LENGTH,
+            ),
+            date_range_check("risk", "next_review_on"),
         ]
+        triggers = [raise_version()]
 
     def __str__(self):
         return self.description if len(self.description) <= 90 else self.description[:87] + "..."
@@ -210,12 +244,14 @@ class Risk(TimeStampedModel):
 
 
 class RiskReview(models.Model):
-    """A review of a risk: who, when, the scores before and after, and a note."""
+    """A review of a risk: who, when, the scores before and after, and a note. History:
+    PostgreSQL refuses to change or delete it, and the risk and the reviewer it names cannot be
+    deleted while it exists (they are archived or deactivated instead)."""
 
-    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="reviews")
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="reviews")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="risk_reviews"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="risk_reviews"
     )
     severity_before = models.PositiveSmallIntegerField()
     likelihood_before = models.PositiveSmallIntegerField()
@@ -225,11 +261,13 @@ class RiskReview(models.Model):
     likelihood_after = models.PositiveSmallIntegerField()
     residual_severity_after = models.PositiveSmallIntegerField()
     residual_likelihood_after = models.PositiveSmallIntegerField()
-    note = models.TextField()
+    note = BoundedTextField(max_length=NOTE_MAX_LENGTH)
     audit_context = audit_context_field()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = length_checks("risk_review", note=NOTE_MAX_LENGTH)
+        triggers = [append_only()]
 
     def __str__(self):
         return f"Review of risk {self.risk_id} on {self.created_at:%d/%m/%Y}"

@@ -20,7 +20,16 @@ REVIEW_FIELDS = (
     "status",
 )
 # What the register says, corrected by administrators in the Django admin.
-ADMIN_FIELDS = ("organisation", "plan", "reference", "category", "description", "source_note", "owner_text")
+ADMIN_FIELDS = (
+    "organisation",
+    "plan",
+    "reference",
+    "category",
+    "description",
+    "source_note",
+    "owner_text",
+    "archived_at",
+)
 
 __all__ = ["ADMIN_FIELDS", "REVIEW_FIELDS", "StaleVersionError", "risk_review"]
 

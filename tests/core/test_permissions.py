@@ -78,3 +78,56 @@ def test_admin_site_uses_the_helper(client, staff_dorset, admin_user):
     assert client.get("/admin/").status_code == 302
     client.force_login(admin_user)
     assert client.get("/admin/").status_code == 200
+
+
+# --- Members of a CCG's clusters and localities read the CCG -------------------------------
+
+
+@pytest.fixture
+def poole_bay(db):
+    return Organisation.objects.get(slug="poole-bay")
+
+
+@pytest.mark.parametrize("role", [Membership.Role.STAFF, Membership.Role.GOVERNING_BODY])
+@pytest.mark.parametrize("unit", ["locality", "cluster"])
+def test_a_member_of_a_ccg_unit_reads_the_ccg_and_changes_only_their_own_unit(
+    dorset, darlington, poole_bay, role, unit
+):
+    organisation = poole_bay if unit == "locality" else poole_bay.parent
+    assert organisation.kind == ("locality" if unit == "locality" else "ccg_cluster")
+    user = UserFactory(username=f"t.{unit}.{role}")
+    MembershipFactory(user=user, organisation=organisation, role=role)
+    assert permissions.can_view(user, dorset)
+    assert not permissions.can_edit(user, dorset)
+    assert not permissions.can_view(user, darlington)
+    assert not permissions.can_view(user, dorset.parent)  # the LAT above stays out of reach
+    assert permissions.can_edit(user, organisation) == (role == Membership.Role.STAFF)
+    visible = set(permissions.visible_organisations(user).values_list("pk", flat=True))
+    assert visible == set(Organisation.objects.beneath([dorset.pk]).values_list("pk", flat=True))
+    editable = set(permissions.editable_organisations(user).values_list("pk", flat=True))
+    expected = Organisation.objects.beneath([organisation.pk]) if role == Membership.Role.STAFF else []
+    assert editable == {o.pk for o in expected}
+
+
+def test_a_locality_member_who_is_also_ccg_staff_edits_the_ccg(dorset, poole_bay):
+    user = UserFactory(username="t.both")
+    MembershipFactory(user=user, organisation=poole_bay, role=Membership.Role.GOVERNING_BODY)
+    MembershipFactory(user=user, organisation=dorset, role=Membership.Role.STAFF)
+    assert permissions.can_edit(user, dorset) and permissions.can_edit(user, poole_bay)
+
+
+def test_members_of_organisations_not_beneath_a_ccg_reach_only_their_own_subtree(dorset):
+    lat = dorset.parent
+    user = UserFactory(username="t.lat")
+    MembershipFactory(user=user, organisation=lat, role=Membership.Role.GOVERNING_BODY)
+    visible = set(permissions.visible_organisations(user).values_list("pk", flat=True))
+    assert visible == set(Organisation.objects.beneath([lat.pk]).values_list("pk", flat=True))
+    assert lat.parent_id not in visible
+
+
+def test_the_unit_rule_is_one_lazy_subquery(poole_bay):
+    user = UserFactory(username="t.lazy")
+    MembershipFactory(user=user, organisation=poole_bay, role=Membership.Role.STAFF)
+    visible = permissions.visible_organisations(user)
+    sql = str(visible.query)
+    assert sql.count("organisations_membership") == 7  # beneath's seven levels, one subquery each

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('risks', '0002_history_rows_link_the_audit_trail'),
+        ('risks', '0003_archive_bounds_append_only_version_trigger'),
     ]
 
     operations = [

@@ -1,0 +1,79 @@
+"""The audit trail in the Django admin: django-pghistory's events admin, read-only (no add,
+change or delete, as pghistory makes it) and with its query parameters checked, so a link that
+names no record (``?obj=plans.deliverable:abc``) answers 400 or 404 instead of a 500."""
+
+from django.apps import apps
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from pghistory import config
+from pghistory.admin import EventsAdmin
+
+from apps.core.input import bad_request
+
+METHODS = ("tracks", "references")
+
+
+class AuditTrailAdmin(EventsAdmin):
+    """Every event of every tracked record. Nothing here changes or deletes an event: PostgreSQL
+    refuses that too (the event tables are append-only)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    def changelist_view(self, request, extra_context=None):
+        error = parameter_error(request.GET)
+        if error:
+            return bad_request(request, error)
+        return super().changelist_view(request, extra_context=extra_context)
+
+
+def _model(label):
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def parameter_error(query):
+    """A message if the audit trail's ``obj``, ``model``, ``method`` or ``event_model`` is not
+    one pghistory can use; raises Http404 if ``obj`` names a record that does not exist."""
+    if "obj" in query:
+        label, _, pk = query["obj"].partition(":")
+        model = _model(label)
+        if model is None or not pk:
+            return "obj must name a record as app_label.model:id, e.g. plans.deliverable:12."
+        try:
+            pk = model._meta.pk.to_python(pk)
+        except ValidationError:
+            return f"obj: {pk!r} is not an id of {model._meta.verbose_name}."
+        if not model._default_manager.filter(pk=pk).exists():
+            raise Http404(f"No {model._meta.verbose_name} {pk}.")
+    if "model" in query and _model(query["model"]) is None:
+        return "model must name a model as app_label.model, e.g. plans.deliverable."
+    if "method" in query and query["method"] not in METHODS:
+        return f"method must be one of: {', '.join(METHODS)}."
+    if "event_model" in query:
+        event_model = _model(query["event_model"])
+        if event_model is None or not hasattr(event_model, "pgh_trackers"):
+            return "event_model must name an event model, e.g. plans.deliverableevent."
+    return None
+
+
+def install(site=None):
+    """Put AuditTrailAdmin in place of pghistory's own registration (called from
+    CoreConfig.ready, which runs after pghistory.admin has registered)."""
+    site = site or admin.site
+    model = config.admin_queryset().model
+    if site.is_registered(model):
+        site.unregister(model)
+    site.register(model, AuditTrailAdmin)
