@@ -10,6 +10,7 @@ session or the user: nothing on them needs the database.
 
 import sys
 
+import psycopg2
 from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
@@ -23,16 +24,26 @@ from django.views.decorators.csrf import requires_csrf_token
 RETRY_AFTER_SECONDS = 30
 
 
-def database_unavailable(exc) -> bool:
-    """Whether an exception, or one it arose from, is the database being unreachable: refused
-    or dropped connections, a server shutting down or starting up, a cancelled statement."""
+# Django's wrappers of the driver's errors, and the driver's own: a server-side cursor read
+# while rendering (QuerySet.iterator()) raises psycopg2's error unwrapped.
+UNAVAILABLE = (OperationalError, InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+def unavailable_cause(exc):
+    """The exception, or the one it arose from, that says the database is unreachable (refused
+    or dropped connections, a server shutting down or starting up, a cancelled statement), or
+    None."""
     seen = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, OperationalError | InterfaceError):
-            return True
+        if isinstance(exc, UNAVAILABLE):
+            return exc
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
+
+
+def database_unavailable(exc) -> bool:
+    return unavailable_cause(exc) is not None
 
 
 def service_unavailable_response():

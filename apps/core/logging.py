@@ -16,13 +16,15 @@ import logging
 from django.utils.functional import empty
 
 from apps.core.client_address import client_ip
-from apps.core.errors import database_unavailable
+from apps.core.errors import unavailable_cause
 
 
 def _who(request):
     user = getattr(request, "user", None)
     user = getattr(user, "_wrapped", user)  # a lazy user is not loaded here: that needs the database
-    if user is None or user is empty or not getattr(user, "is_authenticated", False):
+    if user is None or user is empty:
+        return "-"  # not known (not loaded, or loading it failed)
+    if not getattr(user, "is_authenticated", False):
         return "anonymous"
     return user.get_username()
 
@@ -38,16 +40,21 @@ class OneLinePerRequest(logging.Filter):
         if status == 404:
             return False
         exception = record.exc_info[1] if record.exc_info else None
-        if status >= 500 and not database_unavailable(exception):
+        cause = unavailable_cause(exception)
+        if status >= 500 and cause is None:
             return True
-        details = []
         request = getattr(record, "request", None)
+        message = record.getMessage()
+        if cause is not None:  # say what it is, whatever it was raised as (e.g. a lost session save)
+            exception = cause
+            if request is not None:
+                message = f"Service Unavailable (database): {request.path}"
+        details = []
         if request is not None and hasattr(request, "META"):
             details.append(f"user={_who(request)} address={client_ip(request)}")
         if exception is not None:
             lines = str(exception).strip().splitlines()
             details.append(f"{type(exception).__name__}: {lines[0]}" if lines else type(exception).__name__)
-        message = record.getMessage()
         record.msg = f"{message} ({'; '.join(details)})" if details else message
         record.args = None
         record.exc_info = record.exc_text = None

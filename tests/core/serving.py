@@ -85,17 +85,22 @@ def production_env(database_url, static_root, **extra):
     return env
 
 
-def prepare(env, *, seed=False):
-    """Migrate, collect the static files and create the admin `serving` (seed: and load the seed
-    data), in parallel where that is safe."""
-    manage = [sys.executable, "manage.py"]
-    collect = subprocess.Popen(
-        [*manage, "collectstatic", "--noinput", "-v0"],
+def collect_static(static_root):
+    """Start collectstatic, which needs no database: begun first, it runs while PostgreSQL starts."""
+    env = production_env("postgres://unused@127.0.0.1:1/unused", static_root)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def prepare(env, *, seed=False, collecting=None):
+    """Migrate, collect the static files (unless `collecting` is that already under way) and
+    create the admin `serving` (seed: and load the seed data)."""
+    collecting = collecting or collect_static(env["STATIC_ROOT"])
     script = (
         "from django.core.management import call_command; call_command('migrate', verbosity=0); "
         + ("call_command('load_seed', verbosity=0); " if seed else "")
@@ -103,10 +108,15 @@ def prepare(env, *, seed=False):
         + f"get_user_model().objects.create_superuser('serving', 'serving@example.org', {PASSWORD!r})"
     )
     subprocess.run(
-        [*manage, "shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, timeout=180
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
-    output, _ = collect.communicate(timeout=180)
-    if collect.returncode:
+    output, _ = collecting.communicate(timeout=180)
+    if collecting.returncode:
         raise RuntimeError(f"collectstatic failed: {output.decode()}")
 
 
@@ -246,12 +256,13 @@ def percentile(values, fraction):
 
 
 def measure(sync=False, seconds=20.0, users=50):
-    postgres = PrivatePostgres()
     static_root = Path(tempfile.mkdtemp(prefix="ccgtrack-static-"))
-    server = None
+    collecting = collect_static(static_root)
+    postgres = server = None
     try:
+        postgres = PrivatePostgres()
         env = production_env(postgres.create_database("ccgtrack"), static_root)
-        prepare(env, seed=True)
+        prepare(env, seed=True, collecting=collecting)
         worker_args = ["--worker-class", "sync", "--workers", "3"] if sync else []
         server = Gunicorn(env, worker_args)
         cookie = login(server.port)
@@ -286,9 +297,13 @@ def measure(sync=False, seconds=20.0, users=50):
             f"statuses {sorted({r.status for r in page_results})}"
         )
     finally:
+        if collecting.poll() is None:
+            collecting.kill()
+            collecting.wait()
         if server:
             server.close()
-        postgres.close()
+        if postgres:
+            postgres.close()
         shutil.rmtree(static_root, ignore_errors=True)
 
 
