@@ -30,6 +30,7 @@ never holds a formula that came from the data, and the two formats say the same 
 
 import csv
 import datetime
+import logging
 import re
 import tempfile
 import zoneinfo
@@ -37,10 +38,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import psycopg2
 from django import forms
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import connections, models, transaction
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
+from django.db.utils import InterfaceError, OperationalError
 from django.http import FileResponse, StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -58,6 +61,7 @@ DATETIME = "datetime"
 TYPES = (TEXT, INTEGER, DECIMAL, MONEY, BOOLEAN, DATE, DATETIME)
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
+logger = logging.getLogger("ccgtrack.exports")
 CHUNK_SIZE = 2000  # rows fetched from the server-side cursor at a time
 CSV_ROWS_PER_CHUNK = 500  # rows joined into one piece of the streamed CSV
 
@@ -264,6 +268,11 @@ def _csv_stream(columns, rows):
     try:
         for piece in csv_lines(columns, rows):
             yield piece.encode("utf-8")
+    except (OperationalError, InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError):
+        # The database went away after the download started: the 503 page can no longer be
+        # sent, so the file says where it stops, and the log has one line, not a traceback.
+        logger.warning("CSV export cut off: the database became unavailable")
+        yield b"\r\nTHIS EXPORT IS INCOMPLETE: the database became unavailable. Download it again.\r\n"
     finally:
         if hasattr(rows, "close"):  # a download cut short ends the rows' transaction now
             rows.close()
