@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from apps.core.tables import NumberColumn, badge
+from apps.reports.models import RiskAsAt
 
 from .models import Band, Risk
 
@@ -74,3 +75,12 @@ class RiskTable(tables.Table):
 
     def value_owner(self, value):
         return (value.get_full_name() or value.get_username()) if value else ""
+
+
+class AsAtRiskTable(RiskTable):
+    """The same table over risks as they stood at a date (``apps.reports.as_at``), rows keyed
+    by the risk."""
+
+    class Meta(RiskTable.Meta):
+        model = RiskAsAt
+        row_attrs = {"id": lambda record: f"risk-{record.id}"}
