@@ -25,7 +25,7 @@ class NationalView(FilteredTableView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["totals"] = selectors.totals(self.object_list)
+        context["totals"] = context["table"].totals = selectors.totals(self.object_list)
         context["discrepancies"] = selectors.published_discrepancies()
         return context
 
@@ -47,4 +47,12 @@ class OrganisationDetailView(DetailView):
         context["can_view_od"] = permissions.can_view(self.request.user, organisation)
         if context["can_view_od"]:
             context["plans"] = list(organisation.plans.all())
+        if organisation.ccg_count is not None:
+            # A published CCG count beside the CCGs ccgtrack holds beneath, named.
+            context["recorded_ccgs"] = list(
+                Organisation.objects.beneath([organisation.pk])
+                .of_kind(Organisation.Kind.CCG)
+                .exclude(pk=organisation.pk)
+                .order_by("name")
+            )
         return context
