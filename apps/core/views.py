@@ -30,7 +30,7 @@ class FilteredTableView(ExportMixin, SingleTableMixin, FilterView):
     gets only the table partial back, as NetBox does."""
 
     export_formats = ("csv", "xlsx")
-    paginate_by = 50
+    paginate_by: int | None = 50
     partial_template_name = "includes/_filtered_table.html"
 
     def get_export_filename(self, export_format):

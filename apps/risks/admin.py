@@ -1,9 +1,11 @@
+from typing import cast
+
 from django.contrib import admin
 
 from apps.core.admin_site import ReadOnlyTabularInline, VersionedEditAdmin
 
 from . import services
-from .models import Band, BandScheme, Risk, RiskReview
+from .models import Band, BandScheme, Risk, RiskQuerySet, RiskReview
 
 
 class RiskReviewInline(ReadOnlyTabularInline):
@@ -39,7 +41,7 @@ class RiskAdmin(VersionedEditAdmin):
     inlines = (RiskReviewInline,)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_ratings()
+        return cast(RiskQuerySet, super().get_queryset(request)).with_ratings()
 
     @admin.display(description="Risk")
     def short_description(self, obj):

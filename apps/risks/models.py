@@ -27,8 +27,6 @@ class Band(models.TextChoices):
     EXTREME = "extreme", "Extreme"
 
 
-
-
 class BandScheme(models.Model):
     """The rating edges of the RAG bands. One row; an admin may move the edges, since trusts
     differ. Defaults are the NHS 5x5 convention: 1-3 low, 4-6 moderate, 8-12 high, 15-25
