@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -128,7 +128,8 @@ class PeopleActionView(PeopleView):
     success_message = "Saved."
 
     def perform(self, organisation, **kwargs):
-        raise NotImplementedError
+        """Each action view makes its change here and returns the message to show."""
+        raise ImproperlyConfigured(f"{type(self).__name__} must define perform().")
 
     def post(self, request, slug, **kwargs):
         organisation = self.organisation(slug)
