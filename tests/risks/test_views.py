@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from apps.risks.models import BandScheme, Risk, RiskReview
 from apps.risks.tables import RiskTable
+from tests.html import parse, write_forms
 from tests.risks.factories import RiskFactory
 
 pytestmark = pytest.mark.django_db
@@ -177,9 +178,33 @@ def test_staff_review_lowers_residual_likelihood(client, staff_darlington, risk)
     assert "Controls now working." in client.get(risk.get_absolute_url()).content.decode()
 
 
-def test_governing_body_member_sees_no_review_form(client, board_dorset):
+def test_governing_body_member_sees_no_review_form(client, dorset, board_dorset, staff_dorset):
+    """Dorset's board reads a Dorset risk, with its history, and is offered no way to change it:
+    no form that posts, no review field, no HTMX write; a forged review is refused (403) and
+    changes nothing. The same page shows Dorset's staff the form, so the check can see one."""
+    dorset_risk = RiskFactory(organisation=dorset, severity=4, likelihood=4, residual_severity=3)
+    url = dorset_risk.get_absolute_url()
+    logout = reverse("logout")
+
+    client.force_login(staff_dorset)
+    staff_forms = write_forms(client.get(url), except_action=logout)
+    assert len(staff_forms) == 1 and {"version", "note", "residual_likelihood"} <= set(staff_forms[0].fields)
+
     client.force_login(board_dorset)
-    assert _count(client.get(LIST)) == 0  # Dorset's board sees Dorset's register (empty in the seed)
+    response = client.get(url)
+    assert response.status_code == HTTPStatus.OK
+    assert dorset_risk.description in response.content.decode()
+    assert response.context["form"] is None
+    assert write_forms(response, except_action=logout) == []
+    page = parse(response)
+    assert page.writers == []
+    assert [f.action for f in page.forms if f.method == "post"] == [logout]  # the log-out button only
+    assert b"Record review" not in response.content and b'id="review-form"' not in response.content
+
+    before = _snapshot(dorset_risk)
+    response = client.post(url, _data(dorset_risk, residual_likelihood=1, note="Board says so."))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert _snapshot(dorset_risk) == before
 
 
 @pytest.mark.parametrize(
