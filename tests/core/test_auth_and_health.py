@@ -1,12 +1,12 @@
-import time
+import datetime as dt
 from http import HTTPStatus
 from unittest import mock
 
 import pytest
+import time_machine
 from django.db.utils import OperationalError
 from django.urls import reverse
 
-from apps.core.middleware import SESSION_STARTED_KEY
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -90,21 +90,48 @@ def test_failed_logins_lock_out_that_username_from_that_address_only(client, sta
     assert colleague.status_code == HTTPStatus.FOUND
 
 
-def test_session_idle_timeout_is_30_minutes_and_renewed(settings):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
-
-
-def test_session_ends_after_12_hours_in_all(client, staff_dorset, settings):
-    client.force_login(staff_dorset)
-    assert client.get("/national/").status_code == HTTPStatus.OK
-    session = client.session
-    session[SESSION_STARTED_KEY] = time.time() - settings.SESSION_ABSOLUTE_LIFETIME - 1
-    session.save()
-    response = client.get("/national/")
+def _logged_in_at(client, user, when):
+    """Log ``user`` in through the login page at ``when``; a clock that moves only when told."""
+    traveller = time_machine.travel(when, tick=False)
+    clock = traveller.start()
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == HTTPStatus.FOUND
-    assert reverse("login") in response["Location"]
-    assert client.get("/national/").status_code == HTTPStatus.FOUND  # logged out, not just redirected
+    assert client.get(response["Location"], follow=True).status_code == HTTPStatus.OK  # followed at once
+    return traveller, clock
+
+
+def _sent_to_login(response):
+    return response.status_code == HTTPStatus.FOUND and response["Location"].startswith(reverse("login"))
+
+
+def test_session_ends_after_30_minutes_idle_and_each_request_renews_it(client, staff_dorset):
+    traveller, clock = _logged_in_at(client, staff_dorset, dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    try:
+        for _ in range(4):  # active every 29 minutes: almost two hours and still logged in
+            clock.shift(dt.timedelta(minutes=29))
+            assert client.get("/national/").status_code == HTTPStatus.OK
+        clock.shift(dt.timedelta(minutes=30, seconds=1))  # then away for just over 30 minutes
+        assert _sent_to_login(client.get("/national/"))
+        clock.shift(dt.timedelta(seconds=1))
+        assert _sent_to_login(client.get("/national/"))  # logged out, not just redirected once
+    finally:
+        traveller.stop()
+
+
+def test_session_ends_after_12_hours_in_all_however_active(client, staff_dorset):
+    traveller, clock = _logged_in_at(client, staff_dorset, dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC))
+    try:
+        for _ in range(12 * 60 // 20 - 1):  # a request every 20 minutes until 11 h 40 min
+            clock.shift(dt.timedelta(minutes=20))
+            assert client.get("/national/").status_code == HTTPStatus.OK
+        clock.shift(dt.timedelta(minutes=20, seconds=1))  # 12 hours and a second after logging in
+        assert _sent_to_login(client.get("/national/"))
+        assert _sent_to_login(client.get("/national/"))  # logged out, not just redirected once
+        response = client.post(reverse("login"), {"username": staff_dorset.username, "password": PASSWORD})
+        assert response.status_code == HTTPStatus.FOUND  # logging in again starts a new session
+        assert client.get("/national/").status_code == HTTPStatus.OK
+    finally:
+        traveller.stop()
 
 
 def test_pages_send_a_content_security_policy_without_inline_script(client, staff_dorset):
