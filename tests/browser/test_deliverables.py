@@ -1,7 +1,9 @@
 import pytest
 
+from apps.core.views import FilteredTableView
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import Deliverable
+from tests import seed_data
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory
 
@@ -62,6 +64,7 @@ def test_governing_body_member_sees_no_edit_controls(login, seeded_live_server):
     assert page.locator("h1").inner_text() == deliverable.title
     assert page.locator("#update-form").count() == 0
     page.goto(seeded_live_server.url + "/deliverables/")
-    assert page.locator("#deliverable-table tbody tr").count() == 50
+    rows = min(FilteredTableView.paginate_by, len(seed_data.deliverables("nhs-dorset-ccg")))
+    assert page.locator("#deliverable-table tbody tr").count() == rows > 0
     assert page.locator(".status-cell").count() == 0
     assert page.locator("form[hx-post]").count() == 0

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.test import Client
 
+from tests import seed_data
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
 
@@ -70,4 +71,4 @@ def test_the_heat_map_filter_sends_only_what_was_chosen(login, seeded_live_serve
     counts = page.eval_on_selector_all(
         "#heatmap-inherent td[data-count]", "els => els.map(e => Number(e.dataset.count))"
     )
-    assert sum(counts) == 9  # Darlington's nine open risks, none hidden by another field
+    assert sum(counts) == len(seed_data.risks(status="open")) > 0  # none hidden by another field

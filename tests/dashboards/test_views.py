@@ -1,6 +1,7 @@
 import datetime
 import html
 import re
+from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from apps.dashboards.tables import CcgProgressTable
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate
+from tests import seed_data
 from tests.factories import LatFactory, MembershipFactory, OrganisationFactory, UserFactory
 from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
 from tests.risks.factories import RiskFactory
@@ -139,16 +141,26 @@ def test_headline_figures_for_darlington(client, admin_user, darlington):
     client.force_login(admin_user)
     context = client.get(dashboard(darlington.slug)).context
     figures = context["figures"]
-    assert figures["total"].count == 41
-    assert figures["delivered"].count == 3
+    seed = seed_data.deliverables("nhs-darlington-ccg")
+    today = timezone.localdate().isoformat()
+    assert figures["total"].count == len(seed) > 0
+    assert figures["delivered"].count == len(seed_data.delivered(seed)) > 0
     assert (
         figures["overdue"].count
-        == Deliverable.objects.filter(theme__plan__organisation=darlington).overdue().count()
+        == sum(
+            1
+            for d in seed
+            if d["deadline"] and d["deadline"] < today and d["status"] not in seed_data.DELIVERED
+        )
+        > 0
     )
-    assert context["budget"] == 90000
-    assert context["costs"] == 32000  # £10K + £2K + £20K, the amounts the plan states
-    inherent = {row["band"]: row["inherent"].count for row in context["band_rows"]}
-    assert inherent == {"low": 0, "moderate": 0, "high": 0, "extreme": 9}
+    (plan,) = seed_data.records("plans.odplan", organisation=["nhs-darlington-ccg"])
+    assert context["budget"] == Decimal(plan["budget_amount"]) > 0
+    assert context["costs"] == sum(Decimal(d["cost_amount"]) for d in seed if d["cost_amount"]) > 0
+    risks = seed_data.risks("nhs-darlington-ccg")  # the band figures count every status, as the list
+    for kind, residual in (("inherent", False), ("residual", True)):
+        counts = {row["band"]: row[kind].count for row in context["band_rows"]}
+        assert counts == seed_data.band_counts(risks, residual), kind
 
 
 def test_a_parent_rolls_up_what_lies_beneath(client, admin_user):
@@ -166,7 +178,9 @@ def test_a_parent_rolls_up_what_lies_beneath(client, admin_user):
     assert counts(national)["total"] == counts(dorset)["total"] + counts(darlington)["total"]
     assert counts(national)["total"] == Deliverable.objects.count()
     assert counts(national)["overdue"] == counts(dorset)["overdue"] + counts(darlington)["overdue"]
-    assert national["budget"] == 90000
+    assert national["budget"] == sum(
+        Decimal(p["budget_amount"] or 0) for p in seed_data.records("plans.odplan")
+    )
     wessex = client.get(dashboard("wessex")).context
     assert counts(wessex) == counts(dorset)
     south = client.get(dashboard("south-of-england")).context
@@ -221,12 +235,15 @@ def test_national_dashboard_for_admins_and_regional_members_only(client, staff_d
     client.force_login(regional)
     response = client.get(reverse("dashboards:national"))
     assert response.status_code == HTTPStatus.OK
-    assert [row.record.name for row in response.context["table"].rows] == ["NHS Darlington CCG"]
+    north = seed_data.beneath("north-of-england")
+    assert [row.record.slug for row in response.context["table"].rows] == [
+        slug for slug in seed_data.plans_of_ccgs() if slug in north
+    ]
     client.force_login(admin_user)
     rows = client.get(reverse("dashboards:national")).context["table"].rows
-    assert {row.record.name: row.record.red_risks for row in rows} == {
-        "NHS Darlington CCG": 9,
-        "NHS Dorset CCG": 0,
+    assert {row.record.slug: row.record.red_risks for row in rows} == {
+        slug: seed_data.band_counts(seed_data.risks(slug, status="open"))["extreme"]
+        for slug in seed_data.plans_of_ccgs()
     }
 
 
@@ -236,13 +253,20 @@ def test_national_ccg_table_sorts_on_every_column(client, admin_user, column, di
     client.force_login(admin_user)
     response = client.get(reverse("dashboards:national"), {"sort": direction + column})
     assert response.status_code == HTTPStatus.OK
-    assert len(response.context["table"].rows) == 2
+    assert len(response.context["table"].rows) == len(seed_data.plans_of_ccgs()) > 1
 
 
 def test_national_ccg_table_sorts_by_percentage_delivered(client, admin_user):
     client.force_login(admin_user)
     rows = client.get(reverse("dashboards:national"), {"sort": "-percent_delivered"}).context["table"].rows
-    assert [r.record.name for r in rows] == ["NHS Dorset CCG", "NHS Darlington CCG"]
+
+    def percent(slug):
+        plan = seed_data.deliverables(slug)
+        return len(seed_data.delivered(plan)) / len(plan)
+
+    expected = sorted(seed_data.plans_of_ccgs(), key=percent, reverse=True)
+    assert len({percent(slug) for slug in expected}) == len(expected)  # no ties: the order is the sort's
+    assert [r.record.slug for r in rows] == expected
 
 
 def _grow(dorset, deliverables, updates_each, theme_number):
@@ -268,3 +292,4 @@ def test_dashboard_queries_do_not_grow_from_50_to_5000_deliverables(
     _grow(dorset, 4950, 2, theme_number=92)
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         assert client.get(url).status_code == HTTPStatus.OK
+

@@ -7,11 +7,21 @@ from django.urls import reverse
 
 from apps.organisations.models import Organisation
 from apps.organisations.tables import LatTable
+from tests import seed_data
 from tests.factories import LatFactory
 
 pytestmark = pytest.mark.django_db
 
 NATIONAL = reverse("organisations:national")
+LATS = seed_data.organisations(kind="lat")
+
+
+def _lats_in(region_slug):
+    return [lat for lat in LATS if lat["parent"] == [region_slug]]
+
+
+def _sum(rows, field):
+    return sum(row[field] for row in rows)
 
 
 @pytest.fixture
@@ -24,33 +34,45 @@ def _lat_names(response):
     return [row.record.name for row in response.context["table"].rows]
 
 
-def test_national_page_lists_27_lats_and_totals_computed_from_rows(logged_in):
+def test_national_page_lists_every_lat_and_totals_computed_from_rows(logged_in):
     response = logged_in.get(NATIONAL)
     assert response.status_code == HTTPStatus.OK
-    assert len(_lat_names(response)) == 27
+    assert sorted(_lat_names(response)) == sorted(lat["name"] for lat in LATS) != []
     totals = response.context["totals"]
-    assert (totals["population_thousands"], totals["ccg_count"], totals["hwb_count"]) == (51574, 212, 152)
+    expected = [_sum(LATS, field) for field in ("population_thousands", "ccg_count", "hwb_count")]
+    assert [totals["population_thousands"], totals["ccg_count"], totals["hwb_count"]] == expected
     html = response.content.decode()
-    assert "51,574 thousand" in html and "212 CCGs" in html and "152 HWBs" in html
+    population, ccgs, hwbs = expected
+    assert f"{population:,} thousand" in html and f"{ccgs} CCGs" in html and f"{hwbs} HWBs" in html
 
 
 def test_national_page_notes_where_the_published_totals_differ(logged_in):
     html = logged_in.get(NATIONAL).content.decode()
     assert 'id="published-totals-note"' in html
-    assert "rows sum to 51,574, the table printed 51,573" in html
-    assert "rows sum to 14,854, the table printed 14,853" in html
+    published = seed_data.organisations(kind="national") + seed_data.organisations(kind="region")
+    differing = 0
+    for org in published:
+        rows = LATS if org["kind"] == "national" else _lats_in(org["slug"])
+        summed, printed = _sum(rows, "population_thousands"), org["population_thousands"]
+        note = f"rows sum to {summed:,}, the table printed {printed:,}"
+        assert (note in html) == (printed is not None and summed != printed), org["name"]
+        differing += note in html
+    assert differing > 0  # the seed has such a difference to show (51,574 against 51,573)
 
 
 def test_filter_by_region_recomputes_totals(logged_in):
     london = Organisation.objects.get(slug="london")
     response = logged_in.get(NATIONAL, {"region": london.pk})
-    assert sorted(_lat_names(response)) == ["North East London", "North West London", "South London"]
-    assert response.context["totals"]["population_thousands"] == 7758
+    assert sorted(_lat_names(response)) == sorted(lat["name"] for lat in _lats_in("london")) != []
+    assert response.context["totals"]["population_thousands"] == _sum(
+        _lats_in("london"), "population_thousands"
+    )
 
 
 def test_filter_by_hub(logged_in):
     response = logged_in.get(NATIONAL, {"hosts_hub": "true"})
-    assert len(_lat_names(response)) == 12  # 10 hubs, London's covering three LATs
+    hosts = [lat["name"] for lat in LATS if lat["specialised_hub"]]  # London's hub covers three LATs
+    assert sorted(_lat_names(response)) == sorted(hosts) != []
     response = logged_in.get(NATIONAL, {"hub": Organisation.objects.get(slug="wessex").specialised_hub_id})
     assert _lat_names(response) == ["Wessex"]
 
@@ -62,10 +84,11 @@ def test_htmx_filter_returns_the_table_region(logged_in):
 
 
 def test_sorting_by_population_orders_rows(logged_in):
+    by_population = [lat["name"] for lat in sorted(LATS, key=lambda lat: lat["population_thousands"])]
     names = _lat_names(logged_in.get(NATIONAL, {"sort": "-population_thousands"}))
-    assert names[0] == "South London" and names[-1] == "Durham, Darlington and Tees"
+    assert names[0] == by_population[-1] and names[-1] == by_population[0]
     names = _lat_names(logged_in.get(NATIONAL, {"sort": "population_thousands"}))
-    assert names[0] == "Durham, Darlington and Tees"
+    assert names[0] == by_population[0] != by_population[-1]
 
 
 @pytest.mark.parametrize("column", [column.name for column in LatTable([]).columns if column.orderable])
@@ -73,7 +96,7 @@ def test_sorting_by_population_orders_rows(logged_in):
 def test_every_column_sorts_both_ways(logged_in, column, direction):
     response = logged_in.get(NATIONAL, {"sort": direction + column})
     assert response.status_code == HTTPStatus.OK
-    assert len(_lat_names(response)) == 27
+    assert len(_lat_names(response)) == len(LATS)
 
 
 def test_population_per_ccg_is_derived(logged_in):
@@ -82,7 +105,8 @@ def test_population_per_ccg_is_derived(logged_in):
     assert float(first.population_per_ccg_value) == pytest.approx(
         first.population_thousands / first.ccg_count, abs=0.05
     )
-    assert first.name == "Devon, Cornwall and Isles of Scilly"  # 1652 / 3
+    densest = max(LATS, key=lambda lat: lat["population_thousands"] / lat["ccg_count"])
+    assert first.name == densest["name"]  # Devon, Cornwall and Isles of Scilly: 1652 / 3
 
 
 def test_csv_export_has_the_filtered_rows(logged_in):
@@ -91,7 +115,7 @@ def test_csv_export_has_the_filtered_rows(logged_in):
     assert response.status_code == HTTPStatus.OK
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:2] == ["Local area team", "Region"]
-    assert len(rows) - 1 == 7
+    assert len(rows) - 1 == len(_lats_in("south-of-england")) > 0
     assert {r[1] for r in rows[1:]} == {"South of England"}
 
 
@@ -103,7 +127,7 @@ def test_national_page_query_count_does_not_grow_with_rows(logged_in, django_ass
     LatFactory.create_batch(60, parent=region)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = logged_in.get(NATIONAL)
-    assert len(_lat_names(response)) == 87
+    assert len(_lat_names(response)) == len(LATS) + 60
 
 
 def test_organisation_page_shows_parents_children_and_figures(logged_in):

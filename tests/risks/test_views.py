@@ -1,19 +1,33 @@
 import csv
 import io
+from collections import Counter
 from http import HTTPStatus
 
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.risks.models import BandScheme, Risk, RiskReview
 from apps.risks.tables import RiskTable
+from tests import seed_data
 from tests.html import parse, write_forms
 from tests.risks.factories import RiskFactory
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("risks:risk_list")
 HEATMAP = reverse("risks:heatmap")
+SEED_RISKS = seed_data.risks()  # all of them Darlington's
+DARLINGTON_RISKS = seed_data.risks("nhs-darlington-ccg")
+
+
+def _seed(predicate):
+    """How many seed risks ``predicate`` holds for, read from the fixture."""
+    return sum(1 for r in SEED_RISKS if predicate(r))
+
+
+def _band(risk, residual=False):
+    return seed_data.band(seed_data.rating(risk, residual))
 
 
 @pytest.fixture
@@ -55,13 +69,16 @@ def _count(response):
     return response.context["table"].paginator.count
 
 
-def test_list_shows_the_nine_seed_risks_with_rating_and_band_as_text(client, staff_darlington):
+def test_list_shows_the_seed_risks_with_rating_and_band_as_text(client, staff_darlington):
     client.force_login(staff_darlington)
     response = client.get(LIST)
-    assert _count(response) == 9
+    assert _count(response) == len(DARLINGTON_RISKS) > 0
     html = response.content.decode()
-    assert html.count('class="badge band-extreme"') >= 8  # colour class...
-    assert "Extreme" in html and "High" in html  # ...and the band in words
+    for band in {_band(r) for r in DARLINGTON_RISKS} | {_band(r, True) for r in DARLINGTON_RISKS}:
+        assert f'class="badge band-{band}"' in html  # colour class...
+        assert band.capitalize() in html  # ...and the band in words
+    for risk in DARLINGTON_RISKS:
+        assert f">{seed_data.rating(risk)} " in html or f">{seed_data.rating(risk)}<" in html
 
 
 def test_staff_of_another_organisation_see_none_of_them(client, staff_dorset):
@@ -75,30 +92,51 @@ def test_every_column_sorts_both_ways(client, admin_user, column, direction):
     client.force_login(admin_user)
     response = client.get(LIST, {"sort": direction + column})
     assert response.status_code == HTTPStatus.OK
-    assert _count(response) == 9
+    assert _count(response) == len(SEED_RISKS)
 
 
-def test_sort_by_rating_puts_the_slip_row_16_first(client, admin_user):
+def test_sort_by_rating_puts_the_highest_first(client, admin_user):
     client.force_login(admin_user)
     rows = client.get(LIST, {"sort": "-rating"}).context["table"].page.object_list
-    assert rows[0].record.rating == 16
+    ratings = [row.record.rating for row in rows]
+    assert ratings == sorted((seed_data.rating(r) for r in SEED_RISKS), reverse=True)
+    assert ratings[0] > ratings[-1]  # the seed has ratings to sort (R5's slip row: 4 x 4 = 16)
 
 
 @pytest.mark.parametrize(
-    "params, expected",
+    "params, holds",
     [
-        ({"band": ["extreme"]}, 9),
-        ({"residual_band": ["high"]}, 7),
-        ({"residual_band": ["extreme"]}, 2),
-        ({"category": "Strategic Delivery"}, 3),
-        ({"q": "constitution"}, 1),
-        ({"status": "open"}, 9),
-        ({"review_overdue": "true"}, 0),
+        ({"band": ["extreme"]}, lambda r: _band(r) == "extreme"),
+        ({"residual_band": ["high"]}, lambda r: _band(r, True) == "high"),
+        ({"residual_band": ["extreme"]}, lambda r: _band(r, True) == "extreme"),
+        ({"residual_band": ["high", "extreme"]}, lambda r: _band(r, True) in ("high", "extreme")),
+        ({"category": "strategic delivery"}, lambda r: r["category"].lower() == "strategic delivery"),
+        (
+            {"q": "constitution"},
+            lambda r: any("constitution" in r[f].lower() for f in ("description", "mitigation", "category")),
+        ),
+        ({"status": "open"}, lambda r: r["status"] == "open"),
+        (
+            {"review_overdue": "true"},
+            lambda r: (
+                r["status"] == "open"
+                and bool(r["next_review_on"])
+                and r["next_review_on"] < timezone.localdate().isoformat()
+            ),
+        ),
     ],
 )
-def test_filters(client, admin_user, params, expected):
+def test_filters(client, admin_user, params, holds):
     client.force_login(admin_user)
-    assert _count(client.get(LIST, params)) == expected
+    assert _count(client.get(LIST, params)) == _seed(holds)
+
+
+@pytest.mark.parametrize(
+    "params", [{"band": ["extreme"]}, {"category": "Strategic Delivery"}, {"q": "constitution"}]
+)
+def test_the_seed_gives_each_filter_something_to_find(client, admin_user, params):
+    client.force_login(admin_user)
+    assert 0 < _count(client.get(LIST, params))
 
 
 def _body(response):
@@ -109,17 +147,17 @@ def test_exports_match_the_filter(client, admin_user):
     client.force_login(admin_user)
     response = client.get(LIST, {"residual_band": ["high"], "_export": "csv"})
     rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
-    assert len(rows) - 1 == 7
+    assert len(rows) - 1 == _seed(lambda r: _band(r, True) == "high") > 0
     assert "Rating" in rows[0]
     sheet = openpyxl.load_workbook(io.BytesIO(_body(client.get(LIST, {"_export": "xlsx"})))).worksheets[0]
-    assert sheet.max_row - 1 == 9
+    assert sheet.max_row - 1 == len(SEED_RISKS)
 
 
 def test_heatmap_counts_equal_the_lists_filtered_counts(client, admin_user):
     client.force_login(admin_user)
     response = client.get(HEATMAP)
     grids = response.context["grids"]
-    assert grids["inherent"]["total"] == grids["residual"]["total"] == 9
+    assert grids["inherent"]["total"] == grids["residual"]["total"] == len(SEED_RISKS)
     for kind in ("inherent", "residual"):
         for row in grids[kind]["rows"]:
             for cell in row["cells"]:
@@ -129,21 +167,28 @@ def test_heatmap_counts_equal_the_lists_filtered_counts(client, admin_user):
     inherent = {
         (c["severity"], c["likelihood"]): c["count"] for r in grids["inherent"]["rows"] for c in r["cells"]
     }
-    assert inherent[(5, 3)] == 6 and inherent[(4, 4)] == 3
+    cells = Counter((r["severity"], r["likelihood"]) for r in SEED_RISKS)
+    assert {cell: n for cell, n in inherent.items() if n} == cells
 
 
 def test_heatmap_keeps_the_list_filters_in_its_links(client, admin_user):
     client.force_login(admin_user)
     response = client.get(HEATMAP, {"category": "Strategic Delivery"})
-    assert response.context["grids"]["inherent"]["total"] == 3
+    assert response.context["grids"]["inherent"]["total"] == _seed(
+        lambda r: r["category"] == "Strategic Delivery"
+    )
     assert "category=Strategic+Delivery" in response.content.decode()
 
 
 def test_heatmap_is_readable_without_colour_and_by_keyboard(client, admin_user):
     client.force_login(admin_user)
     html = client.get(HEATMAP).content.decode()
-    assert 'aria-label="Severity 5, likelihood 3: 6 risks, rating 15, Extreme"' in html
-    assert "15 Extreme" in html and "<caption" in html
+    risk = SEED_RISKS[0]
+    severity, likelihood, band = risk["severity"], risk["likelihood"], _band(risk).capitalize()
+    n = _seed(lambda r: (r["severity"], r["likelihood"]) == (severity, likelihood))
+    label = f"Severity {severity}, likelihood {likelihood}: {n} risk{'s' if n > 1 else ''}"
+    assert f'aria-label="{label}, rating {severity * likelihood}, {band}"' in html
+    assert f"{severity * likelihood} {band}" in html and "<caption" in html
 
 
 @pytest.mark.parametrize("url", [LIST, HEATMAP])
@@ -278,5 +323,5 @@ def test_admin_changes_band_edges_and_the_list_follows(client, admin_user):
         {"low_max": 4, "moderate_max": 9, "high_max": 16},
     )
     assert response.status_code == HTTPStatus.FOUND
-    assert _count(client.get(LIST, {"band": ["extreme"]})) == 0  # 15 and 16 are now high
-    assert _count(client.get(LIST, {"band": ["high"]})) == 9
+    assert _count(client.get(LIST, {"band": ["extreme"]})) == _seed(lambda r: seed_data.rating(r) > 16)
+    assert _count(client.get(LIST, {"band": ["high"]})) == _seed(lambda r: 9 < seed_data.rating(r) <= 16) > 0
