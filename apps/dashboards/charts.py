@@ -1,13 +1,18 @@
 """Chart.js configurations built from dashboard data (rendered with json_script, drawn by
 static/js/app.js). Colours pair with the tables beside each chart, which carry the numbers."""
 
+from typing import Any
+
+from .selectors import DomainFigure, ThemeProgress
+
 GREEN, AMBER, GREY, RED, YELLOW, BLUE = "#007f3b", "#ed8b00", "#aeb7bd", "#d5281b", "#ffeb3b", "#005eb8"
 BAND_COLOURS = {"low": GREEN, "moderate": YELLOW, "high": AMBER, "extreme": RED}
 
 
-def organisation_charts(data):
-    themes = data["themes"]
-    domains = data["domains"]["domains"]
+def organisation_charts(data: dict[str, Any]) -> dict[str, Any]:
+    rows: list[ThemeProgress] = data["themes"]
+    themes = [row.theme for row in rows]
+    domains: list[DomainFigure] = data["domains"]["domains"]
     months = data["delivered_per_month"]
     several_plans = len({t.plan_id for t in themes}) > 1
     return {
@@ -21,17 +26,17 @@ def organisation_charts(data):
                 "datasets": [
                     {
                         "label": "Delivered",
-                        "data": [t.progress["delivered"] for t in themes],
+                        "data": [row.progress["delivered"] for row in rows],
                         "backgroundColor": GREEN,
                     },
                     {
                         "label": "In progress",
-                        "data": [t.progress["in_progress"] for t in themes],
+                        "data": [row.progress["in_progress"] for row in rows],
                         "backgroundColor": AMBER,
                     },
                     {
                         "label": "Not started",
-                        "data": [t.progress["not_started"] for t in themes],
+                        "data": [row.progress["not_started"] for row in rows],
                         "backgroundColor": GREY,
                     },
                 ],
@@ -59,7 +64,7 @@ def organisation_charts(data):
         "domains": {
             "type": "bar",
             "data": {
-                "labels": [f"{d.number}. {d.name}" for d in domains],
+                "labels": [f"{d.domain.number}. {d.domain.name}" for d in domains],
                 "datasets": [
                     {
                         "label": "Self-assessment score (%)",

@@ -2,6 +2,8 @@
 everything beneath it, so the number of queries does not grow with the data."""
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -12,6 +14,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -24,28 +27,50 @@ from apps.organisations.models import Organisation
 from apps.plans.models import (
     AuthorisationDomain,
     Deliverable,
+    MaturityLevel,
     ODPlan,
+    SelfAssessmentScore,
     StatusUpdate,
     Theme,
     due_soon_q,
     overdue_q,
 )
-from apps.plans.selectors import progress_from_counts
+from apps.plans.selectors import Progress, progress_from_counts
 from apps.risks import selectors as risk_selectors
 from apps.risks.models import Band, BandScheme, Risk
 
-from .figures import FigureList
+from .figures import Figure, FigureList
 
 LIST_LENGTH = 10
 
 
-def scope(organisation):
+@dataclass(frozen=True)
+class ThemeProgress:
+    """A theme with the progress of its deliverables."""
+
+    theme: Theme
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class DomainFigure:
+    """An authorisation domain on the dashboard: the organisation's latest score in it (if it
+    made one), the maturity level that score falls in, and the figure of deliverables beneath
+    that serve it."""
+
+    domain: AuthorisationDomain
+    score: SelfAssessmentScore | None
+    level: MaturityLevel | None
+    figure: Figure
+
+
+def scope(organisation: Organisation) -> list[int]:
     """The pks of the organisation and everything beneath it (one query, read now)."""
     return Organisation.objects.beneath_ids([organisation.pk])
 
 
 # The figures of the dashboard, each as the parameters of the list it links to.
-DELIVERABLE_FIGURES = {
+DELIVERABLE_FIGURES: dict[str, dict[str, Any]] = {
     "total": {},
     "delivered": {"bucket": "delivered"},
     "overdue": {"overdue": "true"},
@@ -54,14 +79,14 @@ DELIVERABLE_FIGURES = {
     "costed": {"has_cost": "true"},
     **{f"status_{value}": {"status": value} for value in Deliverable.Status.values},
 }
-RISK_FIGURES = {
+RISK_FIGURES: dict[str, dict[str, Any]] = {
     "open": {"status": Risk.Status.OPEN},
     **{f"band_{band}": {"band": band} for band in Band.values},
     **{f"residual_band_{band}": {"residual_band": band} for band in Band.values},
 }
 
 
-def organisation_dashboard(organisation, *, request):
+def organisation_dashboard(organisation: Organisation, *, request: Any) -> dict[str, Any]:
     """Everything the organisation dashboard shows, rolled up over what lies beneath."""
     from apps.plans.filters import DeliverableFilterSet
     from apps.risks.filters import RiskFilterSet
@@ -150,25 +175,22 @@ def organisation_dashboard(organisation, *, request):
     }
 
 
-def theme_progress(deliverables):
+def theme_progress(deliverables: QuerySet[Deliverable]) -> list[ThemeProgress]:
     """Delivered / in progress / not started per theme (one grouped query)."""
     rows = deliverables.order_by().values("theme_id", "status").annotate(n=Count("pk"))
-    counts = defaultdict(Counter)
+    counts: defaultdict[int, Counter[str]] = defaultdict(Counter)
     for row in rows:
         counts[row["theme_id"]][Deliverable.bucket(row["status"])] += row["n"]
-    themes = list(
-        Theme.objects.filter(pk__in=counts).select_related("plan__organisation").order_by("plan", "number")
-    )
-    for theme in themes:
-        theme.progress = progress_from_counts(counts[theme.pk])
-    return themes
+    themes = Theme.objects.filter(pk__in=counts).select_related("plan__organisation")
+    return [ThemeProgress(t, progress_from_counts(counts[t.pk])) for t in themes.order_by("plan", "number")]
 
 
-def domain_summary(organisation, domains, figures):
-    """Per authorisation domain: the latest self-assessment score of the organisation (if it
-    made one), its maturity level, and the figure of deliverables beneath that serve it."""
-    from apps.plans.models import MaturityLevel, SelfAssessmentScore
-
+def domain_summary(
+    organisation: Organisation, domains: list[AuthorisationDomain], figures: dict[str, Figure]
+) -> dict[str, Any]:
+    """Per authorisation domain (``domains``: DomainFigure rows): the latest self-assessment
+    score of the organisation (if it made one), its maturity level, and the figure of
+    deliverables beneath that serve it; the maturity ``levels``; whether it ``assessed`` itself."""
     levels = list(MaturityLevel.objects.all())
     latest = (
         SelfAssessmentScore.objects.filter(assessment__organisation=organisation)
@@ -177,14 +199,21 @@ def domain_summary(organisation, domains, figures):
         .distinct("domain_id")
     )
     scores = {score.domain_id: score for score in latest}
+    rows = []
     for domain in domains:
-        domain.score = scores.get(domain.pk)
-        domain.level = MaturityLevel.for_score(domain.score.score_percent, levels) if domain.score else None
-        domain.figure = figures[f"domain_{domain.number}"]
-    return {"domains": domains, "levels": levels, "assessed": bool(scores)}
+        score = scores.get(domain.pk)
+        rows.append(
+            DomainFigure(
+                domain=domain,
+                score=score,
+                level=MaturityLevel.for_score(score.score_percent, levels) if score else None,
+                figure=figures[f"domain_{domain.number}"],
+            )
+        )
+    return {"domains": rows, "levels": levels, "assessed": bool(scores)}
 
 
-def delivered_per_month(orgs):
+def delivered_per_month(orgs: list[int]) -> list[dict[str, Any]]:
     """From the status history: deliverables moved to delivered, per month."""
     rows = (
         StatusUpdate.objects.current()
@@ -202,7 +231,7 @@ def delivered_per_month(orgs):
     ]
 
 
-def ccg_summary(*, visible):
+def ccg_summary(*, visible: QuerySet[Organisation]) -> QuerySet[Organisation]:
     """CCGs with OD plans among ``visible``: % delivered, overdue count, red (extreme) risks.
     Correlated subqueries, so no join multiplies the rows; sortable on every figure."""
     today = timezone.localdate()
@@ -214,7 +243,7 @@ def ccg_summary(*, visible):
         .values("theme__plan__organisation")
     )
 
-    def count(qs):
+    def count(qs: QuerySet[Any, Any]) -> Coalesce:
         return Coalesce(
             Subquery(qs.annotate(c=Count("pk")).values("c")[:1], output_field=IntegerField()), Value(0)
         )
@@ -249,7 +278,7 @@ def ccg_summary(*, visible):
     )
 
 
-def region_summary():
+def region_summary() -> list[Organisation]:
     """Each region with its LATs' figures summed (computed from the rows)."""
     return list(
         Organisation.objects.of_kind(Organisation.Kind.REGION)

@@ -88,8 +88,8 @@ class DeliverableAdmin(ArchivingAdmin):
             "<div>{} · {} · {} · {}</div>",
             (
                 (
-                    e.pgh_created_at.strftime("%d/%m/%Y %H:%M"),
-                    e.pgh_label,
+                    e.created_at.strftime("%d/%m/%Y %H:%M"),
+                    e.label,
                     getattr(e.actor, "username", "system"),
                     ", ".join(e.changed) or "—",
                 )

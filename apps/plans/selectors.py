@@ -1,15 +1,19 @@
 """Reads of OD plans: each selector owns its joins, prefetches and annotations."""
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import BooleanField, Case, F, IntegerField, Prefetch, Value, When
+from django.db.models import BooleanField, Case, F, IntegerField, Prefetch, QuerySet, Value, When
 
-from apps.core.audit import audit_events, link_events
+from apps.core.audit import AuditEvent, HistoryEntry, audit_events, link_events
 from apps.organisations import permissions
 
 from .models import (
     AuthorisationDomain,
     Deliverable,
+    DeliverableQuerySet,
     MaturityLevel,
     ODPlan,
     SelfAssessment,
@@ -21,8 +25,44 @@ from .models import (
     stale_q,
 )
 
+# Counts and percentages of delivered / in progress / not started: "total", "delivered",
+# "delivered_pct", "in_progress", "in_progress_pct", "not_started", "not_started_pct".
+Progress = dict[str, int | float]
 
-def deliverable_list(*, user):
+
+@dataclass(frozen=True)
+class ThemeDetail:
+    """A theme of a plan with the progress of its deliverables, and the deliverables grouped
+    under their subheadings (in the plan's order)."""
+
+    theme: Theme
+    progress: Progress
+    subheaded: list[tuple[str, list[Deliverable]]]
+
+
+@dataclass(frozen=True)
+class PlanDetail:
+    """A plan with the progress of all its deliverables and its themes."""
+
+    plan: ODPlan
+    progress: Progress
+    themes: list[ThemeDetail]
+
+
+@dataclass(frozen=True)
+class DomainAssessment:
+    """One authorisation domain on the self-assessment page: the organisation's score in it, the
+    maturity level that score falls in, and the deliverables of its plans that serve it."""
+
+    domain: AuthorisationDomain
+    score: SelfAssessmentScore | None
+    level: MaturityLevel | None
+    tagged: list[Deliverable] = field(default_factory=list)
+    progress: Progress = field(default_factory=dict)
+    overdue_count: int = 0
+
+
+def deliverable_list(*, user: Any) -> DeliverableQuerySet:
     """Every deliverable the user may see, ready for a table (no query per row)."""
     return (
         Deliverable.objects.visible_to(user)
@@ -31,13 +71,13 @@ def deliverable_list(*, user):
     )
 
 
-def plan_list(*, user):
+def plan_list(*, user: Any) -> QuerySet[ODPlan]:
     return ODPlan.objects.filter(organisation__in=permissions.visible_organisations(user)).select_related(
         "organisation"
     )
 
 
-def plan_detail(*, plan_id, user):
+def plan_detail(*, plan_id: int, user: Any) -> PlanDetail:
     """A plan with its themes, objectives and deliverables, and progress per theme."""
     deliverables = Deliverable.objects.current().select_related("owner").prefetch_related("domains")
     plan = (
@@ -52,17 +92,21 @@ def plan_detail(*, plan_id, user):
         )
         .get(pk=plan_id)
     )
-    for theme in plan.themes.all():
-        theme.progress = progress(Deliverable.bucket(d.status) for d in theme.deliverables.all())
-        theme.subheaded = _group_by_subheading(theme.deliverables.all())
-    plan.progress = progress(
-        Deliverable.bucket(d.status) for theme in plan.themes.all() for d in theme.deliverables.all()
-    )
-    return plan
+    themes = [
+        ThemeDetail(
+            theme=theme,
+            progress=progress(Deliverable.bucket(d.status) for d in theme.deliverables.all()),
+            subheaded=_group_by_subheading(theme.deliverables.all()),
+        )
+        for theme in plan.themes.all()
+    ]
+    overall = progress(Deliverable.bucket(d.status) for row in themes for d in row.theme.deliverables.all())
+    return PlanDetail(plan=plan, progress=overall, themes=themes)
 
 
-def _group_by_subheading(deliverables):
-    groups, order = defaultdict(list), []
+def _group_by_subheading(deliverables: Iterable[Deliverable]) -> list[tuple[str, list[Deliverable]]]:
+    groups: defaultdict[str, list[Deliverable]] = defaultdict(list)
+    order: list[str] = []
     for d in deliverables:
         if d.subheading not in groups:
             order.append(d.subheading)
@@ -70,31 +114,36 @@ def _group_by_subheading(deliverables):
     return [(heading, groups[heading]) for heading in order]
 
 
-def progress(buckets):
+def progress(buckets: Iterable[str]) -> Progress:
     """Counts and percentages of delivered / in progress / not started, from bucket names."""
     return progress_from_counts(Counter(buckets))
 
 
-def progress_from_counts(counts):
+def progress_from_counts(counts: Mapping[str, int]) -> Progress:
     """The same, from a mapping of bucket name to count."""
     total = sum(counts.values())
-    result = {"total": total}
+    result: Progress = {"total": total}
     for bucket in ("delivered", "in_progress", "not_started"):
         result[bucket] = counts.get(bucket, 0)
         result[f"{bucket}_pct"] = round(100 * counts.get(bucket, 0) / total, 1) if total else 0
     return result
 
 
-def deliverable_history(deliverable):
+def deliverable_history(
+    deliverable: Deliverable,
+) -> tuple[list[HistoryEntry[StatusUpdate]], list[AuditEvent]]:
     """The user-facing updates and the PostgreSQL audit trail of one deliverable."""
     updates = list(StatusUpdate.objects.filter(deliverable=deliverable).select_related("created_by"))
     events = audit_events(deliverable)
     return link_events(updates, events), events
 
 
-def self_assessment(*, organisation):
-    """The latest self-assessment with each score's maturity level, and per authorisation
-    domain the deliverables of the organisation's plans that serve it (four queries)."""
+def self_assessment(
+    *, organisation: Any
+) -> tuple[SelfAssessment | None, list[MaturityLevel], list[DomainAssessment]]:
+    """The latest self-assessment, the maturity levels, and per authorisation domain the score,
+    its maturity level and the deliverables of the organisation's plans that serve it (four
+    queries)."""
     assessment = (
         SelfAssessment.objects.filter(organisation=organisation)
         .prefetch_related(Prefetch("scores", queryset=SelfAssessmentScore.objects.select_related("domain")))
@@ -102,28 +151,34 @@ def self_assessment(*, organisation):
         .first()
     )
     levels = list(MaturityLevel.objects.all())
-    scores = {}
+    scores: dict[int, SelfAssessmentScore] = {}
     if assessment:
-        for score in assessment.scores.all():
-            score.level = MaturityLevel.for_score(score.score_percent, levels)
-            scores[score.domain_id] = score
+        scores = {score.domain_id: score for score in assessment.scores.all()}
     deliverables = (
         Deliverable.objects.current()
         .filter(theme__plan__organisation=organisation)
         .select_related("theme__plan")
         .prefetch_related("domains")
     )
-    by_domain = defaultdict(list)
+    by_domain: defaultdict[int, list[Deliverable]] = defaultdict(list)
     for deliverable in deliverables:
         for domain in deliverable.domains.all():
             by_domain[domain.pk].append(deliverable)
-    domains = list(AuthorisationDomain.objects.all())
-    for domain in domains:
-        domain.score = scores.get(domain.pk)
-        domain.tagged = by_domain.get(domain.pk, [])
-        domain.progress = progress(Deliverable.bucket(d.status) for d in domain.tagged)
-        domain.overdue_count = sum(1 for d in domain.tagged if d.overdue)
-    return assessment, levels, domains
+    rows = []
+    for domain in AuthorisationDomain.objects.all():
+        score = scores.get(domain.pk)
+        tagged = by_domain.get(domain.pk, [])
+        rows.append(
+            DomainAssessment(
+                domain=domain,
+                score=score,
+                level=MaturityLevel.for_score(score.score_percent, levels) if score else None,
+                tagged=tagged,
+                progress=progress(Deliverable.bucket(d.status) for d in tagged),
+                overdue_count=sum(1 for d in tagged if d.overdue),
+            )
+        )
+    return assessment, levels, rows
 
 
 def _flag(q):

@@ -57,10 +57,10 @@ class PlanDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         try:
-            plan = selectors.plan_detail(plan_id=self.kwargs["pk"], user=self.request.user)
+            detail = selectors.plan_detail(plan_id=self.kwargs["pk"], user=self.request.user)
         except ODPlan.DoesNotExist as exc:
             raise Http404("No such plan.") from exc
-        context["plan"] = plan
+        context.update(plan=detail.plan, progress=detail.progress, themes=detail.themes)
         return context
 
 
@@ -122,7 +122,7 @@ class DeliverableStatusView(View):
         form = DeliverableStatusForm(request.POST)
         error, status = None, 200
         if not form.is_valid():
-            error, status = "; ".join(e for errors in form.errors.values() for e in errors), 400
+            error, status = "; ".join(str(e) for errors in form.errors.values() for e in errors), 400
         else:
             try:
                 deliverable = services.deliverable_update(

@@ -39,7 +39,7 @@ def test_status_change_records_who_when_from_to_and_note(deliverable, staff_dors
     )
     [linked], events = selectors.deliverable_history(deliverable)
     assert linked.changed["status"] == [before, "delivered"]  # read from the audit trail
-    assert update.audit_context_id == events[0].pgh_context_id
+    assert linked.row == update and update.audit_context_id == events[0].context_id
 
 
 def test_the_audit_trail_records_the_change_with_the_note(deliverable, staff_dorset):
