@@ -40,9 +40,12 @@ serve: $(VENV)/.run-installed
 	$(PY) manage.py collectstatic --noinput -v0
 	$(VENV)/bin/gunicorn -c ccgtrack/gunicorn.conf.py --bind $(HOST):$(PORT)
 
+# mypy (django-stubs) loads the settings but never connects: a placeholder URL keeps it from
+# starting the embedded PostgreSQL.
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DATABASE_URL=postgres://mypy@127.0.0.1:5432/unused $(VENV)/bin/mypy
 
 SCALE ?= seed
 bench: $(VENV)/.dev-installed

@@ -1,9 +1,12 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
+from apps.core.edits import Edit, VersionedEdit
 
 
 class HistoryAdmin(admin.ModelAdmin):
@@ -47,17 +50,18 @@ class VersionedEditAdminForm(forms.ModelForm):
         help_text="Why you made this change; it is recorded in the history.",
     )
 
-    service = None  # set by VersionedEditAdmin.get_form
-    acting_user = None
+    # Set by VersionedEditAdmin.get_form.
+    service: VersionedEdit
+    acting_user: Any = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["expected_version"] = self.instance.version
-        self.prepared_edit = None
+        self.prepared_edit: Edit | None = None
 
-    def _post_clean(self):
-        super()._post_clean()
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # BaseModelForm._post_clean is not in django-stubs
         if not self.instance.pk or self.errors:
             return
         names = [
@@ -97,7 +101,7 @@ class VersionedEditAdmin(admin.ModelAdmin):
     version checked, permission checked, the service's rule, its history row and the audit
     context, exactly as a staff member's edit. Fields the service does not own are read-only."""
 
-    edit_service = None
+    edit_service: VersionedEdit
     form = VersionedEditAdminForm
 
     def get_readonly_fields(self, request, obj=None):

@@ -5,19 +5,23 @@ GET shows the form; a valid POST saves and redirects; a form or service error an
 the messages beside the fields; a save based on an old version answers 409 with the current
 values in the form and, beside them, what the user typed, so nothing they wrote is lost."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
 from apps.core.audit import StaleVersionError, display
+from apps.core.edits import VersionedEdit
 from apps.core.forms import add_service_errors
 
 
 class VersionedEditView(View):
     template_name: str
     form_class: type
-    service = None  # a VersionedEdit
+    service: VersionedEdit
     form_only = False  # True: the page is only the form, so those who may not edit get 403
     success_message = "Saved."
     conflict_message = (
@@ -26,24 +30,24 @@ class VersionedEditView(View):
     )
 
     # --- hooks -----------------------------------------------------------------------------
-    def get_object(self, request, **kwargs):
+    def get_object(self, request: HttpRequest, pk: int) -> Any:
         """The record, if the user may see it (raise Http404 otherwise)."""
         raise ImproperlyConfigured(f"{type(self).__name__} must define get_object().")
 
-    def current_object(self, request, obj, **kwargs):
+    def current_object(self, request: HttpRequest, obj: Any, pk: int) -> Any:
         """The record as it stands now, after another user's save (for the 409 page)."""
-        return self.get_object(request, **kwargs)
+        return self.get_object(request, pk)
 
-    def get_form_kwargs(self, obj) -> dict:
+    def get_form_kwargs(self, obj: Any) -> dict[str, Any]:
         return {}
 
-    def get_context(self, request, obj) -> dict:
+    def get_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
         return {}
 
-    def new_form(self, obj, data=None):
+    def new_form(self, obj: Any, data: Any = None) -> Any:
         return self.form_class(data, instance=obj, **self.get_form_kwargs(obj))
 
-    def save(self, request, obj, form):
+    def save(self, request: HttpRequest, obj: Any, form: Any) -> Any:
         return self.service(
             pk=obj.pk,
             acting_user=request.user,
@@ -57,14 +61,14 @@ class VersionedEditView(View):
         return obj.get_absolute_url()
 
     # --- the shape -------------------------------------------------------------------------
-    def get(self, request, **kwargs):
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         obj = self.get_object(request, **kwargs)
         may_edit = self.service.may_edit(request.user, obj)
         if self.form_only and not may_edit:
             raise PermissionDenied("Only staff of the owning organisation may change this.")
         return self.render(request, obj, self.new_form(obj) if may_edit else None)
 
-    def post(self, request, **kwargs):
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         obj = self.get_object(request, **kwargs)
         if not self.service.may_edit(request.user, obj):
             raise PermissionDenied("Only staff of the owning organisation may change this.")
@@ -99,7 +103,9 @@ class VersionedEditView(View):
             rows.append((field.label or name.replace("_", " ").capitalize(), display(shown)))
         return rows
 
-    def render(self, request, obj, form, status=200, submitted=None):
+    def render(
+        self, request: HttpRequest, obj: Any, form: Any, status: int = 200, submitted: Any = None
+    ) -> HttpResponse:
         context = {"object": obj, "form": form, "conflict": status == 409, "submitted": submitted or []}
         context.update(self.get_context(request, obj))
         return render(request, self.template_name, context, status=status)

@@ -42,7 +42,7 @@ class Edit:
     before: dict = field(default_factory=dict)
     changed: dict = field(default_factory=dict)
 
-    def value_before(self, name):
+    def value_before(self, name: str) -> Any:
         return self.before.get(name, getattr(self.obj, name))
 
 
@@ -79,9 +79,11 @@ class VersionedEdit:
         if not self.may_edit(user, obj):
             raise PermissionDenied("Only staff of the owning organisation may change this.")
 
-    def lock(self, pk):
+    def lock(self, pk: Any) -> Any:
         return (
-            self.model.objects.select_for_update(of=("self",)).select_related(*self.select_related).get(pk=pk)
+            self.model._default_manager.select_for_update(of=("self",))
+            .select_related(*self.select_related)
+            .get(pk=pk)
         )
 
     def prepare(self, *, pk, acting_user, expected_version, changes, note="", via="ccgtrack") -> Edit:
@@ -105,7 +107,7 @@ class VersionedEdit:
         obj.full_clean(exclude=list(self.clean_exclude))
         return edit
 
-    def commit(self, edit: Edit):
+    def commit(self, edit: Edit) -> Any:
         """Steps 7-8: save in the audit context (the database raises the version) and record
         history."""
         obj = edit.obj
@@ -116,7 +118,16 @@ class VersionedEdit:
         self.record(edit, audit.id)
         return obj
 
-    def __call__(self, *, pk, acting_user, expected_version, changes, note="", via="ccgtrack"):
+    def __call__(
+        self,
+        *,
+        pk: Any,
+        acting_user: Any,
+        expected_version: int | None,
+        changes: dict[str, Any],
+        note: str = "",
+        via: str = "ccgtrack",
+    ) -> Any:
         with transaction.atomic():
             edit = self.prepare(
                 pk=pk,

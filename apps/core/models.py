@@ -1,5 +1,7 @@
 """Shared model bits only."""
 
+from typing import Any
+
 from django.db import models
 
 
@@ -13,7 +15,7 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class NaturalKeyManager(models.Manager):
+class NaturalKeyManager(models.Manager[Any]):
     """Looks rows up by the one unique field named in the model's ``natural_key_field``
     (fixtures refer to them by that value instead of a primary key)."""
 

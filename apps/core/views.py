@@ -38,7 +38,7 @@ class FilteredTableView(SingleTableMixin, FilterView):
     export_formats = ("csv", "xlsx")
     export_trigger_param = "_export"
     export_name = "export"
-    paginate_by = 50
+    paginate_by: int | None = 50
     partial_template_name = "includes/_filtered_table.html"
 
     def get(self, request, *args, **kwargs):

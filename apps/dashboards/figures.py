@@ -6,9 +6,10 @@ parameters, so a figure and the list it links to cannot disagree. All the figure
 are counted in one aggregate query."""
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Q
-from django.http import QueryDict
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 
 from apps.organisations.filters import within
@@ -20,13 +21,13 @@ class Figure:
     url: str
 
 
-def list_url(url_name, **params) -> str:
+def list_url(url_name: str, **params: Any) -> str:
     """The URL of a list filtered by ``params`` (list values repeat the parameter)."""
     query = _query(params)
     return f"{reverse(url_name)}?{query.urlencode()}" if query else reverse(url_name)
 
 
-def _query(params) -> QueryDict:
+def _query(params: dict[str, Any]) -> QueryDict:
     query = QueryDict(mutable=True)
     for name, value in params.items():
         if isinstance(value, list | tuple):
@@ -43,12 +44,12 @@ class FigureList:
 
     url_name: str
     filterset_class: type
-    queryset: object
+    queryset: QuerySet[Any]
     scope_field: str
-    organisation: object
-    request: object
+    organisation: Model
+    request: HttpRequest
 
-    def count(self, figures: dict[str, dict]) -> dict[str, Figure]:
+    def count(self, figures: dict[str, dict[str, Any]]) -> dict[str, Figure]:
         """{key: Figure} for ``figures``, a dict of key to the list's filter parameters."""
         scoped = within(self.queryset, self.scope_field, self.organisation.pk)
         aggregates = {}

@@ -41,7 +41,7 @@ class OrganisationDashboardView(TemplateView):
             raise PermissionDenied("You do not have access to this organisation's dashboard.")
         data = selectors.organisation_dashboard(organisation, request=self.request)
         within = QueryDict(mutable=True)
-        within["within"] = organisation.pk
+        within["within"] = str(organisation.pk)
         for grid in data["heatmap"].values():
             for row in grid["rows"]:
                 for cell in row["cells"]:

@@ -40,7 +40,10 @@ class OrganisationQuerySet(models.QuerySet):
         return self.filter(kind__in=kinds)
 
 
-class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):
+_OrganisationManagerBase = models.Manager.from_queryset(OrganisationQuerySet)
+
+
+class OrganisationManager(_OrganisationManagerBase):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
@@ -196,7 +199,8 @@ class Organisation(TimeStampedModel):
 
     def ancestors(self):
         """Parents from the nearest up, walking the loaded chain (select_related it first)."""
-        chain, node = [], self.parent
+        chain: list[Organisation] = []
+        node = self.parent
         while node is not None and len(chain) < MAX_DEPTH:
             chain.append(node)
             node = node.parent

@@ -12,8 +12,10 @@
 Every view and the admin ask these functions; none of them repeats the rules.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, When
+from django.db.models import Case, F, QuerySet, When
 
 from apps.core.edits import VersionedEdit
 
@@ -24,14 +26,14 @@ def is_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
 
 
-def _membership_ids(user, roles=None):
+def _membership_ids(user: Any, roles: list[str] | None = None) -> QuerySet[Membership, Any]:
     memberships = Membership.objects.filter(user=user)
     if roles:
         memberships = memberships.filter(role__in=roles)
     return memberships.values("organisation_id")
 
 
-def _reading_roots(user):
+def _reading_roots(user: Any) -> QuerySet[Membership, dict[str, Any]]:
     """Per membership, the organisation whose subtree the member reads: the nearest CCG above
     the membership's organisation if there is one, else that organisation itself. One subquery
     with a fixed number of joins (MAX_DEPTH - 1 parent links), like ``beneath``."""
@@ -46,7 +48,7 @@ def _reading_roots(user):
     )
 
 
-def visible_organisations(user):
+def visible_organisations(user: Any) -> QuerySet[Organisation]:
     """Organisations the user may read (a lazy queryset, usable as a subquery)."""
     if not (user and user.is_authenticated and user.is_active):
         return Organisation.objects.none()
@@ -55,7 +57,7 @@ def visible_organisations(user):
     return Organisation.objects.beneath(_reading_roots(user))
 
 
-def editable_organisations(user):
+def editable_organisations(user: Any) -> QuerySet[Organisation]:
     """Organisations whose OD data (deliverables, actions, risks) the user may change."""
     if not (user and user.is_authenticated and user.is_active):
         return Organisation.objects.none()
@@ -72,7 +74,7 @@ def can_edit(user, organisation) -> bool:
     return editable_organisations(user).filter(pk=organisation.pk).exists()
 
 
-def require_edit(user, organisation):
+def require_edit(user: Any, organisation: Organisation) -> None:
     if not can_edit(user, organisation):
         raise PermissionDenied("Only staff of the owning organisation may change this.")
 
@@ -176,7 +178,7 @@ class OrganisationEdit(VersionedEdit):
 
     organisation_path = "organisation"
 
-    def organisation_of(self, obj):
+    def organisation_of(self, obj: Any) -> Organisation:
         for name in self.organisation_path.split("__"):
             obj = getattr(obj, name)
         return obj

@@ -1,13 +1,15 @@
 """Reads of the organisation landscape: each selector owns its joins and annotations."""
 
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, Prefetch, Sum, When
+from typing import Any
 
-from .models import Organisation
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Prefetch, QuerySet, Sum, When
+
+from .models import Organisation, OrganisationQuerySet
 
 LAT_TOTAL_FIELDS = ("population_thousands", "ccg_count", "hwb_count")
 
 
-def lat_list():
+def lat_list() -> OrganisationQuerySet:
     """Local area teams with region, hub and population per CCG (thousands, derived)."""
     return (
         Organisation.objects.of_kind(Organisation.Kind.LAT)
@@ -31,12 +33,12 @@ def lat_list():
 FIGURE_LABELS = {"population_thousands": "Population (000s)", "ccg_count": "CCGs", "hwb_count": "HWBs"}
 
 
-def totals(queryset):
+def totals(queryset: QuerySet[Organisation]) -> dict[str, Any]:
     """Sums of the published LAT figures over ``queryset``: computed, never typed."""
     return queryset.aggregate(**{name: Sum(name) for name in LAT_TOTAL_FIELDS})
 
 
-def _differences(summed, published):
+def _differences(summed: dict[str, Any], published: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(label, sum of rows, published figure) wherever the source's printed total differs."""
     return [
         (label, summed.get(field), published[field])
@@ -45,7 +47,7 @@ def _differences(summed, published):
     ]
 
 
-def published_discrepancies():
+def published_discrepancies() -> list[dict[str, Any]]:
     """Regions and the national body whose printed totals differ from the sum of their LATs.
 
     The source tables' totals are kept on the region and national records as published; the
@@ -68,7 +70,7 @@ def published_discrepancies():
     return found
 
 
-def organisation_detail(slug):
+def organisation_detail(slug: str) -> Organisation:
     """One organisation with its chain of parents, children and figures loaded in few queries."""
     chain = "parent__" * 5 + "parent"
     return (
@@ -87,7 +89,7 @@ def organisation_detail(slug):
     )
 
 
-def people_of(organisation):
+def people_of(organisation: Organisation) -> QuerySet[Any]:
     """Users who may own work of ``organisation``: members of it or of an organisation above it."""
     from django.contrib.auth import get_user_model
 

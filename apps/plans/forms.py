@@ -1,5 +1,9 @@
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
+
+from apps.core.forms import person_label
 
 from .models import Deliverable
 from .services import NOTE_MAX_LENGTH
@@ -30,11 +34,10 @@ class DeliverableUpdateForm(forms.ModelForm):
 
     def __init__(self, *args, owner_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            owner_choices if owner_choices is not None else get_user_model().objects.none()
-        )
-        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
-        self.fields["deadline"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = owner_choices if owner_choices is not None else get_user_model().objects.none()
+        owner.label_from_instance = person_label  # type: ignore[method-assign]
+        cast(forms.DateField, self.fields["deadline"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         if not self.is_bound and self.instance.pk:
             self.initial["version"] = self.instance.version
 

@@ -3,11 +3,14 @@ edit form, the in-place status change on the list, the admin and any import shar
 (the versioned edit path in ``apps.core.edits``); this module adds only the deliverable's own
 rule and its history row."""
 
+from typing import Any
+
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
+from apps.core.edits import Edit
 from apps.organisations.permissions import OrganisationEdit, can_edit
 
 from .models import Deliverable, Objective, ODPlan, StatusUpdate, Theme
@@ -56,13 +59,13 @@ class DeliverableEdit(OrganisationEdit):
     select_related = ("theme__plan__organisation",)
     organisation_path = "theme__plan__organisation"
 
-    def check(self, edit):
+    def check(self, edit: Edit) -> None:
         if "status" in edit.changed and not edit.note:
             raise ValidationError({"note": "Write a progress note to say why the status changed."})
         if not edit.changed and not edit.note:
             raise ValidationError("Nothing was changed: change a field or write a progress note.")
 
-    def record(self, edit, audit_context_id):
+    def record(self, edit: Edit, audit_context_id: Any) -> None:
         StatusUpdate.objects.create(
             deliverable=edit.obj,
             created_by=edit.acting_user,
@@ -76,7 +79,15 @@ class DeliverableEdit(OrganisationEdit):
 deliverable_edit = DeliverableEdit()
 
 
-def deliverable_update(*, deliverable_id, acting_user, expected_version, changes, note="", via="ccgtrack"):
+def deliverable_update(
+    *,
+    deliverable_id: int,
+    acting_user: Any,
+    expected_version: int,
+    changes: dict[str, Any],
+    note: str = "",
+    via: str = "ccgtrack",
+) -> Deliverable:
     """Apply ``changes`` (a dict of EDITABLE_FIELDS; administrators may also give ADMIN_FIELDS)
     to a deliverable for ``acting_user``.
 

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from .models import COVER_FIELDS, BoardReport
@@ -24,7 +26,7 @@ class BoardReportForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["meeting_date"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        cast(forms.DateField, self.fields["meeting_date"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         if not self.is_bound:
             self.initial["version"] = self.instance.version if self.instance.pk else 0
             self.initial["report"] = self.instance.pk

@@ -2,6 +2,8 @@
 ``board_report_save``: an existing cover sheet is changed by the versioned edit path
 (``apps.core.edits``), a plan's first one is created here."""
 
+from typing import Any
+
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,7 +19,7 @@ from .models import COVER_FIELDS, BoardReport
 __all__ = ["COVER_FIELDS", "StaleVersionError", "board_report_save", "latest_report"]
 
 
-def latest_report(plan):
+def latest_report(plan: ODPlan) -> BoardReport | None:
     """The plan's latest board report (by meeting date), or None."""
     return BoardReport.objects.filter(plan=plan).order_by("-meeting_date", "-pk").first()
 
@@ -36,7 +38,15 @@ cover_sheet_edit = CoverSheetEdit()
 
 
 @transaction.atomic
-def board_report_save(*, plan, acting_user, expected_version, data, report_id=None, via="ccgtrack"):
+def board_report_save(
+    *,
+    plan: ODPlan,
+    acting_user: Any,
+    expected_version: int,
+    data: dict[str, Any],
+    report_id: int | None = None,
+    via: str = "ccgtrack",
+) -> BoardReport:
     """Save the cover sheet of ``plan``'s report ``report_id`` from ``data``, a dict of
     COVER_FIELDS; with no ``report_id``, create the plan's first report (``expected_version``
     0).

@@ -1,9 +1,11 @@
+from typing import cast
+
 from django.contrib import admin
 
 from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline
 
 from . import services
-from .models import Band, BandScheme, Risk, RiskReview
+from .models import Band, BandScheme, Risk, RiskQuerySet, RiskReview
 
 
 class RiskReviewInline(ReadOnlyTabularInline):
@@ -47,7 +49,7 @@ class RiskAdmin(ArchivingAdmin):
     actions = ("archive_selected", "restore_selected")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_ratings()
+        return cast(RiskQuerySet, super().get_queryset(request)).with_ratings()
 
     @admin.display(description="Risk")
     def short_description(self, obj):

@@ -1,6 +1,10 @@
+from typing import cast
+
 from django import forms
+from django.contrib.auth import get_user_model
 
 from apps.core.audit import NOTE_MAX_LENGTH
+from apps.core.forms import person_label
 
 from .models import SCORE_CHOICES, SCORE_FIELDS, SCORE_MAX, SCORE_MIN, Risk
 
@@ -43,11 +47,10 @@ class RiskReviewForm(forms.ModelForm):
                 coerce=int,
                 help_text=f"{SCORE_MIN} (lowest) to {SCORE_MAX}",
             )
-        self.fields["owner"].queryset = (
-            owner_choices if owner_choices is not None else self.fields["owner"].queryset.none()
-        )
-        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
-        self.fields["next_review_on"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = owner_choices if owner_choices is not None else get_user_model().objects.none()
+        owner.label_from_instance = person_label  # type: ignore[method-assign]
+        cast(forms.DateField, self.fields["next_review_on"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         if not self.is_bound and self.instance.pk:
             self.initial["version"] = self.instance.version
 

@@ -1,17 +1,18 @@
 """Reads of the risk register: each selector owns its joins and its computed ratings."""
 
 import datetime
+from typing import Any
 
-from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from apps.core.audit import audit_events, link_events
+from apps.core.audit import AuditEvent, HistoryEntry, audit_events, link_events
 from apps.plans.models import SOON_DAYS, STALE_DAYS
 
-from .models import SCORES, Band, BandScheme, Risk, RiskReview, review_overdue_q
+from .models import SCORES, Band, BandScheme, Risk, RiskQuerySet, RiskReview, review_overdue_q
 
 
-def risk_list(*, user, scheme=None):
+def risk_list(*, user: Any, scheme: BandScheme | None = None) -> RiskQuerySet:
     """Every risk the user may see, with ratings and bands annotated (no query per row)."""
     return (
         Risk.objects.visible_to(user)
@@ -22,10 +23,10 @@ def risk_list(*, user, scheme=None):
     )
 
 
-def heatmap(queryset, scheme):
+def heatmap(queryset: QuerySet[Risk], scheme: BandScheme) -> dict[str, dict[str, Any]]:
     """The 5x5 grids (severity up, likelihood across) of inherent and residual risk over
     ``queryset``: a count per cell, each cell's rating and band. Two queries."""
-    grids = {}
+    grids: dict[str, dict[str, Any]] = {}
     for kind, s_field, l_field in (
         ("inherent", "severity", "likelihood"),
         ("residual", "residual_severity", "residual_likelihood"),
@@ -56,9 +57,9 @@ def heatmap(queryset, scheme):
     return grids
 
 
-def band_counts(queryset):
+def band_counts(queryset: QuerySet[Risk]) -> dict[str, list[dict[str, Any]]]:
     """How many risks fall in each band, inherent and residual (uses the annotated bands)."""
-    result = {}
+    result: dict[str, list[dict[str, Any]]] = {}
     for kind, field in (("inherent", "band"), ("residual", "residual_band")):
         counts = {row[field]: row["n"] for row in queryset.order_by().values(field).annotate(n=Count("pk"))}
         result[kind] = [{"band": band, "label": band.label, "count": counts.get(band, 0)} for band in Band]
@@ -69,17 +70,17 @@ def band_counts(queryset):
     return result
 
 
-def risk_detail(*, user, risk_id, scheme=None):
+def risk_detail(*, user: Any, risk_id: int, scheme: BandScheme | None = None) -> Risk:
     return risk_list(user=user, scheme=scheme).get(pk=risk_id)
 
 
-def risk_history(risk):
+def risk_history(risk: Risk) -> tuple[list[HistoryEntry[RiskReview]], list[AuditEvent]]:
     reviews = list(RiskReview.objects.filter(risk=risk).select_related("reviewed_by"))
     events = audit_events(risk)
     return link_events(reviews, events), events
 
 
-def current_scheme():
+def current_scheme() -> BandScheme:
     return BandScheme.current()
 
 

@@ -2,9 +2,12 @@
 import share the versioned edit path (``apps.core.edits``); this module adds only the risk's
 own rule (a review needs a note) and its history row."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 
 from apps.core.audit import StaleVersionError
+from apps.core.edits import Edit
 from apps.organisations.permissions import OrganisationEdit
 
 from .models import SCORE_FIELDS, Risk, RiskReview
@@ -44,13 +47,13 @@ class RiskReviewEdit(OrganisationEdit):
     admin_fields = ADMIN_FIELDS
     select_related = ("organisation",)
 
-    def check(self, edit):
+    def check(self, edit: Edit) -> None:
         if not edit.note:
             raise ValidationError(
                 {"note": "Write a review note: what was reviewed, and why the scores stand."}
             )
 
-    def record(self, edit, audit_context_id):
+    def record(self, edit: Edit, audit_context_id: Any) -> None:
         RiskReview.objects.create(
             risk=edit.obj,
             reviewed_by=edit.acting_user,
@@ -64,7 +67,15 @@ class RiskReviewEdit(OrganisationEdit):
 risk_edit = RiskReviewEdit()
 
 
-def risk_review(*, risk_id, acting_user, expected_version, changes, note, via="ccgtrack"):
+def risk_review(
+    *,
+    risk_id: int,
+    acting_user: Any,
+    expected_version: int,
+    changes: dict[str, Any],
+    note: str,
+    via: str = "ccgtrack",
+) -> Risk:
     """Record a review of a risk by ``acting_user``: new scores, mitigation and the note.
 
     Refuses anyone who may not edit the risk's organisation (PermissionDenied), a review based on

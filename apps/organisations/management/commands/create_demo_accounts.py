@@ -48,7 +48,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
-            if slug:
+            if slug and role is not None:
                 organisation = Organisation.objects.get(slug=slug)
                 Membership.objects.get_or_create(
                     user=user, organisation=organisation, defaults={"role": role}
