@@ -10,11 +10,28 @@ from tests.factories import MembershipFactory, UserFactory
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Every test database starts with the seed data loaded (tests roll back their own writes)."""
-    with django_db_blocker.unblock():
-        call_command("load_seed", verbosity=0)
+if os.environ.get("CCGTRACK_REUSE_TEST_DB") == "1":
+
+    @pytest.fixture(scope="session")
+    def django_db_setup():
+        """`make mutation` runs the tests once per mutant: every run after the first uses the
+        test database that first run built and seeded, as it is (no migrate, no seed load)."""
+        from django.db import connections
+
+        # mutmut runs pytest several times in one process (and its forks): rename only once.
+        for connection in connections.all():
+            connection.close()
+            if not connection.settings_dict.get("CCGTRACK_TEST_DB"):
+                connection.settings_dict["NAME"] = connection.creation._get_test_db_name()
+                connection.settings_dict["CCGTRACK_TEST_DB"] = True
+
+else:
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_setup, django_db_blocker):
+        """Every test database starts with the seed data loaded (tests roll back their own writes)."""
+        with django_db_blocker.unblock():
+            call_command("load_seed", verbosity=0)
 
 
 @pytest.fixture
