@@ -5,10 +5,13 @@ from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.dashboards.figures import list_url
 from apps.dashboards.tables import CcgProgressTable
+from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate
 from tests import seed_data
@@ -293,3 +296,51 @@ def test_dashboard_queries_do_not_grow_from_50_to_5000_deliverables(
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         assert client.get(url).status_code == HTTPStatus.OK
 
+
+def test_national_ccg_figures_equal_the_lists_of_each_ccg(client, admin_user, every_bucket):
+    """Each CCG's row of the national table against the deliverable list and the risk register
+    of that CCG: total, delivered, % delivered, overdue and open extreme risks, inherent and
+    residual; a CCG whose plan has no deliverables yet shows 0%, not an error."""
+    empty = OrganisationFactory(parent=every_bucket.parent)
+    ODPlanFactory(organisation=empty)
+    client.force_login(admin_user)
+    response = client.get(reverse("dashboards:national"))
+    assert response.status_code == HTTPStatus.OK
+    rows = {row.record.slug: row.record for row in response.context["table"].rows}
+    assert {every_bucket.slug, empty.slug} <= set(rows)
+
+    def count(url_name, **params):
+        return _list_count(client, list_url(url_name, **params))
+
+    for slug, record in rows.items():
+        scope = {"within": record.pk}
+        total = count("plans:deliverable_list", **scope)
+        delivered = count("plans:deliverable_list", bucket="delivered", **scope)
+        assert (record.deliverable_total, record.delivered) == (total, delivered), slug
+        assert record.percent_delivered == pytest.approx(100 * delivered / total if total else 0), slug
+        assert record.overdue == count("plans:deliverable_list", overdue="true", **scope), slug
+        assert record.red_risks == count("risks:risk_list", band="extreme", status="open", **scope), slug
+        assert record.red_residual_risks == count(
+            "risks:risk_list", residual_band="extreme", status="open", **scope
+        ), slug
+    busy = rows[every_bucket.slug]
+    assert busy.overdue > 0 and busy.red_risks > 0 and busy.red_residual_risks > 0
+    assert 0 < busy.percent_delivered < 100
+    assert (rows[empty.slug].deliverable_total, rows[empty.slug].percent_delivered) == (0, 0)
+
+
+def test_national_view_is_for_members_of_a_region_or_the_national_body_only(staff_dorset, board_dorset):
+    regional = UserFactory(username="regional.viewer")
+    MembershipFactory(
+        user=regional,
+        organisation=Organisation.objects.get(slug="north-of-england"),
+        role=Membership.Role.GOVERNING_BODY,
+    )
+    assert permissions.has_national_view(regional)
+    # Someone else's regional membership opens nothing for a CCG's staff or board.
+    assert not permissions.has_national_view(staff_dorset)
+    assert not permissions.has_national_view(board_dorset)
+    regional.is_active = False
+    regional.save()
+    assert not permissions.has_national_view(regional)
+    assert not permissions.has_national_view(AnonymousUser())

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from pghistory.models import Events
 
+from apps.core.audit import NOTE_MAX_LENGTH
 from apps.plans import selectors, services
 from apps.plans.models import Deliverable, StatusUpdate
 
@@ -66,6 +67,38 @@ def test_a_status_change_needs_a_note(deliverable, staff_dorset):
     assert not StatusUpdate.objects.filter(deliverable=deliverable).exists()
 
 
+def test_a_status_change_without_any_note_argument_is_refused(deliverable, staff_dorset):
+    """The note defaults to none at all: a caller that forgets it cannot change the status."""
+    with pytest.raises(ValidationError) as excinfo:
+        services.deliverable_update(
+            deliverable_id=deliverable.pk,
+            acting_user=staff_dorset,
+            expected_version=deliverable.version,
+            changes={"status": "delivered"},
+        )
+    assert excinfo.value.message_dict["note"] == ["Write a progress note to say why the status changed."]
+    assert not StatusUpdate.objects.filter(deliverable=deliverable).exists()
+
+
+def test_the_edit_path_itself_defaults_to_no_note_and_to_ccgtrack(deliverable, staff_dorset):
+    """Called without note or via (as an import would), the one edit path still asks for a note
+    on a status change, and records the change as made in ccgtrack."""
+    edit = dict(pk=deliverable.pk, acting_user=staff_dorset, expected_version=deliverable.version)
+    with pytest.raises(ValidationError) as excinfo:
+        services.deliverable_edit(**edit, changes={"status": "delivered"})
+    assert "note" in excinfo.value.message_dict
+    services.deliverable_edit(**edit, changes={"in_progress_narrative": "Imported."})
+    event = Events.objects.tracks(deliverable).order_by("-pgh_created_at", "-pgh_id").first()
+    assert (event.pgh_context["via"], event.pgh_context["note"]) == ("ccgtrack", "")
+
+
+def test_an_update_by_the_service_is_recorded_as_made_in_ccgtrack(deliverable, staff_dorset):
+    _update(deliverable, staff_dorset, changes={"in_progress_narrative": "Words."})
+    event = Events.objects.tracks(deliverable).order_by("-pgh_created_at", "-pgh_id").first()
+    assert (event.pgh_context["via"], event.pgh_context["user"]) == ("ccgtrack", staff_dorset.pk)
+    assert StatusUpdate.objects.get(deliverable=deliverable).note == ""
+
+
 def test_narrative_change_without_status_change_needs_no_note(deliverable, staff_dorset):
     updated = _update(deliverable, staff_dorset, changes={"in_progress_narrative": "New words."})
     assert updated.in_progress_narrative == "New words."
@@ -92,10 +125,30 @@ def test_a_stale_version_is_refused_and_nothing_changes(deliverable, staff_dorse
 @pytest.mark.parametrize("who", ["staff_darlington", "board_dorset", "no_role_user"])
 def test_only_staff_of_the_owning_organisation_may_update(request, deliverable, who):
     user = request.getfixturevalue(who)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"^Only staff of the owning organisation may change this\.$"):
         _update(deliverable, user, changes={"status": "delivered"}, note="not mine")
     deliverable.refresh_from_db()
     assert deliverable.status != "delivered"
+
+
+def test_a_note_may_be_exactly_as_long_as_the_limit_and_no_longer(deliverable, staff_dorset):
+    with pytest.raises(ValidationError) as excinfo:
+        _update(deliverable, staff_dorset, changes={"status": "delivered"}, note="x" * (NOTE_MAX_LENGTH + 1))
+    assert excinfo.value.message_dict == {"note": [f"Keep the note to {NOTE_MAX_LENGTH} characters."]}
+    assert not StatusUpdate.objects.filter(deliverable=deliverable).exists()
+    _update(deliverable, staff_dorset, changes={"status": "delivered"}, note="x" * NOTE_MAX_LENGTH)
+    assert StatusUpdate.objects.get(deliverable=deliverable).note == "x" * NOTE_MAX_LENGTH
+
+
+def test_staff_may_not_change_what_the_plan_says_and_are_told_which_fields(deliverable, staff_dorset):
+    before = (deliverable.title, deliverable.version)
+    with pytest.raises(ValidationError) as excinfo:
+        _update(
+            deliverable, staff_dorset, changes={"title": "Mine now", "theme": None, "status": "delivered"}
+        )
+    assert excinfo.value.messages == ["These fields cannot be changed here: theme, title."]
+    deliverable.refresh_from_db()
+    assert (deliverable.title, deliverable.version) == before
 
 
 def test_a_failure_after_the_save_rolls_everything_back(deliverable, staff_dorset, monkeypatch):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from apps.core.views import FilteredTableView
-from apps.plans.models import Deliverable, ODPlan, StatusUpdate
+from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate
 from apps.plans.tables import DeliverableTable
 from tests import seed_data
 from tests.plans.factories import DeliverableFactory, ThemeFactory
@@ -108,7 +108,10 @@ def test_every_column_sorts_both_ways(client, admin_user, column, direction):
 
 def test_filters_combine(client, admin_user, darlington):
     client.force_login(admin_user)
-    response = client.get(LIST, {"organisation": darlington.pk, "status": ["not_started"], "domain": 1})
+    domain = AuthorisationDomain.objects.get(number=1)  # by number: its pk is not fixed by the fixture
+    response = client.get(
+        LIST, {"organisation": darlington.pk, "status": ["not_started"], "domain": domain.pk}
+    )
     expected = Deliverable.objects.filter(
         theme__plan__organisation=darlington, status="not_started", domains__number=1
     )

@@ -41,9 +41,24 @@ def test_residual_above_inherent_is_refused(risk, staff_darlington):
     assert not RiskReview.objects.filter(risk=risk).exists()
 
 
-def test_a_note_is_required(risk, staff_darlington):
-    with pytest.raises(ValidationError):
-        _review(risk, staff_darlington, changes={"likelihood": 2}, note="")
+@pytest.mark.parametrize("note", ["", "   "])
+def test_a_note_is_required(risk, staff_darlington, note):
+    before = (risk.likelihood, risk.version)
+    with pytest.raises(ValidationError) as excinfo:
+        _review(risk, staff_darlington, changes={"likelihood": 2}, note=note)
+    assert excinfo.value.message_dict["note"] == [
+        "Write a review note: what was reviewed, and why the scores stand."
+    ]
+    risk.refresh_from_db()
+    assert (risk.likelihood, risk.version) == before
+    assert not RiskReview.objects.filter(risk=risk).exists()
+
+
+def test_a_review_by_the_service_is_recorded_as_made_in_ccgtrack(risk, staff_darlington):
+    _review(risk, staff_darlington, changes={"likelihood": 2})
+    event = Events.objects.tracks(risk).order_by("-pgh_created_at", "-pgh_id").first()
+    assert event.pgh_context["via"] == "ccgtrack"
+    assert event.pgh_context["user"] == staff_darlington.pk
 
 
 def test_stale_version_is_refused(risk, staff_darlington):
