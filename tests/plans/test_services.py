@@ -99,6 +99,25 @@ def test_an_update_by_the_service_is_recorded_as_made_in_ccgtrack(deliverable, s
     assert StatusUpdate.objects.get(deliverable=deliverable).note == ""
 
 
+def test_a_save_that_changes_nothing_needs_a_note_and_a_note_alone_is_recorded(deliverable, staff_dorset):
+    unchanged = {"status": deliverable.status, "in_progress_narrative": deliverable.in_progress_narrative}
+    with pytest.raises(ValidationError) as excinfo:
+        _update(deliverable, staff_dorset, changes=unchanged)
+    assert excinfo.value.messages == ["Nothing was changed: change a field or write a progress note."]
+    assert not StatusUpdate.objects.filter(deliverable=deliverable).exists()
+    _update(deliverable, staff_dorset, changes=unchanged, note="Discussed at the Executive; no change.")
+    update = StatusUpdate.objects.get(deliverable=deliverable)
+    assert (update.from_status, update.to_status) == (deliverable.status, deliverable.status)
+    assert update.note == "Discussed at the Executive; no change."
+
+
+@pytest.mark.parametrize("via", ["in-place", "import"])
+def test_the_audit_trail_says_how_the_change_was_made(deliverable, staff_dorset, via):
+    _update(deliverable, staff_dorset, changes={"in_progress_narrative": "Words."}, via=via)
+    event = Events.objects.tracks(deliverable).order_by("-pgh_created_at", "-pgh_id").first()
+    assert event.pgh_context["via"] == via
+
+
 def test_narrative_change_without_status_change_needs_no_note(deliverable, staff_dorset):
     updated = _update(deliverable, staff_dorset, changes={"in_progress_narrative": "New words."})
     assert updated.in_progress_narrative == "New words."

@@ -54,6 +54,12 @@ def test_a_note_is_required(risk, staff_darlington, note):
     assert not RiskReview.objects.filter(risk=risk).exists()
 
 
+def test_the_audit_trail_says_how_the_review_was_made(risk, staff_darlington):
+    _review(risk, staff_darlington, changes={"likelihood": 2}, via="import")
+    event = Events.objects.tracks(risk).order_by("-pgh_created_at", "-pgh_id").first()
+    assert event.pgh_context["via"] == "import"
+
+
 def test_a_review_by_the_service_is_recorded_as_made_in_ccgtrack(risk, staff_darlington):
     _review(risk, staff_darlington, changes={"likelihood": 2})
     event = Events.objects.tracks(risk).order_by("-pgh_created_at", "-pgh_id").first()
