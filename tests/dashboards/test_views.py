@@ -303,11 +303,13 @@ def test_national_ccg_figures_equal_the_lists_of_each_ccg(client, admin_user, ev
     residual; a CCG whose plan has no deliverables yet shows 0%, not an error."""
     empty = OrganisationFactory(parent=every_bucket.parent)
     ODPlanFactory(organisation=empty)
+    ODPlanFactory(organisation=every_bucket.parent)  # a LAT's own plan: not a CCG's row
     client.force_login(admin_user)
     response = client.get(reverse("dashboards:national"))
     assert response.status_code == HTTPStatus.OK
     rows = {row.record.slug: row.record for row in response.context["table"].rows}
     assert {every_bucket.slug, empty.slug} <= set(rows)
+    assert {record.kind for record in rows.values()} == {Organisation.Kind.CCG}
 
     def count(url_name, **params):
         return _list_count(client, list_url(url_name, **params))
