@@ -50,7 +50,7 @@ lint: $(VENV)/.dev-installed
 # Mutants of the permission rules, the edit path, the services and the dashboard figures
 # ([tool.mutmut] in pyproject.toml says which tests run). The first pytest builds and seeds the
 # test database that every mutant's run then reuses as it is. Survivors: `mutmut results`,
-# one in detail: `mutmut show NAME`. About 15 minutes on 2 cores.
+# one in detail: `mutmut show NAME`. Slow (an hour or more on 2 cores): MUTANTS='apps.core.edits.*' runs a part.
 MUTANTS ?= 'apps.organisations.permissions.*' 'apps.core.edits.*' 'apps.*.services.*' \
 	'apps.dashboards.figures.*' 'apps.dashboards.selectors.x_scope*' \
 	'apps.dashboards.selectors.x_theme_progress*' 'apps.dashboards.selectors.x_domain_summary*' \
