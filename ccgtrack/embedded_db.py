@@ -53,5 +53,7 @@ def stop() -> bool:
 
     # pgserver runs the server as its own "pgserver" user when started by root.
     user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
-    pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=DATA_DIR, user=user, timeout=60)
+    pgserver.pg_ctl(  # type: ignore[attr-defined]  # pgserver makes its commands at import
+        ["-w", "-m", "fast", "stop"], pgdata=DATA_DIR, user=user, timeout=60
+    )
     return True

@@ -8,6 +8,7 @@ ALLOWED_HOSTS comma-separated host names (default: localhost names when DEBUG is
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -237,7 +238,7 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 # printed every line a second time beside the root's) is replaced by propagation to the root.
 # django.server keeps its handler: the development server's request lines. django.request
 # writes a refused request as one line and no 404s at all (apps/core/logging.py).
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"one_line_per_request": {"()": "apps.core.logging.OneLinePerRequest"}},

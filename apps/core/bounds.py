@@ -14,6 +14,8 @@ Limits are set by what a board paper needs; the longest seed values are far belo
 """
 
 import datetime
+from collections.abc import Callable
+from typing import Any
 
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
@@ -41,11 +43,12 @@ class BoundedTextField(models.TextField):
     message) and ``full_clean`` (MaxLengthValidator) say so beside the field. The model's
     ``length_checks`` constraint makes PostgreSQL hold it too."""
 
-    def __init__(self, *args, max_length, **kwargs):
-        super().__init__(*args, max_length=max_length, **kwargs)
+    def __init__(self, *args: Any, max_length: int, **kwargs: Any) -> None:
+        kwargs["max_length"] = max_length  # required here; TextField takes it as optional
+        super().__init__(*args, **kwargs)
 
     @cached_property
-    def validators(self):
+    def validators(self) -> list[Callable[[Any], None]]:
         return [*super().validators, MaxLengthValidator(self.max_length)]
 
 
@@ -53,10 +56,11 @@ class BoundedDateField(models.DateField):
     """A DateField from EARLIEST_DATE to LATEST_DATE: a message beside the field in forms and
     ``full_clean``, and the ``date_range_check`` constraint in PostgreSQL."""
 
-    default_validators = DATE_VALIDATORS
+    default_validators: list[Callable[[Any], None]] = list(DATE_VALIDATORS)
 
     def formfield(self, **kwargs):
         field = super().formfield(**kwargs)
+        assert field is not None  # a DateField always has a form field
         field.validators.extend(DATE_VALIDATORS)  # forms here leave model validation to the service
         field.widget.attrs.setdefault("min", EARLIEST_DATE.isoformat())
         field.widget.attrs.setdefault("max", LATEST_DATE.isoformat())

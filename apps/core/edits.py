@@ -41,6 +41,8 @@ class Edit:
     via: str
     before: dict = field(default_factory=dict)
     changed: dict = field(default_factory=dict)
+    # Many-to-many values a service sets after the row is saved (outside the row's trigger).
+    related: dict[str, Any] = field(default_factory=dict)
 
     def value_before(self, name: str) -> Any:
         return self.before.get(name, getattr(self.obj, name))

@@ -79,8 +79,10 @@ def csrf_failure(request, reason=""):
     """A refused form (expired page, cookies off, another site's form): the product's 403."""
     return defaults.permission_denied(
         request,
-        "This form had expired or did not come from ccgtrack, so nothing was changed. "
-        "Go back, reload the page and try again.",
+        PermissionDenied(
+            "This form had expired or did not come from ccgtrack, so nothing was changed. "
+            "Go back, reload the page and try again."
+        ),
     )
 
 

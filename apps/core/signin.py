@@ -1,7 +1,10 @@
 """Sign-in input checks that Django's login form leaves out."""
 
+from typing import cast
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import ngettext
 
 
@@ -17,7 +20,7 @@ class UsernameLengthBackend:
     the test client's force_login)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        field = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD)
+        field = cast(models.CharField, get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD))
         if username is not None and field.max_length and len(username) > field.max_length:
             raise ValidationError(
                 ngettext(

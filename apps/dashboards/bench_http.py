@@ -90,7 +90,8 @@ class Server:
                     return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stderr.read().decode()[-2000:]) from None
+                    stderr = self.process.stderr.read().decode() if self.process.stderr else ""
+                    raise RuntimeError(stderr[-2000:]) from None
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError("gunicorn did not start within 60 s")
@@ -128,7 +129,10 @@ def _wrk(url, cookie, seconds, connections):
 
 
 def _python_load(url, cookie, seconds, connections):
-    host, port, path = re.match(r"http://([^:/]+):(\d+)(.*)", url).groups()
+    match = re.match(r"http://([^:/]+):(\d+)(.*)", url)
+    if match is None:
+        raise ValueError(f"Not a http://host:port/ URL: {url}")
+    host, port, path = match.groups()
     latencies, errors, lock = [], [0], threading.Lock()
     stop_at = time.monotonic() + seconds
 

@@ -23,7 +23,7 @@ def accounts():
     """[(username, role)] of the demo accounts that exist."""
     usernames = [username for username, *_ in DEMO_ACCOUNTS]
     existing = set(get_user_model().objects.filter(username__in=usernames).values_list("username", flat=True))
-    names = dict(
+    names: dict[str, str] = dict(
         Organisation.objects.filter(slug__in=[slug for *_, slug, _ in DEMO_ACCOUNTS if slug]).values_list(
             "slug", "name"
         )
@@ -32,7 +32,7 @@ def accounts():
     for username, _, _, slug, role in DEMO_ACCOUNTS:
         if username not in existing:
             continue
-        if role is None:
+        if role is None or slug is None:
             what = "Administrator: everything, and the admin"
         else:
             what = f"{Membership.Role(role).label}, {names.get(slug, slug)}"

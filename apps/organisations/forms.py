@@ -1,6 +1,8 @@
 """Forms of the people page. They check the shape of what was posted; the services in
 ``services.py`` check who may do it."""
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
@@ -10,6 +12,11 @@ ROLE_HELP = (
     "Governing-body member: reads. Staff: also updates deliverables, risks and board reports. "
     "Organisation administrator: also manages these people."
 )
+
+
+class OrganisationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Organisation) -> str:
+        return f"{obj.name} ({obj.get_kind_display()})"
 
 
 def _role_choices(roles):
@@ -26,14 +33,14 @@ class InviteForm(forms.Form):
     )
     first_name = forms.CharField(label="First name", max_length=150, required=False)
     last_name = forms.CharField(label="Last name", max_length=150, required=False)
-    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label=None)
+    organisation = OrganisationChoiceField(queryset=Organisation.objects.none(), empty_label=None)
     role = forms.ChoiceField(help_text=ROLE_HELP)
 
     def __init__(self, *args, organisations, roles, initial_organisation=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
-        self.fields["organisation"].label_from_instance = lambda org: f"{org.name} ({org.get_kind_display()})"
-        self.fields["role"].choices = _role_choices(roles)
+        organisation = cast(forms.ModelChoiceField, self.fields["organisation"])
+        organisation.queryset = organisations
+        cast(forms.ChoiceField, self.fields["role"]).choices = _role_choices(roles)
         if initial_organisation is not None and not self.is_bound:
             self.initial["organisation"] = initial_organisation.pk
         if not self.is_bound:

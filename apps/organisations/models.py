@@ -242,7 +242,7 @@ class Membership(TimeStampedModel):
     # the memberships. Whoever may grant a right can hand it to a second account of their own,
     # so managing people without holding staff rights would protect nothing: an organisation
     # administrator is staff too, and "never grant more than you hold" is a rank comparison.
-    RANK = {Role.GOVERNING_BODY: 1, Role.STAFF: 2, Role.ORG_ADMIN: 3}
+    RANK: dict[str, int] = {Role.GOVERNING_BODY: 1, Role.STAFF: 2, Role.ORG_ADMIN: 3}
     EDITOR_ROLES = (Role.STAFF, Role.ORG_ADMIN)
     MANAGER_ROLES = (Role.ORG_ADMIN,)
 

@@ -12,6 +12,7 @@
 Every view and the admin ask these functions; none of them repeats the rules.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -26,14 +27,14 @@ def is_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
 
 
-def _membership_ids(user: Any, roles: list[str] | None = None) -> QuerySet[Membership, Any]:
+def _membership_ids(user: Any, roles: Iterable[str] | None = None) -> QuerySet[Membership, Any]:
     memberships = Membership.objects.filter(user=user)
     if roles:
         memberships = memberships.filter(role__in=roles)
     return memberships.values("organisation_id")
 
 
-def _reading_roots(user: Any) -> QuerySet[Membership, dict[str, Any]]:
+def _reading_roots(user: Any) -> QuerySet[Membership, Any]:
     """Per membership, the organisation whose subtree the member reads: the nearest CCG above
     the membership's organisation if there is one, else that organisation itself. One subquery
     with a fixed number of joins (MAX_DEPTH - 1 parent links), like ``beneath``."""

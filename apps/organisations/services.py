@@ -138,7 +138,7 @@ def _added_email(user, organisation, role, acting_user, link_base):
 
 def _new_username(email):
     User = get_user_model()
-    base = email[: User._meta.get_field("username").max_length - 4]
+    base = email[: (User._meta.get_field("username").max_length or 150) - 4]
     candidate, n = base, 1
     while User.objects.filter(username__iexact=candidate).exists():
         n += 1

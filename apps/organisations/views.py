@@ -1,3 +1,6 @@
+from typing import Any, cast
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
@@ -103,7 +106,7 @@ class PeopleView(View):
             "form": form or self.invite_form(organisation),
             "memberships": memberships,
             "changes": people_changes(organisation=organisation),
-            "roles": RoleForm.base_fields["role"].choices,
+            "roles": cast(forms.ChoiceField, RoleForm.base_fields["role"]).choices,
             "action_errors": action_errors,
         }
         return render(self.request, self.template_name, context, status=status)
@@ -127,7 +130,7 @@ class PeopleActionView(PeopleView):
     http_method_names = ["post"]
     success_message = "Saved."
 
-    def perform(self, organisation, **kwargs):
+    def perform(self, *args: Any, **kwargs: Any) -> str:
         """Each action view makes its change here and returns the message to show."""
         raise ImproperlyConfigured(f"{type(self).__name__} must define perform().")
 

@@ -82,7 +82,7 @@ class PlanImportForm(forms.Form):
 class NewPlanImportForm(PlanImportForm):
     """The upload of a plan spreadsheet as a new plan of an organisation the user may edit."""
 
-    organisation = forms.ModelChoiceField(queryset=None, empty_label=None)
+    organisation: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, empty_label=None)
     title = forms.CharField(label="Plan title", max_length=300)
     period_label = forms.CharField(
         label="Period", max_length=100, help_text="As the plan states it, e.g. 2024-2027."
@@ -91,7 +91,7 @@ class NewPlanImportForm(PlanImportForm):
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
+        cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = organisations
         self.order_fields(self.field_order)
 
 

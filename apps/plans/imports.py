@@ -51,6 +51,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import tablib
 from django.conf import settings
@@ -375,7 +376,9 @@ class HeaderMap:
 
 def map_headers(headers):
     """Match the header row to the known columns, or FileRejected naming what is missing."""
-    columns, ignored, seen = {}, [], {}
+    columns: dict[str, int] = {}
+    ignored: list[str] = []
+    seen: dict[str, int] = {}
     for index, header in enumerate(headers):
         if _is_blank(header):
             continue
@@ -690,7 +693,7 @@ class OwnerWidget(widgets.Widget):
 
     def __init__(self, people):
         super().__init__()
-        self.by_key = {}
+        self.by_key: dict[str, Any] = {}
         for person in people:
             for key in person_keys(person):
                 self.by_key.setdefault(key, set()).add(person)
@@ -1043,10 +1046,12 @@ class DeliverableResource(resources.ModelResource):
             )
             instance.theme = existing.theme
             instance.owner = existing.owner
-            instance._import_ref, instance._import_original = ref, existing
+            # The row's key and the loaded original ride on the instance through
+            # django-import-export's save steps (which hand on only the instance).
+            instance._import_ref, instance._import_original = ref, existing  # type: ignore[attr-defined]
             return instance, False
         instance = Deliverable(theme=theme, position=ref[1])
-        instance._import_ref, instance._import_original = ref, None
+        instance._import_ref, instance._import_original = ref, None  # type: ignore[attr-defined]
         return instance, True
 
     # --- the row's cells ---------------------------------------------------------------------

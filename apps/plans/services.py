@@ -54,8 +54,8 @@ class DeliverableEdit(OrganisationEdit):
     (who, when, from what, to what, the note), linked to the audit event of the same change."""
 
     model = Deliverable
-    fields = EDITABLE_FIELDS
-    admin_fields = ADMIN_FIELDS
+    fields: tuple[str, ...] = EDITABLE_FIELDS
+    admin_fields: tuple[str, ...] = ADMIN_FIELDS
     select_related = ("theme__plan__organisation",)
     organisation_path = "theme__plan__organisation"
 
@@ -144,19 +144,18 @@ class DeliverableImportEdit(DeliverableEdit):
         changes = dict(changes)
         domains = changes.pop("domains", None)
         edit = super().prepare(changes=changes, **kwargs)
-        edit.domains = None
         if domains is not None:
             before = sorted(d.number for d in edit.obj.domains.all())
             after = sorted(d.number for d in domains)
             if before != after:
-                edit.domains = list(domains)
+                edit.related["domains"] = list(domains)
                 edit.changed["domains"] = ["; ".join(map(str, before)), "; ".join(map(str, after))]
         return edit
 
     def commit(self, edit):
         obj = super().commit(edit)
-        if edit.domains is not None:
-            obj.domains.set(edit.domains)
+        if "domains" in edit.related:
+            obj.domains.set(edit.related["domains"])
         return obj
 
     def record(self, edit, audit_context_id):

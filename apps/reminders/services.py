@@ -9,6 +9,7 @@ what happens when a worker stops between sending and recording."""
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -145,7 +146,7 @@ def _message_id(user, kind, period):
 
 def digest_sections(user, *, today=None, now=None):
     """An owner's digest: [(section label, deliverables)] in order, and the risks, with links."""
-    sections = {label: [] for label in selectors.REASONS.values()}
+    sections: dict[str, list[Any]] = {label: [] for label in selectors.REASONS.values()}
     for deliverable in selectors.digest_deliverables(user, today=today, now=now):
         deliverable.link = _deliverable_link(deliverable)
         sections[selectors.REASONS[deliverable.reason]].append(deliverable)

@@ -177,6 +177,8 @@ class Command(BaseCommand):
         ccg = Organisation.objects.filter(slug__startswith="nhs-generated-").order_by("pk").first()
         plan = ODPlan.objects.filter(organisation=ccg).first()
         deliverable = Deliverable.objects.filter(theme__plan=plan).order_by("pk").first()
+        if ccg is None or plan is None or deliverable is None:
+            raise CommandError("No generated national data: run the national mode's setup first.")
         return [
             ("deliverable detail", deliverable.get_absolute_url()),
             ("/national/", "/national/"),

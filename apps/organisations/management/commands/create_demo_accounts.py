@@ -11,7 +11,7 @@ DEFAULT_PASSWORD = "ccgtrack-demo-2026"
 DEMO_EMAIL_DOMAIN = "ccgtrack.example"
 
 # username, first name, last name, organisation slug, role (None: admin)
-DEMO_ACCOUNTS = [
+DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str | None]] = [
     ("admin", "Demo", "Administrator", None, None),
     ("staff.dorset", "Dorset", "Staff", "nhs-dorset-ccg", Membership.Role.STAFF),
     ("staff.darlington", "Darlington", "Staff", "nhs-darlington-ccg", Membership.Role.STAFF),
