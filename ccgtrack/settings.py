@@ -168,10 +168,29 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "apps.core.client_address.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
-# Sessions end after 30 minutes idle (the cookie is renewed on each request), after 12 hours
-# in all (SessionLifetimeMiddleware), and on logout.
+# Sessions end after 30 minutes idle, after 12 hours in all, and on logout. Activity is recorded
+# (the session saved, so its expiry and cookie renewed) at most once a minute by
+# SessionLifetimeMiddleware, not on every request: a page view costs no database write, and a
+# session ends between 29 and 30 minutes after its user's last request.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The cache: Redis when REDIS_URL is set, one cache shared by every app server, and sessions are
+# then read from it and written through to PostgreSQL; otherwise this process's memory, and
+# sessions in PostgreSQL only (a per-process cache must never hold sessions: a logout on one app
+# server would not reach another's copy).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "ccgtrack"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ACTIVITY_INTERVAL = 60
 SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

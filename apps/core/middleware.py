@@ -1,5 +1,6 @@
-"""Session lifetime: idle expiry is the cookie age renewed on every request; this middleware
-adds the absolute limit (12 hours from login by default)."""
+"""Session lifetime: idle expiry is the session's age (SESSION_COOKIE_AGE), renewed when this
+middleware records activity, at most once every SESSION_ACTIVITY_INTERVAL seconds; and the absolute
+limit (12 hours from login by default)."""
 
 import time
 
@@ -12,6 +13,7 @@ from django.utils.log import log_response
 from apps.core.errors import service_unavailable_response
 
 SESSION_STARTED_KEY = "ccgtrack_session_started"
+SESSION_ACTIVE_KEY = "ccgtrack_session_active"
 
 
 class SessionLifetimeMiddleware:
@@ -25,6 +27,10 @@ class SessionLifetimeMiddleware:
             if now - started > settings.SESSION_ABSOLUTE_LIFETIME:
                 logout(request)
                 return redirect_to_login(request.get_full_path())
+            # Changing the session is what saves it, and a save renews its expiry (and cookie).
+            active = request.session.get(SESSION_ACTIVE_KEY, 0)
+            if now - active >= settings.SESSION_ACTIVITY_INTERVAL:
+                request.session[SESSION_ACTIVE_KEY] = now
         return self.get_response(request)
 
 

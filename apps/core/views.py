@@ -51,6 +51,11 @@ class FilteredTableView(SingleTableMixin, FilterView):
             return self.export(export_format)
         return super().get(request, *args, **kwargs)
 
+    def paginate_queryset(self, queryset, page_size):
+        # The table pages the rows (django-tables2's RequestConfig, with this view's
+        # paginate_by); ListView paging them again would count every matching row a second time.
+        return None, None, queryset, False
+
     def get_export_filename(self, export_format):
         return f"{self.export_name}-{timezone.localdate():%Y-%m-%d}.{export_format}"
 

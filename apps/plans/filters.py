@@ -1,13 +1,14 @@
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from apps.core.filters import AnyYesNoWidget
+from apps.core.search import search_filter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
 
 from .models import (
+    DELIVERABLE_SEARCH_FIELDS,
     SOON_DAYS,
     STALE_DAYS,
     AuthorisationDomain,
@@ -117,13 +118,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
         )
 
     def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(delivered_narrative__icontains=value)
-            | Q(in_progress_narrative__icontains=value)
-            | Q(comments__icontains=value)
-            | Q(methods__icontains=value)
-        )
+        return search_filter(queryset, DELIVERABLE_SEARCH_FIELDS, value)
 
     def filter_delivered_month(self, queryset, name, value):
         """Deliverables whose status was changed to delivered in the month of ``value``."""

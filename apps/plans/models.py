@@ -23,6 +23,7 @@ from apps.core.bounds import (
     length_checks,
 )
 from apps.core.models import NaturalKeyManager, TimeStampedModel, audit_context_field
+from apps.core.search import search_index
 from apps.core.triggers import append_only, raise_version
 
 
@@ -249,6 +250,10 @@ class DeliverableStatus(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
 
 
+# What the deliverables list's search reads (apps/core/search.py): one index, one filter.
+DELIVERABLE_SEARCH_FIELDS = ("title", "delivered_narrative", "in_progress_narrative", "comments", "methods")
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
 class Deliverable(TimeStampedModel):
     """A key deliverable (Dorset) or action (Darlington) of a plan's theme."""
@@ -349,7 +354,10 @@ class Deliverable(TimeStampedModel):
             ),
             date_range_check("deliverable", "deadline"),
         ]
-        indexes = [models.Index(fields=["deadline"])]
+        indexes = [
+            models.Index(fields=["deadline"]),
+            search_index(DELIVERABLE_SEARCH_FIELDS, name="deliverable_search"),
+        ]
         triggers = [raise_version()]
 
     def __str__(self):

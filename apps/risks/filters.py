@@ -1,13 +1,13 @@
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from apps.core.filters import AnyYesNoWidget
+from apps.core.search import search_filter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
 
-from .models import SCORE_CHOICES, Band, Risk, review_overdue_q
+from .models import RISK_SEARCH_FIELDS, SCORE_CHOICES, Band, Risk, review_overdue_q
 
 
 def _organisations(request):
@@ -69,12 +69,7 @@ class RiskFilterSet(django_filters.FilterSet):
         )
 
     def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(description__icontains=value)
-            | Q(mitigation__icontains=value)
-            | Q(category__icontains=value)
-            | Q(reference__iexact=value)
-        )
+        return search_filter(queryset, RISK_SEARCH_FIELDS, value)
 
     def filter_review_overdue(self, queryset, name, value):
         return queryset.filter(review_overdue_q()) if value else queryset.exclude(review_overdue_q())

@@ -20,6 +20,7 @@ from apps.core.bounds import (
     length_checks,
 )
 from apps.core.models import TimeStampedModel, audit_context_field
+from apps.core.search import search_index
 from apps.core.triggers import append_only, raise_version
 
 # The 5x5 scale, once: every score is 1 (lowest) to 5.
@@ -143,6 +144,10 @@ def review_overdue_q(today=None):
     return Q(next_review_on__lt=today or timezone.localdate(), status=Risk.Status.OPEN)
 
 
+# What the risk register's search reads (apps/core/search.py): one index, one filter.
+RISK_SEARCH_FIELDS = ("reference", "description", "mitigation", "category")
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
 class Risk(TimeStampedModel):
     """A risk on an organisation's register, scored severity x likelihood before and after
@@ -198,6 +203,7 @@ class Risk(TimeStampedModel):
 
     class Meta:
         ordering = ["organisation__name", "reference", "pk"]
+        indexes = [search_index(RISK_SEARCH_FIELDS, name="risk_search")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(

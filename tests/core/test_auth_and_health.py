@@ -4,7 +4,9 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.db import connection
 from django.db.utils import OperationalError
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
@@ -130,6 +132,43 @@ def test_session_ends_after_12_hours_in_all_however_active(client, staff_dorset)
         response = client.post(reverse("login"), {"username": staff_dorset.username, "password": PASSWORD})
         assert response.status_code == HTTPStatus.FOUND  # logging in again starts a new session
         assert client.get("/national/").status_code == HTTPStatus.OK
+    finally:
+        traveller.stop()
+
+
+def _session_writes(queries):
+    return [
+        q["sql"]
+        for q in queries
+        if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+    ]
+
+
+def test_a_page_view_writes_the_session_at_most_once_a_minute(client, staff_dorset):
+    traveller, clock = _logged_in_at(client, staff_dorset, dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    try:
+        for _ in range(5):  # five requests within the minute: the session is read, never written
+            clock.shift(dt.timedelta(seconds=10))
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get("/national/").status_code == HTTPStatus.OK
+            assert _session_writes(captured.captured_queries) == []
+        clock.shift(dt.timedelta(seconds=15))  # a minute since activity was last recorded
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/national/").status_code == HTTPStatus.OK
+        assert len(_session_writes(captured.captured_queries)) == 1
+    finally:
+        traveller.stop()
+
+
+def test_activity_inside_the_minute_still_counts_towards_the_idle_limit(client, staff_dorset):
+    # Activity is recorded once a minute, so a session ends between 29 and 30 minutes after the
+    # user's last request, never later than 30.
+    traveller, clock = _logged_in_at(client, staff_dorset, dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    try:
+        clock.shift(dt.timedelta(seconds=59))
+        assert client.get("/national/").status_code == HTTPStatus.OK  # not recorded (inside the minute)
+        clock.shift(dt.timedelta(minutes=29, seconds=2))  # 30 min 1 s after the recorded activity
+        assert _sent_to_login(client.get("/national/"))
     finally:
         traveller.stop()
 
