@@ -124,7 +124,16 @@ else:
     from ccgtrack.embedded_db import database_url
 
     _database_url = database_url()
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+# Persistent connections (DB_CONN_MAX_AGE seconds, 0: one per request, as behind a pooler such as
+# PgBouncer in transaction mode) with a health check before reuse. TLS and other libpq options
+# come with the URL, e.g. ?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca.pem.
+DATABASES = {
+    "default": dj_database_url.parse(
+        _database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
+# Behind a transaction-mode pooler, server-side cursors (the streamed exports' .iterator()) must be off.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     from django.core.exceptions import ImproperlyConfigured
 
@@ -324,3 +333,7 @@ TASKS = {
         }[_tasks_backend],
     }
 }
+
+# An uploaded plan waits here between its preview and its confirmation (apps/plans/imports.py);
+# with several app servers, a folder they all share. Empty: .local/imports in the checkout.
+PLAN_IMPORT_DIR = os.environ.get("PLAN_IMPORT_DIR", "")
