@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, MONEY, ExportColumn
 from apps.core.tables import NumberColumn, badge
+from apps.reports.models import DeliverableAsAt
 
 from .models import Deliverable, StatusUpdate, overdue_q
 from .widgets import overdue_cell, status_cell
@@ -127,4 +128,29 @@ class DeliverableTable(tables.Table):
     def render_status(self, record):
         if record.theme.plan.organisation_id in self.editable_org_ids:
             return status_cell(record, csrf_token=self.csrf_token, next_url=self.next_url)
+        return badge(f"status-{record.status}", record.get_status_display())
+
+class AsAtDeliverableTable(DeliverableTable):
+    """The same table over deliverables as they stood at a date (``apps.reports.as_at``): no
+    status control, rows keyed by the deliverable, its domains as they are now."""
+
+    title = tables.Column("Deliverable / action")  # render_title links it (a deleted one: not)
+    domains = tables.ManyToManyColumn(
+        verbose_name="Domains",
+        accessor="pgh_obj__domains",
+        transform=lambda d: str(d.number),
+        separator=", ",
+        orderable=False,
+    )
+
+    class Meta(DeliverableTable.Meta):
+        model = DeliverableAsAt
+        row_attrs = {"id": lambda record: f"deliverable-{record.id}"}
+
+    def render_title(self, record, value):
+        if record.deleted_since:  # pgh_obj is prefetched with the domains: no query
+            return format_html('{} <span class="small muted">(since deleted)</span>', str(record))
+        return super().render_title(record, value)
+
+    def render_status(self, record):
         return badge(f"status-{record.status}", record.get_status_display())

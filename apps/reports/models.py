@@ -221,12 +221,21 @@ class DeliverableAsAt(DeliverableEvent):
 
     class Meta:
         proxy = True
+        ordering = Deliverable._meta.ordering
 
     __str__ = Deliverable.__str__
     is_delivered = Deliverable.is_delivered
 
     def get_absolute_url(self):
         return reverse("plans:deliverable_detail", args=[self.id])
+
+    @property
+    def deleted_since(self):
+        """Whether the deliverable no longer exists (its record, prefetched as ``pgh_obj``)."""
+        try:
+            return self.pgh_obj is None
+        except Deliverable.DoesNotExist:
+            return True
 
 
 class RiskAsAtQuerySet(RiskQuerySet):
@@ -242,6 +251,7 @@ class RiskAsAt(RiskEvent):
 
     class Meta:
         proxy = True
+        ordering = Risk._meta.ordering
 
     __str__ = Risk.__str__
 

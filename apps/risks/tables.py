@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, ExportColumn
 from apps.core.tables import NumberColumn, badge
+from apps.reports.models import RiskAsAt
 
 from .models import Band, Risk, RiskReview
 
@@ -122,3 +123,12 @@ class RiskTable(tables.Table):
         if record.owner:
             return record.owner.get_full_name() or record.owner.get_username()
         return record.owner_text or "—"
+
+
+class AsAtRiskTable(RiskTable):
+    """The same table over risks as they stood at a date (``apps.reports.as_at``), rows keyed
+    by the risk."""
+
+    class Meta(RiskTable.Meta):
+        model = RiskAsAt
+        row_attrs = {"id": lambda record: f"risk-{record.id}"}

@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
             fields=[
             ],
             options={
+                'ordering': ['theme__plan', 'theme__number', 'position'],
                 'proxy': True,
                 'indexes': [],
                 'constraints': [],
@@ -35,6 +36,7 @@ class Migration(migrations.Migration):
             fields=[
             ],
             options={
+                'ordering': ['organisation__name', 'reference', 'pk'],
                 'proxy': True,
                 'indexes': [],
                 'constraints': [],
