@@ -145,12 +145,7 @@ class IssuePaperView(View):
 
     def get(self, request, pk):
         cover, latest, correcting = self.state()
-        form = None
-        if cover is not None:
-            form = IssuePaperForm(
-                initial={"cover_sheet": cover.pk, "version": cover.version}, correction=correcting is not None
-            )
-        return self.render(request, form, cover, latest, correcting)
+        return self.render(request, self.confirmation(cover, correcting), cover, latest, correcting)
 
     def post(self, request, pk):
         cover, latest, correcting = self.state()
@@ -166,25 +161,15 @@ class IssuePaperView(View):
                 correction_note=form.cleaned_data["correction_note"],
             )
         except services.StaleVersionError:
-            cover, latest, correcting = self.state()
-            messages.error(
+            return self.refused(
                 request,
                 "The cover sheet changed after you opened this page, so nothing was issued. Check the "
                 "meeting and the title below, then confirm again.",
             )
-            fresh = IssuePaperForm(
-                initial={"cover_sheet": cover.pk, "version": cover.version}, correction=correcting is not None
-            )
-            return self.render(request, fresh, cover, latest, correcting, status=409)
         except services.IssueConflict:
-            messages.error(
+            return self.refused(
                 request, "Another paper of this plan was issued at the same moment, so nothing was issued."
             )
-            cover, latest, correcting = self.state()
-            fresh = IssuePaperForm(
-                initial={"cover_sheet": cover.pk, "version": cover.version}, correction=correcting is not None
-            )
-            return self.render(request, fresh, cover, latest, correcting, status=409)
         except ValidationError as error:
             cover, latest, correcting = self.state()
             form = IssuePaperForm(request.POST, correction=correcting is not None)
@@ -195,6 +180,23 @@ class IssuePaperView(View):
             request, f"Paper {issued.number} issued for the meeting of {issued.meeting_date:%d/%m/%Y}."
         )
         return redirect(issued)
+
+    @staticmethod
+    def confirmation(cover, correcting):
+        """The confirmation form for the cover sheet as it stands (None without one)."""
+        if cover is None:
+            return None
+        return IssuePaperForm(
+            initial={"cover_sheet": cover.pk, "version": cover.version}, correction=correcting is not None
+        )
+
+    def refused(self, request, message):
+        """409: nothing issued; the confirmation again, for the plan as it now stands."""
+        messages.error(request, message)
+        cover, latest, correcting = self.state()
+        return self.render(
+            request, self.confirmation(cover, correcting), cover, latest, correcting, status=409
+        )
 
     def render(self, request, form, cover, latest, correcting, status=200):
         context = {

@@ -8,6 +8,7 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
 from django.db.models.deletion import ProtectedError
@@ -487,3 +488,30 @@ def test_query_counts_stay_fixed_from_1_to_50_papers(
             standing = IssuedPaper.objects.filter(plan=small_plan, superseded_by__isnull=True).count()
             assert 0 < standing < 50
             assert response.content.decode().count('class="trend-row"') == standing
+
+
+@pytest.mark.parametrize("who", ["board_dorset", "staff_darlington", "no_role_user"])
+def test_the_service_itself_refuses_anyone_but_the_plans_staff(request, small_plan, who, media_root):
+    """The view refuses first; the service checks again, so no other caller can issue."""
+    cover = cover_of(small_plan)
+    with pytest.raises(PermissionDenied):
+        services.issue_paper(
+            plan_id=small_plan.pk,
+            acting_user=request.getfixturevalue(who),
+            cover_sheet_id=cover.pk,
+            cover_sheet_version=cover.version,
+        )
+    assert not IssuedPaper.objects.exists() and not (media_root / "issued-papers").exists()
+
+
+def test_what_people_wrote_is_escaped_in_the_issued_html(client, staff_dorset, small_plan):
+    deliverable = Deliverable.objects.filter(theme__plan=small_plan).first()
+    deliverable.in_progress_narrative = '<script>alert("x")</script> & <b>bold</b>'
+    deliverable.save()
+    client.force_login(staff_dorset)
+    paper = issue(client, small_plan)
+    assert "<script>alert" not in paper.html and "<b>bold</b>" not in paper.html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in paper.html
+    assert paper.snapshot["deliverables"][0]["in_progress_narrative"].startswith(
+        "<script>"
+    )  # kept as written
