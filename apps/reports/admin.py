@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from apps.core.admin_site import VersionedEditAdmin
 
@@ -45,7 +47,7 @@ class IssuedPaperAdmin(admin.ModelAdmin):
         "supersedes",
         "previous",
         "correction_note",
-        "pdf",
+        "pdf_download",
         "pdf_sha256",
         "pdf_size",
         "html_sha256",
@@ -60,6 +62,11 @@ class IssuedPaperAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("snapshot", "html")
+
+    @admin.display(description="PDF")
+    def pdf_download(self, obj):
+        # Through the paper's own view, which checks the SHA-256; the storage is never exposed.
+        return format_html('<a href="{}">{}</a>', reverse("reports:paper_pdf", args=[obj.pk]), obj.pdf.name)
 
     def has_add_permission(self, request):
         return False
