@@ -130,6 +130,7 @@ class DeliverableTable(tables.Table):
             return status_cell(record, csrf_token=self.csrf_token, next_url=self.next_url)
         return badge(f"status-{record.status}", record.get_status_display())
 
+
 class AsAtDeliverableTable(DeliverableTable):
     """The same table over deliverables as they stood at a date (``apps.reports.as_at``): no
     status control, rows keyed by the deliverable, its domains as they are now."""

@@ -15,8 +15,8 @@ from apps.core.views import FilteredTableView
 from apps.organisations import permissions
 from apps.organisations.models import Organisation
 from apps.organisations.selectors import people_of
-from apps.risks import selectors as risk_selectors
 from apps.reports import as_at
+from apps.risks import selectors as risk_selectors
 
 from . import imports, selectors, services
 from .filters import DeliverableFilterSet
