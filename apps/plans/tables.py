@@ -1,3 +1,6 @@
+from functools import partial
+from typing import TYPE_CHECKING
+
 import django_tables2 as tables
 from django.db.models import BooleanField, Case, OuterRef, TextField, Value, When
 from django.db.models.functions import Coalesce, NullIf
@@ -12,10 +15,13 @@ from apps.reports.models import DeliverableAsAt
 from .models import Deliverable, StatusUpdate, overdue_q
 from .widgets import overdue_cell, status_cell
 
+if TYPE_CHECKING:
+    from apps.reports.as_at import AsAt
 
-def _overdue():
-    # Today's overdue, with "No" (not NULL) for a deliverable without a deadline.
-    return Case(When(overdue_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
+
+def _overdue(today=None):
+    # Overdue today (or on ``today``), with "No" (not NULL) for a deliverable without a deadline.
+    return Case(When(overdue_q(today), then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 _LATEST_UPDATE = StatusUpdate.objects.filter(deliverable=OuterRef("pk")).order_by("-created_at", "-pk")
@@ -155,3 +161,24 @@ class AsAtDeliverableTable(DeliverableTable):
 
     def render_status(self, record):
         return badge(f"status-{record.status}", record.get_status_display())
+
+    @classmethod
+    def as_at_export_columns(cls, as_at: "AsAt") -> list[ExportColumn]:
+        """The full record as it stood at ``as_at`` (the rows are its audit events, whose pk is
+        the event's): the deliverable's own ID, overdue judged on the day, its latest update up
+        to the moment; its domains as they are now (the audit trail does not record them)."""
+        updates = StatusUpdate.objects.filter(
+            deliverable=OuterRef("id"), created_at__lte=as_at.moment
+        ).order_by("-created_at", "-pk")
+        replaced = {
+            "ID": ExportColumn("ID", "id", INTEGER),
+            "Authorisation domains": ExportColumn(
+                "Authorisation domains", exports.joined(Deliverable, "domains", "number", outer="id")
+            ),
+            "Overdue": ExportColumn("Overdue", partial(_overdue, as_at.day), BOOLEAN),
+            "Last update": ExportColumn("Last update", exports.latest(updates, "created_at"), DATETIME),
+            "Last update by": ExportColumn(
+                "Last update by", exports.latest(updates, exports.person_name("created_by__"))
+            ),
+        }
+        return [replaced.get(column.header, column) for column in cls.export_columns]

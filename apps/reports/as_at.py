@@ -18,7 +18,7 @@ This module is the one place the reconstruction lives; the three pages use ``AsA
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import django_filters
 from django import forms
@@ -270,6 +270,18 @@ class AsAtListMixin:
         if self.as_at and names != [self.partial_template_name]:
             return [self.as_at_template_name]
         return names
+
+    def get_export_columns(self, table_class):
+        # The rows are audit events: the columns read the record's own id and the as-at day.
+        if self.as_at:
+            return table_class.as_at_export_columns(self.as_at)
+        return super().get_export_columns(table_class)
+
+    def export_about(self, table):
+        about = super().export_about(table)
+        if self.as_at:
+            return replace(about, title=f"{about.title} as at {self.as_at.day:%d/%m/%Y}")
+        return about
 
     def get_export_filename(self, export_format):
         if self.as_at:

@@ -191,12 +191,29 @@ def test_filters_sorting_and_exports_work_on_the_reconstructed_rows(client, kept
             )
     export = client.get(DELIVERABLES, {"as_at": "2025-02-28", "_export": "csv"})
     assert "deliverables-as-at-2025-02-28.csv" in export["Content-Disposition"]
-    exported = list(csv.DictReader(io.StringIO(export.content.decode())))
+    exported = exported_rows(export)
     assert {(r["Deliverable / action"], r["Status"]) for r in exported} == {
         ("A", "Delivered"),
         ("B", "Not started"),
         ("C", "Proposed"),
     }
+    # The export's columns read the records as they stood: each deliverable's own ID (not its
+    # audit event's), overdue on the as-at day, and no update recorded after the moment (A's
+    # was recorded now, after the end of 28 February; the live export shows it).
+    assert {(r["Deliverable / action"], r["ID"], r["Overdue"], r["Last update"]) for r in exported} == {
+        ("A", str(kept["a"].pk), "No", ""),
+        ("B", str(kept["b_id"]), "Yes", ""),
+        ("C", str(kept["c"].pk), "No", ""),
+    }
+    live = {r["Deliverable / action"]: r for r in exported_rows(client.get(DELIVERABLES, {"_export": "csv"}))}
+    assert live["A"]["ID"] == str(kept["a"].pk) and live["A"]["Last update"] != ""
+
+
+def exported_rows(response):
+    """The rows of a streamed CSV export, as dicts by header."""
+    assert response.status_code == HTTPStatus.OK
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 @pytest.mark.django_db
@@ -213,6 +230,12 @@ def test_the_risk_register_as_at_a_day(client, kept):
         "R2": (25, "closed"),
     }
     assert f'id="risk-{kept["r1"].pk}"' in response.content.decode()
+    export = client.get(RISKS, {"as_at": "2025-02-28", "_export": "csv"})
+    assert "risks-as-at-2025-02-28.csv" in export["Content-Disposition"]
+    assert {(r["ID"], r["Reference"], r["Rating"], r["Status"]) for r in exported_rows(export)} == {
+        (str(kept["r1"].pk), "R1", "20", "Open"),
+        (str(kept["r2"].pk), "R2", "25", "Closed"),
+    }
     _, march = rows(client, RISKS, as_at="2025-03-31", status="open", band="extreme")
     assert {r.reference for r in march.values()} == {"R1"}
     _, today = rows(client, RISKS, as_at="2025-03-31")
