@@ -235,10 +235,13 @@ class DataSource:
                 RiskFilterSet,
                 timezone.localdate(),
             )
+        # As the live dashboard leaves archived records out, so does it as at a day: those
+        # archived by then (their events up to the day say so), with their status history.
+        deliverables = history.standing_deliverables(as_at).current()
         return cls(
-            history.standing_deliverables(as_at),
-            history.standing_risks(as_at),
-            history.status_updates(as_at),
+            deliverables,
+            history.standing_risks(as_at).current(),
+            history.status_updates(as_at, deliverables),
             history.DeliverableAsAtFilterSet,
             history.RiskAsAtFilterSet,
             as_at.day,

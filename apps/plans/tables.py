@@ -155,8 +155,12 @@ class AsAtDeliverableTable(DeliverableTable):
         row_attrs = {"id": lambda record: f"deliverable-{record.id}"}
 
     def render_title(self, record, value):
-        if record.deleted_since:  # pgh_obj is prefetched with the domains: no query
+        # pgh_obj is prefetched with the domains: no query. A deliverable deleted or archived
+        # since has no page to link to.
+        if record.deleted_since:
             return format_html('{} <span class="small muted">(since deleted)</span>', str(record))
+        if record.archived_since:
+            return format_html('{} <span class="small muted">(since archived)</span>', str(record))
         return super().render_title(record, value)
 
     def render_status(self, record):

@@ -9,6 +9,11 @@ event and are absent. Rows are the event rows themselves, seen through proxy mod
 sorting, paging, exports and the dashboard's figures run on them in SQL, unchanged, and the
 number of queries stays what it is for live data.
 
+Archived records: every event carries the record's ``archived_at`` as it was then, so the
+rows go through the same ``current()`` as the live pages: as at a day, a record archived by
+then is left out, and one archived later is shown as it stood (marked "since archived" on the
+list, where its page is gone).
+
 What the audit trail does not record is shown as it is now, and the banner says so: which
 authorisation domains a deliverable serves (a many-to-many), the themes and plans, the risk
 band edges and the self-assessment.
@@ -129,12 +134,14 @@ for _model in (DeliverableAsAt, RiskAsAt):
 
 
 def standing_deliverables(as_at):
-    """Every deliverable as it stood at ``as_at`` (a queryset of ``DeliverableAsAt``)."""
+    """Every deliverable as it stood at ``as_at`` (a queryset of ``DeliverableAsAt``), archived
+    ones too: ``current()`` leaves out those archived by then."""
     return DeliverableAsAt.objects.filter(_standing(DeliverableAsAt, as_at.moment))
 
 
 def standing_risks(as_at):
-    """Every risk as it stood at ``as_at`` (a queryset of ``RiskAsAt``)."""
+    """Every risk as it stood at ``as_at`` (a queryset of ``RiskAsAt``), archived ones too:
+    ``current()`` leaves out those archived by then."""
     return RiskAsAt.objects.filter(_standing(RiskAsAt, as_at.moment))
 
 
@@ -163,9 +170,13 @@ def risks(as_at, *, user, scheme=None):
     )
 
 
-def status_updates(as_at):
-    """The status history as it stood: the updates recorded up to the moment."""
-    return StatusUpdate.objects.filter(created_at__lte=as_at.moment)
+def status_updates(as_at, deliverables=None):
+    """The status history as it stood: the updates recorded up to the moment; with
+    ``deliverables`` (standing rows), only theirs."""
+    updates = StatusUpdate.objects.filter(created_at__lte=as_at.moment)
+    if deliverables is not None:
+        updates = updates.filter(deliverable_id__in=deliverables.values("id"))
+    return updates
 
 
 # --- Filters over the reconstructed rows -----------------------------------------------------

@@ -230,12 +230,17 @@ class DeliverableAsAt(DeliverableEvent):
         return reverse("plans:deliverable_detail", args=[self.id])
 
     @property
-    def deleted_since(self):
+    def deleted_since(self) -> bool:
         """Whether the deliverable no longer exists (its record, prefetched as ``pgh_obj``)."""
         try:
             return self.pgh_obj is None
         except Deliverable.DoesNotExist:
             return True
+
+    @property
+    def archived_since(self) -> bool:
+        """Whether the deliverable, not archived then, is archived now (so its page is gone)."""
+        return not self.deleted_since and self.pgh_obj.archived_at is not None
 
 
 class RiskAsAtQuerySet(RiskQuerySet):

@@ -49,7 +49,10 @@ def paper_data(*, plan, read_at=None):
     read_at = timezone.localtime(read_at or timezone.now())
     scheme = BandScheme.current()
     risks = (
-        Risk.objects.filter(organisation=plan.organisation_id).with_ratings(scheme).select_related("owner")
+        Risk.objects.current()
+        .filter(organisation=plan.organisation_id)
+        .with_ratings(scheme)
+        .select_related("owner")
     )
     assessment = (
         SelfAssessment.objects.filter(organisation=plan.organisation_id)

@@ -20,11 +20,11 @@ from django.utils import timezone
 from apps.organisations.models import Membership
 from apps.plans import selectors as plan_selectors
 from apps.plans import services as plan_services
-from apps.plans.models import Deliverable
+from apps.plans.models import Deliverable, StatusUpdate
 from apps.reports import as_at, selectors, services
 from apps.reports.models import DeliverableEvent, RiskEvent
 from apps.risks import services as risk_services
-from apps.risks.models import Risk
+from apps.risks.models import Risk, RiskReview
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
 from tests.reports.helpers import first_cover_sheet
@@ -261,6 +261,93 @@ def test_the_dashboard_as_at_a_day_and_its_figures_link_to_the_same_day(client, 
     assert "as_at=2025-02-28" in response.context["heatmap"]["inherent"]["rows"][0]["cells"][0]["query"]
     live = client.get(url).context["figures"]
     assert (live["total"].count, live["delivered"].count) == (3, 1)  # A, C, D now; A delivered
+
+
+class HistoryClock(Clock):
+    """A Clock that dates the status updates and risk reviews written since, too."""
+
+    def __init__(self):
+        self.kept = {model: self._last_pk(model) for model in (StatusUpdate, RiskReview)}
+        super().__init__()
+
+    @staticmethod
+    def _last_pk(model):
+        return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def stamp(self, day, hour=12):
+        super().stamp(day, hour)
+        moment = datetime.datetime.combine(day, datetime.time(hour), tzinfo=LONDON)
+        with pgtrigger.ignore(*(f"{model._meta.label}:append_only" for model in self.kept)):
+            for model, mark in self.kept.items():
+                model.objects.filter(pk__gt=mark).update(created_at=moment)
+                self.kept[model] = self._last_pk(model)
+
+
+@pytest.mark.django_db
+def test_as_at_a_day_a_record_is_left_out_once_it_was_archived(client, kept, admin_user):
+    """Live pages leave archived records out. As at a day, a record archived by then is left out
+    too, with its status history; one archived later is shown as it stood then, marked as
+    archived since (its page is gone)."""
+    clock = HistoryClock()
+    c, r1 = kept["c"], kept["r1"]
+    edit(c, kept["staff"], "Started.", status="in_progress")
+    clock.stamp(datetime.date(2025, 3, 20))
+    for service, record, pk in (
+        (plan_services.deliverable_update, c, "deliverable_id"),
+        (risk_services.risk_review, r1, "risk_id"),
+    ):
+        record.refresh_from_db()
+        service(
+            **{pk: record.pk},
+            acting_user=admin_user,
+            expected_version=record.version,
+            changes={"archived_at": timezone.now()},
+            note="Archived in the admin.",
+            via="admin",
+        )
+    clock.stamp(datetime.date(2025, 4, 10))
+    client.force_login(kept["staff"])
+
+    # Live: C and R1 are gone.
+    assert {r.title for r in rows(client, DELIVERABLES)[1].values()} == {"A", "D"}
+    assert {r.reference for r in rows(client, RISKS)[1].values()} == {"R2", "R3"}
+    # As at 31 March they stood, not yet archived: listed, C without a link to its page.
+    response, march = rows(client, DELIVERABLES, as_at="2025-03-31")
+    assert {r.title: r.status for r in march.values()} == {
+        "A": "delivered",
+        "C": "in_progress",
+        "D": kept["d"].status,
+    }
+    html = response.content.decode()
+    assert "(since archived)" in html and f'href="/deliverables/{c.pk}/"' not in html
+    assert {r.reference for r in rows(client, RISKS, as_at="2025-03-31")[1].values()} == {"R1", "R2", "R3"}
+    exported = exported_rows(client.get(DELIVERABLES, {"as_at": "2025-03-31", "_export": "csv"}))
+    assert {r["Deliverable / action"] for r in exported} == {"A", "C", "D"}
+    # As at 30 April they had been archived: left out of the lists, the export and the dashboard.
+    assert {r.title for r in rows(client, DELIVERABLES, as_at="2025-04-30")[1].values()} == {"A", "D"}
+    assert {r.reference for r in rows(client, RISKS, as_at="2025-04-30")[1].values()} == {"R2", "R3"}
+    exported = exported_rows(client.get(DELIVERABLES, {"as_at": "2025-04-30", "_export": "csv"}))
+    assert {r["Deliverable / action"] for r in exported} == {"A", "D"}
+
+    url = reverse("dashboards:organisation", args=["nhs-kept-ccg"])
+    before, after = (
+        client.get(url, {"as_at": "2025-03-31"}).context,
+        client.get(url, {"as_at": "2025-04-30"}).context,
+    )
+    assert (before["figures"]["total"].count, after["figures"]["total"].count) == (3, 2)
+    assert (before["risk_figures"]["open"].count, after["risk_figures"]["open"].count) == (2, 1)
+    assert [u.deliverable_id for u in before["latest_updates"]] == [c.pk]  # C's own, on 20 March
+    assert after["latest_updates"] == []
+    assert [r.reference for r in before["top_risks"]] == ["R1", "R3"] and [
+        r.reference for r in after["top_risks"]
+    ] == ["R3"]
+    for context in (before, after):
+        for key in ("total", "status_in_progress"):
+            figure = context["figures"][key]
+            assert client.get(figure.url).context["table"].paginator.count == figure.count, key
+    live = client.get(url).context
+    assert live["figures"]["total"].count == 2
+    assert all(u.deliverable_id != c.pk for u in live["latest_updates"])
 
 
 @pytest.mark.django_db
