@@ -3,13 +3,6 @@ import pytest
 from apps.plans.models import ODPlan
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Issued papers' PDFs go to a folder of the test's own (through Django's default storage)."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
 @pytest.fixture
 def dorset_plan(dorset):
     return ODPlan.objects.get(organisation=dorset)
