@@ -1,6 +1,6 @@
 from django import forms
 
-from apps.core.audit import NOTE_MAX_LENGTH
+from apps.core.bounds import NOTE_MAX_LENGTH
 
 from .models import COVER_FIELDS, BoardReport
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.core.bounds import (
     NARRATIVE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
     BoundedDateField,
     BoundedTextField,
     date_range_check,
@@ -103,6 +104,12 @@ class BoardReport(TimeStampedModel):
         return reverse("reports:board_report", args=[self.plan_id])
 
 
+# The rendered paper is written by the service, not typed, but has a bound like every text: the
+# seed's longest paper is 61,616 characters (54 deliverables); 400 deliverables with every
+# narrative at its limit stay below this one.
+PAPER_HTML_MAX_LENGTH = 10_000_000
+
+
 def _sha256_check(field):
     return models.CheckConstraint(
         condition=Q(**{f"{field}__regex": r"^[0-9a-f]{64}$"}), name=f"issued_paper_{field}_is_hex"
@@ -147,9 +154,13 @@ class IssuedPaper(models.Model):
         related_name="+",
         help_text="The paper its 'changes since' section is counted from.",
     )
-    correction_note = models.TextField(blank=True, help_text="What a correction corrects.")
+    correction_note = BoundedTextField(
+        max_length=NOTE_MAX_LENGTH, blank=True, help_text="What a correction corrects."
+    )
     snapshot = models.JSONField(encoder=DjangoJSONEncoder)
-    html = models.TextField(help_text="The paper as the page showed it when it was issued.")
+    html = BoundedTextField(
+        max_length=PAPER_HTML_MAX_LENGTH, help_text="The paper as the page showed it when it was issued."
+    )
     html_sha256 = models.CharField(max_length=64)
     pdf = models.FileField(max_length=300, help_text="The PDF rendered at issue, in the file storage.")
     pdf_sha256 = models.CharField("PDF SHA-256", max_length=64)
@@ -181,6 +192,7 @@ class IssuedPaper(models.Model):
             ),
             _sha256_check("html_sha256"),
             _sha256_check("pdf_sha256"),
+            *length_checks("issued_paper", correction_note=NOTE_MAX_LENGTH, html=PAPER_HTML_MAX_LENGTH),
         ]
         triggers = [
             pgtrigger.Protect(name="issued_paper_is_immutable", operation=pgtrigger.Update | pgtrigger.Delete)

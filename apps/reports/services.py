@@ -15,14 +15,15 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
+from apps.core.audit import StaleVersionError
+from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.organisations import permissions
 from apps.organisations.permissions import OrganisationEdit
 from apps.plans import selectors as plan_selectors
 from apps.plans.models import ODPlan
 
 from . import paper, selectors
-from .models import COVER_FIELDS, BoardReport, IssuedPaper
+from .models import COVER_FIELDS, PAPER_HTML_MAX_LENGTH, BoardReport, IssuedPaper
 from .pdf import html_to_pdf
 from .selectors import latest_report
 
@@ -179,6 +180,11 @@ def _issue(*, plan_id, acting_user, cover_sheet_id, cover_sheet_version, correct
     }
     body = paper.context(snapshot)
     html = render_to_string("reports/_report_body.html", {"paper": body, "pdf": False})
+    if len(html) > PAPER_HTML_MAX_LENGTH:
+        raise ValidationError(
+            f"This paper is too long to issue: {len(html):,} characters, at most {PAPER_HTML_MAX_LENGTH:,}."
+        )
+    # Whatever bytes the report's PDF renderer makes are kept as they are (PdfError: nothing issued).
     pdf = html_to_pdf(render_to_string("reports/board_report_pdf.html", {"paper": body}))
     pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     name = default_storage.save(

@@ -234,6 +234,16 @@ def test_only_the_plans_staff_may_issue(request, client, small_plan, who, expect
         assert issue_url(small_plan) not in page
 
 
+def test_a_paper_longer_than_its_bound_is_refused_with_a_message(
+    client, staff_dorset, small_plan, media_root, monkeypatch
+):
+    monkeypatch.setattr(services, "PAPER_HTML_MAX_LENGTH", 100)
+    client.force_login(staff_dorset)
+    response = issue(client, small_plan, expect=HTTPStatus.BAD_REQUEST)
+    assert "This paper is too long to issue" in response.content.decode()
+    assert not IssuedPaper.objects.exists() and not (media_root / "issued-papers").exists()
+
+
 @pytest.mark.parametrize(
     "data, field",
     [
