@@ -20,7 +20,7 @@ from apps.plans.models import ODPlan
 from . import paper, selectors, services
 from .forms import BoardReportForm, IssuePaperForm
 from .models import BoardReport, IssuedPaper
-from .pdf import html_to_pdf
+from .pdf import PdfError, html_to_pdf
 from .tables import IssuedPaperTable
 
 logger = logging.getLogger(__name__)
@@ -170,6 +170,14 @@ class IssuePaperView(View):
             return self.refused(
                 request, "Another paper of this plan was issued at the same moment, so nothing was issued."
             )
+        except PdfError:
+            logger.exception("Plan %s: the paper's PDF could not be made; nothing was issued.", self.plan.pk)
+            messages.error(
+                request,
+                "The paper's PDF could not be made, so nothing was issued. Try again later; if it fails "
+                "again, tell the administrator.",
+            )
+            return self.render(request, form, cover, latest, correcting, status=503)
         except ValidationError as error:
             cover, latest, correcting = self.state()
             form = IssuePaperForm(request.POST, correction=correcting is not None)

@@ -16,12 +16,15 @@ from django.urls import reverse
 from django.utils.html import escape
 from pypdf import PdfReader
 
+from apps.organisations.models import Membership
 from apps.plans import services as plan_services
 from apps.plans.models import Deliverable
 from apps.reports import services
 from apps.reports.models import BoardReport, IssuedPaper
+from apps.reports.pdf import PdfError
 from apps.risks import services as risk_services
 from apps.risks.models import Risk
+from tests.factories import MembershipFactory, UserFactory
 from tests.reports.helpers import first_cover_sheet, issue, issue_url, move_meeting
 
 pytestmark = pytest.mark.django_db
@@ -232,6 +235,32 @@ def test_only_the_plans_staff_may_issue(request, client, small_plan, who, expect
     if who == "board_dorset":
         page = client.get(reverse("reports:board_report", args=[small_plan.pk])).content.decode()
         assert issue_url(small_plan) not in page
+
+
+@pytest.mark.parametrize("role", [Membership.Role.STAFF, Membership.Role.ORG_ADMIN])
+def test_staff_and_organisation_administrators_of_the_plans_organisation_issue(
+    client, dorset, small_plan, role
+):
+    """The rule is ``permissions.can_edit``: every editor role of the plan's organisation (the
+    governing body reads only; administrators are tested below)."""
+    user = UserFactory(username=f"t.{role}")
+    MembershipFactory(user=user, organisation=dorset, role=role)
+    client.force_login(user)
+    page = client.get(reverse("reports:board_report", args=[small_plan.pk])).content.decode()
+    assert issue_url(small_plan) in page
+    paper = issue(client, small_plan)
+    assert (paper.issued_by, paper.number) == (user, 1)
+
+
+def test_a_pdf_that_cannot_be_made_issues_nothing(client, staff_dorset, small_plan, media_root, monkeypatch):
+    def broken(html):
+        raise PdfError("The PDF could not be rendered (1 errors).")
+
+    monkeypatch.setattr(services, "html_to_pdf", broken)
+    client.force_login(staff_dorset)
+    response = issue(client, small_plan, expect=HTTPStatus.SERVICE_UNAVAILABLE)
+    assert "PDF could not be made, so nothing was issued" in response.content.decode()
+    assert not IssuedPaper.objects.exists() and not (media_root / "issued-papers").exists()
 
 
 def test_a_paper_longer_than_its_bound_is_refused_with_a_message(
