@@ -129,7 +129,7 @@ def _deliverable(d, theme, today):
         "deadline": _iso(d.deadline),
         "deadline_text": d.deadline_text,
         "overdue": bool(d.deadline and d.deadline < today and not delivered),
-        "owner": person(d.owner),
+        "owner": person(d.owner) or d.owner_text,  # the member, else as the source names them
         "owner_id": d.owner_id,
         "domains": [domain.number for domain in d.domains.all()],
         "delivered_narrative": d.delivered_narrative,
@@ -154,7 +154,7 @@ def _risk(r):
         "residual_likelihood": r.residual_likelihood,
         "residual_rating": r.residual_rating,
         "residual_band": r.residual_band,
-        "owner": person(r.owner),
+        "owner": person(r.owner) or r.owner_text,
         "version": r.version,
     }
 

@@ -554,3 +554,14 @@ def test_what_people_wrote_is_escaped_in_the_issued_html(client, staff_dorset, s
     assert paper.snapshot["deliverables"][0]["in_progress_narrative"].startswith(
         "<script>"
     )  # kept as written
+
+
+def test_the_snapshot_names_an_owner_as_the_source_does_when_no_member_owns_it(
+    client, staff_dorset, small_plan
+):
+    deliverable = Deliverable.objects.filter(theme__plan=small_plan).order_by("pk").first()
+    Deliverable.objects.filter(pk=deliverable.pk).update(owner=None, owner_text="Director of Quality")
+    client.force_login(staff_dorset)
+    paper = issue(client, small_plan)
+    row = next(r for r in paper.snapshot["deliverables"] if r["id"] == deliverable.pk)
+    assert row["owner"] == "Director of Quality"
