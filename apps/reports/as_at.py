@@ -27,7 +27,8 @@ from dataclasses import dataclass, replace
 
 import django_filters
 from django import forms
-from django.db.models import Lookup, Q
+from django.db.models import Lookup, Q, QuerySet
+from django.http import QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -51,7 +52,7 @@ class AsAt:
     requested: datetime.date | None = None
 
     @classmethod
-    def of_day(cls, day):
+    def of_day(cls, day: datetime.date) -> "AsAt":
         today = timezone.localdate()
         requested = day if day > today else None
         day = min(day, today)
@@ -61,12 +62,12 @@ class AsAt:
         return cls(day=day, moment=start_of_next - datetime.timedelta(microseconds=1), requested=requested)
 
     @classmethod
-    def of_moment(cls, moment):
+    def of_moment(cls, moment: datetime.datetime) -> "AsAt":
         """The data as it stood at an exact moment (an issued paper's data read time)."""
         return cls(day=timezone.localtime(moment).date(), moment=moment)
 
     @property
-    def param(self):
+    def param(self) -> str:
         return self.day.isoformat()
 
 
@@ -85,7 +86,7 @@ class AsAtForm(forms.Form):
         return day
 
 
-def from_query(query):
+def from_query(query: QueryDict) -> tuple[AsAt | None, AsAtForm]:
     """(AsAt or None, AsAtForm): None when ``query`` has no as_at; the form carries the error
     when it has a bad one."""
     if PARAM not in query:
@@ -133,19 +134,19 @@ for _model in (DeliverableAsAt, RiskAsAt):
     _model._meta.get_field("pgh_id").register_lookup(AnyOf)
 
 
-def standing_deliverables(as_at):
+def standing_deliverables(as_at: AsAt) -> QuerySet[DeliverableAsAt]:
     """Every deliverable as it stood at ``as_at`` (a queryset of ``DeliverableAsAt``), archived
     ones too: ``current()`` leaves out those archived by then."""
     return DeliverableAsAt.objects.filter(_standing(DeliverableAsAt, as_at.moment))
 
 
-def standing_risks(as_at):
+def standing_risks(as_at: AsAt) -> QuerySet[RiskAsAt]:
     """Every risk as it stood at ``as_at`` (a queryset of ``RiskAsAt``), archived ones too:
     ``current()`` leaves out those archived by then."""
     return RiskAsAt.objects.filter(_standing(RiskAsAt, as_at.moment))
 
 
-def deliverables(as_at, *, user):
+def deliverables(as_at: AsAt, *, user) -> QuerySet[DeliverableAsAt]:
     """The deliverables ``user`` may see, as they stood, ready for the list: theme, plan,
     organisation and owner joined, the domains (as they are now) prefetched, overdue judged on
     the as-at day."""
@@ -158,7 +159,7 @@ def deliverables(as_at, *, user):
     )
 
 
-def risks(as_at, *, user, scheme=None):
+def risks(as_at: AsAt, *, user, scheme=None) -> QuerySet[RiskAsAt]:
     """The risks ``user`` may see, as they stood, with ratings and bands (today's band edges)
     and review-overdue judged on the as-at day."""
     return (
@@ -170,7 +171,9 @@ def risks(as_at, *, user, scheme=None):
     )
 
 
-def status_updates(as_at, deliverables=None):
+def status_updates(
+    as_at: AsAt, deliverables: QuerySet[DeliverableAsAt] | None = None
+) -> QuerySet[StatusUpdate]:
     """The status history as it stood: the updates recorded up to the moment; with
     ``deliverables`` (standing rows), only theirs."""
     updates = StatusUpdate.objects.filter(created_at__lte=as_at.moment)

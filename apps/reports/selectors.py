@@ -4,7 +4,7 @@ way. A fixed number of queries whatever the number of deliverables, risks or iss
 
 import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.organisations import permissions
@@ -38,12 +38,12 @@ LIST_FIELDS = (
 )
 
 
-def latest_report(plan):
+def latest_report(plan) -> BoardReport | None:
     """The plan's latest cover sheet (by meeting date), or None: the one the report uses."""
     return BoardReport.objects.filter(plan=plan).order_by("-meeting_date", "-pk").first()
 
 
-def paper_data(*, plan, read_at=None):
+def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
     """The snapshot of ``plan``'s report as the data stands now (``plan`` as
     ``plans.selectors.plan_detail`` returns it). Seven queries."""
     read_at = timezone.localtime(read_at or timezone.now())
@@ -76,12 +76,12 @@ def visible_papers(user):
     return IssuedPaper.objects.filter(plan__organisation__in=permissions.visible_organisations(user))
 
 
-def current_papers(plan_id):
+def current_papers(plan_id: int) -> QuerySet[IssuedPaper]:
     """The plan's papers that no correction has superseded, latest first."""
     return IssuedPaper.objects.filter(plan_id=plan_id, superseded_by__isnull=True).order_by("-number")
 
 
-def latest_current_paper(plan_id):
+def latest_current_paper(plan_id: int) -> IssuedPaper | None:
     """The plan's latest paper that stands (not superseded), with its snapshot, or None."""
     return current_papers(plan_id).first()
 
@@ -97,7 +97,7 @@ def status_updates_between(plan_id, start, end):
     return paper.status_update_rows(updates.order_by("created_at", "pk"))
 
 
-def changes_since(snapshot, baseline):
+def changes_since(snapshot: dict, baseline: IssuedPaper | None) -> dict | None:
     """What changed from the issued paper ``baseline`` (or None) to ``snapshot``."""
     if baseline is None:
         return None
@@ -107,7 +107,7 @@ def changes_since(snapshot, baseline):
     return paper.compare(baseline.snapshot, snapshot, updates=updates, since=paper.paper_ref(baseline))
 
 
-def changes_between(earlier, later):
+def changes_between(earlier: IssuedPaper, later: IssuedPaper) -> dict:
     """What changed from issued paper ``earlier`` to issued paper ``later`` of the same plan."""
     updates = status_updates_between(earlier.plan_id, earlier.read_at, later.read_at)
     return paper.compare(earlier.snapshot, later.snapshot, updates=updates, since=paper.paper_ref(earlier))

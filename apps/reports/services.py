@@ -95,7 +95,9 @@ class IssueConflict(Exception):
     """Another paper of the plan was issued at the same moment; nothing was issued."""
 
 
-def issue_paper(*, plan_id, acting_user, cover_sheet_id, cover_sheet_version, correction_note=""):
+def issue_paper(
+    *, plan_id: int, acting_user, cover_sheet_id: int, cover_sheet_version: int, correction_note: str = ""
+) -> IssuedPaper:
     """Issue ``plan_id``'s board report to the meeting its cover sheet names, as an
     ``IssuedPaper``: the snapshot of everything the paper shows, what changed since the paper
     before, the HTML as rendered now and the PDF rendered once, stored through Django's file
