@@ -4,6 +4,8 @@ DATABASE_URL  PostgreSQL URL; unset means the embedded PostgreSQL in .local/pgda
 SECRET_KEY    required when DEBUG is off
 DEBUG         "true"/"1" for development (default off)
 ALLOWED_HOSTS comma-separated host names (default: localhost names when DEBUG is on)
+MEDIA_ROOT    where issued papers' PDFs are kept (default: media/ in the checkout)
+AWS_STORAGE_BUCKET_NAME  keep them in this S3-compatible bucket instead (django-storages)
 """
 
 import os
@@ -257,6 +259,28 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# --- Files: the PDFs of issued board papers ---------------------------------------------------
+# Written through Django's storage API and read back only by the paper's own view, which checks
+# each file's SHA-256 (the storage's addresses are never served, so there is no MEDIA_URL).
+# Default: a folder of the checkout (ignored by git). With AWS_STORAGE_BUCKET_NAME set, an
+# S3-compatible bucket through django-storages (`pip install -e '.[s3]'`); the credentials are
+# boto3's own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or the machine's
+# role), never kept in these settings.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME", "").strip() or None,
+            "location": os.environ.get("AWS_LOCATION", "").strip(),
+            "file_overwrite": False,  # a paper's file is never replaced: another name is chosen
+            "querystring_auth": True,
+        },
+    }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}

@@ -5,13 +5,17 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 
 from ccgtrack.settings import *  # noqa: E402,F403
-from ccgtrack.settings import STORAGES  # noqa: E402
 
 SECURE_SSL_REDIRECT = False  # the test client and live server speak plain HTTP
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Files go to the local folder, whatever bucket the environment names; tests/conftest.py points
+# MEDIA_ROOT at a temporary folder of each test's own.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -34,6 +34,14 @@ else:
             call_command("load_seed", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Files (issued papers' PDFs) go to a folder of each test's own, through Django's default
+    storage, never to the checkout's media/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
 @pytest.fixture
 def dorset(db):
     return Organisation.objects.get(slug="nhs-dorset-ccg")

@@ -133,15 +133,17 @@ def person_name(prefix):
     return Coalesce(NullIf(full, models.Value("")), f"{prefix}username", output_field=models.TextField())
 
 
-def joined(model, relation, value_field, separator="; "):
+def joined(model, relation, value_field, separator="; ", outer="pk"):
     """The ``value_field`` of every object of the many-to-many ``relation`` of ``model``, in
-    order and joined by ``separator`` (``"1; 3; 6"``): one subquery, not a query per row."""
+    order and joined by ``separator`` (``"1; 3; 6"``): one subquery, not a query per row.
+    ``outer`` is the field of the exported row holding the ``model``'s pk (``"id"`` for the
+    audit trail's copies of a record, whose own pk is the event's)."""
     relation_field = model._meta.get_field(relation)
     through = relation_field.remote_field.through
     source = relation_field.m2m_field_name()
     value = f"{relation_field.m2m_reverse_field_name()}__{value_field}"
     aggregated = (
-        through.objects.filter(**{source: models.OuterRef("pk")})
+        through.objects.filter(**{source: models.OuterRef(outer)})
         .order_by()
         .values(source)
         .annotate(joined=StringAgg(Cast(value, models.TextField()), separator, order_by=value))

@@ -69,7 +69,7 @@ class FilteredTableView(SingleTableMixin, FilterView):
             self.object_list = self.filterset.queryset.none()
         table_class = self.get_table_class()
         table = RequestConfig(self.request, paginate=False).configure(table_class(data=self.object_list))
-        columns = getattr(table_class, "export_columns", None)
+        columns = self.get_export_columns(table_class)
         if not columns:
             raise ImproperlyConfigured(f"{table_class.__name__} declares no export_columns to export.")
         rows = exports.export_rows(table.data.data, columns)
@@ -77,6 +77,10 @@ class FilteredTableView(SingleTableMixin, FilterView):
         if export_format == "csv":
             return exports.csv_response(columns, rows, filename)
         return exports.xlsx_response(columns, rows, self.export_about(table), filename)
+
+    def get_export_columns(self, table_class):
+        """The columns the export writes: those the table declares."""
+        return getattr(table_class, "export_columns", None)
 
     def export_about(self, table):
         applied, rejected = exports.applied_filters(self.filterset)

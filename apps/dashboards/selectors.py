@@ -86,38 +86,37 @@ RISK_FIGURES: dict[str, dict[str, Any]] = {
 }
 
 
-def organisation_dashboard(organisation: Organisation, *, request: Any) -> dict[str, Any]:
-    """Everything the organisation dashboard shows, rolled up over what lies beneath."""
-    from apps.plans.filters import DeliverableFilterSet
-    from apps.risks.filters import RiskFilterSet
-
-    today = timezone.localdate()
+def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: Any = None) -> dict[str, Any]:
+    """Everything the organisation dashboard shows, rolled up over what lies beneath; with
+    ``as_at`` (``apps.reports.as_at.AsAt``), from the data as it stood then."""
+    source = DataSource.of(as_at)
+    today = source.today
     orgs = scope(organisation)
     # Archived deliverables and risks are left out of every figure and list, as the lists
-    # the figures link to leave them out (both start from ``current()``).
-    deliverables = Deliverable.objects.current().filter(theme__plan__organisation__in=orgs)
+    # the figures link to leave them out (both start from ``current()``, see DataSource).
+    deliverables = source.deliverables.filter(theme__plan__organisation__in=orgs)
     scheme = BandScheme.current()
-    risks = Risk.objects.current().filter(organisation__in=orgs).with_ratings(scheme)
+    risks = source.risks.filter(organisation__in=orgs).with_ratings(scheme)
     domains = list(AuthorisationDomain.objects.all())
 
     deliverable_figures = FigureList(
         "plans:deliverable_list",
-        DeliverableFilterSet,
-        Deliverable.objects.current(),
+        source.deliverable_filterset,
+        source.deliverables,
         "theme__plan__organisation",
         organisation,
         request,
     ).count(
-        {**DELIVERABLE_FIGURES, **{f"domain_{d.number}": {"domain": d.pk} for d in domains}},
+        source.params({**DELIVERABLE_FIGURES, **{f"domain_{d.number}": {"domain": d.pk} for d in domains}}),
     )
     risk_figures = FigureList(
         "risks:risk_list",
-        RiskFilterSet,
-        Risk.objects.current().with_ratings(scheme),
+        source.risk_filterset,
+        source.risks.with_ratings(scheme),
         "organisation",
         organisation,
         request,
-    ).count(RISK_FIGURES)
+    ).count(source.params(RISK_FIGURES))
 
     status_counts = [
         {"status": value, "label": label, "figure": deliverable_figures[f"status_{value}"]}
@@ -158,8 +157,7 @@ def organisation_dashboard(organisation: Organisation, *, request: Any) -> dict[
             .order_by("deadline", "pk")[:LIST_LENGTH]
         ),
         "latest_updates": list(
-            StatusUpdate.objects.current()
-            .filter(deliverable__theme__plan__organisation__in=orgs)
+            source.status_updates.filter(deliverable__theme__plan__organisation__in=orgs)
             .select_related("deliverable", "created_by")
             .order_by("-created_at", "-pk")[:LIST_LENGTH]
         ),
@@ -171,7 +169,9 @@ def organisation_dashboard(organisation: Organisation, *, request: Any) -> dict[
         "heatmap": risk_selectors.heatmap(risks, scheme),
         "scheme": scheme,
         "domains": domain_summary(organisation, domains, deliverable_figures),
-        "delivered_per_month": delivered_per_month(orgs),
+        "delivered_per_month": delivered_per_month(orgs, source.status_updates),
+        "as_at": as_at,
+        "as_at_query": f"&as_at={source.as_at_param}" if source.as_at_param else "",
     }
 
 
@@ -213,10 +213,10 @@ def domain_summary(
     return {"domains": rows, "levels": levels, "assessed": bool(scores)}
 
 
-def delivered_per_month(orgs: list[int]) -> list[dict[str, Any]]:
+def delivered_per_month(orgs: list[int], updates: Any = None) -> list[dict[str, Any]]:
     """From the status history: deliverables moved to delivered, per month."""
     rows = (
-        StatusUpdate.objects.current()
+        (updates if updates is not None else StatusUpdate.objects.current())
         .deliveries()
         .filter(deliverable__theme__plan__organisation__in=orgs)
         .annotate(month=TruncMonth("created_at"))
@@ -229,6 +229,84 @@ def delivered_per_month(orgs: list[int]) -> list[dict[str, Any]]:
         {"month": row["month"].date() if hasattr(row["month"], "date") else row["month"], "count": row["n"]}
         for row in rows
     ]
+
+
+# --- As at a date: where the dashboard's records come from -------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """The records the dashboard counts: live, or as they stood at a date
+    (``apps.reports.as_at``), with the filtersets that count them and the day that overdue and
+    due soon are judged on. Figures link to their list with the same ``as_at``."""
+
+    deliverables: object
+    risks: object
+    status_updates: object
+    deliverable_filterset: type
+    risk_filterset: type
+    today: object
+    as_at_param: str = ""
+
+    @classmethod
+    def of(cls, as_at=None):
+        from apps.plans.filters import DeliverableFilterSet
+        from apps.reports import as_at as history
+        from apps.risks.filters import RiskFilterSet
+
+        if as_at is None:
+            return cls(
+                Deliverable.objects.current(),
+                Risk.objects.current(),
+                StatusUpdate.objects.current(),
+                DeliverableFilterSet,
+                RiskFilterSet,
+                timezone.localdate(),
+            )
+        # As the live dashboard leaves archived records out, so does it as at a day: those
+        # archived by then (their events up to the day say so), with their status history.
+        deliverables = history.standing_deliverables(as_at).current()
+        return cls(
+            deliverables,
+            history.standing_risks(as_at).current(),
+            history.status_updates(as_at, deliverables),
+            history.DeliverableAsAtFilterSet,
+            history.RiskAsAtFilterSet,
+            as_at.day,
+            as_at.param,
+        )
+
+    def params(self, figures):
+        """The figures' list parameters, with the as_at date when there is one."""
+        if not self.as_at_param:
+            return figures
+        return {key: {**params, "as_at": self.as_at_param} for key, params in figures.items()}
+
+
+# --- Issued papers: the list and the trend ---------------------------------------------------
+
+
+def issued_papers(organisation):
+    """The board papers issued from the plans of the organisation and everything beneath,
+    latest first, and the trend over the papers that stand (not superseded), oldest first:
+    per paper, % delivered, overdue and red risks as the paper reported them. One query."""
+    from apps.reports.selectors import organisation_papers
+
+    papers = organisation_papers(scope(organisation))
+    standing = [p for p in reversed(papers) if getattr(p, "superseded_by", None) is None]
+    several_plans = len({p.plan_id for p in papers}) > 1
+    trend = [
+        {
+            "paper": p,
+            "label": (f"{p.plan.organisation.name} " if several_plans else "") + f"{p.meeting_date:%d/%m/%Y}",
+            "delivered_pct": p.delivered_pct,
+            "overdue": p.overdue_count,
+            "red_risks": p.red_risk_count,
+            "red_residual_risks": p.red_residual_risk_count,
+        }
+        for p in standing
+    ]
+    return {"issued_papers": papers, "paper_trend": trend, "several_paper_plans": several_plans}
 
 
 def ccg_summary(*, visible: QuerySet[Organisation]) -> QuerySet[Organisation]:

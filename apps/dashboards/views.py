@@ -1,12 +1,14 @@
 from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from apps.core.input import bad_request, per_page_error
 from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
+from apps.reports import as_at as history
+from apps.reports.charts import paper_trend
 
 from . import charts, selectors
 from .tables import CcgProgressTable
@@ -30,7 +32,17 @@ def home(request):
 
 
 class OrganisationDashboardView(TemplateView):
+    """An organisation's dashboard; with ``?as_at=YYYY-MM-DD``, from the data as it stood then
+    (a bad date answers 400 with the message)."""
+
     template_name = "dashboards/organisation.html"
+
+    def get(self, request, *args, **kwargs):
+        self.as_at, form = history.from_query(request.GET)
+        if history.PARAM in request.GET and self.as_at is None:
+            context = {"as_at_form": form, "title": "Dashboard", "path": request.path}
+            return render(request, "reports/as_at_invalid.html", context, status=400)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -39,9 +51,11 @@ class OrganisationDashboardView(TemplateView):
         )
         if not permissions.can_view(self.request.user, organisation):
             raise PermissionDenied("You do not have access to this organisation's dashboard.")
-        data = selectors.organisation_dashboard(organisation, request=self.request)
+        data = selectors.organisation_dashboard(organisation, request=self.request, as_at=self.as_at)
         within = QueryDict(mutable=True)
         within["within"] = str(organisation.pk)
+        if self.as_at:
+            within["as_at"] = self.as_at.param
         for grid in data["heatmap"].values():
             for row in grid["rows"]:
                 for cell in row["cells"]:
@@ -51,6 +65,9 @@ class OrganisationDashboardView(TemplateView):
         context.update(data)
         context["within"] = organisation.pk
         context["charts"] = charts.organisation_charts(data)
+        context.update(selectors.issued_papers(organisation))
+        context["charts"]["paper_trend"] = paper_trend(context["paper_trend"])
+        context["as_at_form"] = history.AsAtForm()
         return context
 
 

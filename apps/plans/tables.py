@@ -1,3 +1,6 @@
+from functools import partial
+from typing import TYPE_CHECKING
+
 import django_tables2 as tables
 from django.db.models import BooleanField, Case, OuterRef, TextField, Value, When
 from django.db.models.functions import Coalesce, NullIf
@@ -7,14 +10,18 @@ from django.utils.html import format_html
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, MONEY, ExportColumn
 from apps.core.tables import NumberColumn, badge
+from apps.reports.models import DeliverableAsAt
 
 from .models import Deliverable, StatusUpdate, overdue_q
 from .widgets import overdue_cell, status_cell
 
+if TYPE_CHECKING:
+    from apps.reports.as_at import AsAt
 
-def _overdue():
-    # Today's overdue, with "No" (not NULL) for a deliverable without a deadline.
-    return Case(When(overdue_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
+
+def _overdue(today=None):
+    # Overdue today (or on ``today``), with "No" (not NULL) for a deliverable without a deadline.
+    return Case(When(overdue_q(today), then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 _LATEST_UPDATE = StatusUpdate.objects.filter(deliverable=OuterRef("pk")).order_by("-created_at", "-pk")
@@ -128,3 +135,54 @@ class DeliverableTable(tables.Table):
         if record.theme.plan.organisation_id in self.editable_org_ids:
             return status_cell(record, csrf_token=self.csrf_token, next_url=self.next_url)
         return badge(f"status-{record.status}", record.get_status_display())
+
+
+class AsAtDeliverableTable(DeliverableTable):
+    """The same table over deliverables as they stood at a date (``apps.reports.as_at``): no
+    status control, rows keyed by the deliverable, its domains as they are now."""
+
+    title = tables.Column("Deliverable / action")  # render_title links it (a deleted one: not)
+    domains = tables.ManyToManyColumn(
+        verbose_name="Domains",
+        accessor="pgh_obj__domains",
+        transform=lambda d: str(d.number),
+        separator=", ",
+        orderable=False,
+    )
+
+    class Meta(DeliverableTable.Meta):
+        model = DeliverableAsAt
+        row_attrs = {"id": lambda record: f"deliverable-{record.id}"}
+
+    def render_title(self, record, value):
+        # pgh_obj is prefetched with the domains: no query. A deliverable deleted or archived
+        # since has no page to link to.
+        if record.deleted_since:
+            return format_html('{} <span class="small muted">(since deleted)</span>', str(record))
+        if record.archived_since:
+            return format_html('{} <span class="small muted">(since archived)</span>', str(record))
+        return super().render_title(record, value)
+
+    def render_status(self, record):
+        return badge(f"status-{record.status}", record.get_status_display())
+
+    @classmethod
+    def as_at_export_columns(cls, as_at: "AsAt") -> list[ExportColumn]:
+        """The full record as it stood at ``as_at`` (the rows are its audit events, whose pk is
+        the event's): the deliverable's own ID, overdue judged on the day, its latest update up
+        to the moment; its domains as they are now (the audit trail does not record them)."""
+        updates = StatusUpdate.objects.filter(
+            deliverable=OuterRef("id"), created_at__lte=as_at.moment
+        ).order_by("-created_at", "-pk")
+        replaced = {
+            "ID": ExportColumn("ID", "id", INTEGER),
+            "Authorisation domains": ExportColumn(
+                "Authorisation domains", exports.joined(Deliverable, "domains", "number", outer="id")
+            ),
+            "Overdue": ExportColumn("Overdue", partial(_overdue, as_at.day), BOOLEAN),
+            "Last update": ExportColumn("Last update", exports.latest(updates, "created_at"), DATETIME),
+            "Last update by": ExportColumn(
+                "Last update by", exports.latest(updates, exports.person_name("created_by__"))
+            ),
+        }
+        return [replaced.get(column.header, column) for column in cls.export_columns]

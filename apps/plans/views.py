@@ -15,6 +15,7 @@ from apps.core.views import FilteredTableView
 from apps.organisations import permissions
 from apps.organisations.models import Organisation
 from apps.organisations.selectors import people_of
+from apps.reports import as_at
 from apps.risks import selectors as risk_selectors
 
 from . import imports, selectors, services
@@ -27,7 +28,7 @@ from .forms import (
     PlanImportForm,
 )
 from .models import Deliverable, ODPlan
-from .tables import DeliverableTable
+from .tables import AsAtDeliverableTable, DeliverableTable
 from .widgets import overdue_cell, status_cell, typed_text
 
 
@@ -64,11 +65,19 @@ class PlanDetailView(TemplateView):
         return context
 
 
-class DeliverableListView(FilteredTableView):
+class DeliverableListView(as_at.AsAtListMixin, FilteredTableView):
+    """Every deliverable the user may see; with ``?as_at=YYYY-MM-DD``, as they stood that day."""
+
     table_class = DeliverableTable
     filterset_class = DeliverableFilterSet
     template_name = "plans/deliverable_list.html"
     export_name = "deliverables"
+    as_at_filterset_class = as_at.DeliverableAsAtFilterSet
+    as_at_table_class = AsAtDeliverableTable
+    as_at_title = "Deliverables and actions"
+
+    def as_at_rows(self, moment):
+        return as_at.deliverables(moment, user=self.request.user)
 
     def get_queryset(self):
         return (

@@ -2,6 +2,8 @@ from typing import cast
 
 from django import forms
 
+from apps.core.bounds import NOTE_MAX_LENGTH
+
 from .models import COVER_FIELDS, BoardReport
 
 
@@ -38,3 +40,24 @@ class BoardReportForm(forms.ModelForm):
     def _post_clean(self):
         # The service validates the record after re-reading it under a lock.
         pass
+
+
+class IssuePaperForm(forms.Form):
+    """The confirmation of an issue: the cover sheet (and its version) the user was shown, so a
+    cover sheet changed meanwhile is not issued unseen, and for a correction what it corrects."""
+
+    cover_sheet = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    correction_note = forms.CharField(
+        label="What this correction corrects",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Printed on the corrected paper, and shown on the paper it supersedes.",
+    )
+
+    def __init__(self, *args, correction=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.correction = correction
+        if not correction:
+            self.fields["correction_note"].widget = forms.HiddenInput()

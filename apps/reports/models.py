@@ -1,13 +1,19 @@
 """Board reports: the governing-body paper that presents an OD plan's delivery, with the cover
-sheet its author fills in. The body and the appendix are drawn from the plan's data when the
-report is read, so only the cover sheet is stored."""
+sheet its author fills in. The live report's body and appendix are drawn from the plan's data
+when it is read; a paper issued to a meeting is frozen as an ``IssuedPaper``."""
 
 import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.bounds import (
     NARRATIVE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
     BoundedDateField,
     BoundedTextField,
     date_range_check,
@@ -15,6 +21,8 @@ from apps.core.bounds import (
 )
 from apps.core.models import TimeStampedModel
 from apps.core.triggers import raise_version
+from apps.plans.models import Deliverable, DeliverableQuerySet
+from apps.risks.models import Risk, RiskQuerySet
 
 COVER_FIELDS = (
     "title",
@@ -94,3 +102,175 @@ class BoardReport(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("reports:board_report", args=[self.plan_id])
+
+
+# The rendered paper is written by the service, not typed, but has a bound like every text: the
+# seed's longest paper is 61,616 characters (54 deliverables); 400 deliverables with every
+# narrative at its limit stay below this one.
+PAPER_HTML_MAX_LENGTH = 10_000_000
+
+
+def _sha256_check(field):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__regex": r"^[0-9a-f]{64}$"}), name=f"issued_paper_{field}_is_hex"
+    )
+
+
+class IssuedPaper(models.Model):
+    """A board paper as issued to a governing-body meeting: the snapshot of everything it showed
+    (cover sheet, summary per theme, every deliverable row, the risk summary, the
+    self-assessment, and what had changed since the paper before), the HTML as rendered then,
+    and the PDF rendered once and kept in the file storage with its SHA-256.
+
+    A paper is a record: nothing changes or deletes it. PostgreSQL refuses UPDATE and DELETE
+    on these rows (the trigger below), so not even a bug or a hand-written query can. A
+    correction is a new paper that names the one it supersedes; the link is set on the new row,
+    so the old one is never touched."""
+
+    plan = models.ForeignKey("plans.ODPlan", on_delete=models.PROTECT, related_name="issued_papers")
+    number = models.PositiveIntegerField(help_text="1, 2, 3... for each plan, in the order issued.")
+    cover_sheet = models.ForeignKey(BoardReport, on_delete=models.PROTECT, related_name="issued_papers")
+    meeting_date = models.DateField("date of the meeting")
+    title = models.CharField(max_length=300)
+    read_at = models.DateTimeField("data read at")
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="issued_papers"
+    )
+    issued_by_name = models.CharField(max_length=300, help_text="As the paper names them.")
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        help_text="The paper this one corrects.",
+    )
+    previous = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The paper its 'changes since' section is counted from.",
+    )
+    correction_note = BoundedTextField(
+        max_length=NOTE_MAX_LENGTH, blank=True, help_text="What a correction corrects."
+    )
+    snapshot = models.JSONField(encoder=DjangoJSONEncoder)
+    html = BoundedTextField(
+        max_length=PAPER_HTML_MAX_LENGTH, help_text="The paper as the page showed it when it was issued."
+    )
+    html_sha256 = models.CharField(max_length=64)
+    pdf = models.FileField(max_length=300, help_text="The PDF rendered at issue, in the file storage.")
+    pdf_sha256 = models.CharField("PDF SHA-256", max_length=64)
+    pdf_size = models.PositiveIntegerField("PDF size (bytes)")
+    # Headline figures of the snapshot, for the lists and the trend chart (computed at issue).
+    deliverable_count = models.PositiveIntegerField()
+    delivered_count = models.PositiveIntegerField()
+    overdue_count = models.PositiveIntegerField()
+    open_risk_count = models.PositiveIntegerField()
+    red_risk_count = models.PositiveIntegerField(help_text="Open risks rated extreme (inherent).")
+    red_residual_risk_count = models.PositiveIntegerField(help_text="Open risks rated extreme (residual).")
+
+    class Meta:
+        ordering = ["plan", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="issued_paper_number_unique_in_plan"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="issued_paper_number_from_1"),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(correction_note=""),
+                name="issued_paper_correction_says_why",
+                violation_error_message="Say what the correction corrects.",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivered_count__lte=models.F("deliverable_count"))
+                & Q(overdue_count__lte=models.F("deliverable_count"))
+                & Q(red_risk_count__lte=models.F("open_risk_count"))
+                & Q(red_residual_risk_count__lte=models.F("open_risk_count")),
+                name="issued_paper_figures_consistent",
+            ),
+            _sha256_check("html_sha256"),
+            _sha256_check("pdf_sha256"),
+            *length_checks("issued_paper", correction_note=NOTE_MAX_LENGTH, html=PAPER_HTML_MAX_LENGTH),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="issued_paper_is_immutable", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self):
+        return f"{self.title} (paper {self.number}, meeting of {self.meeting_date:%d/%m/%Y})"
+
+    def get_absolute_url(self):
+        return reverse("reports:paper_detail", args=[self.pk])
+
+    @property
+    def delivered_pct(self):
+        return round(100 * self.delivered_count / self.deliverable_count, 1) if self.deliverable_count else 0
+
+
+# --- As at a date: the audit trail's rows, read as the records they were ------------------------
+# Proxies of the pghistory event tables of deliverables and risks, with the querysets (and so
+# the filters, tables and figures) of the models they track. ``apps.reports.as_at`` picks, for
+# each record, its latest event up to a moment; these classes only make those rows behave like
+# the records for the lists and the dashboard.
+
+DeliverableEvent = Deliverable.pgh_event_model
+RiskEvent = Risk.pgh_event_model
+
+
+class DeliverableAsAtQuerySet(DeliverableQuerySet):
+    pass
+
+
+class DeliverableAsAt(DeliverableEvent):
+    """A deliverable as it stood at a moment (its latest audit event up to then)."""
+
+    Status = Deliverable.Status
+    DELIVERED_STATUSES = Deliverable.DELIVERED_STATUSES
+
+    objects = DeliverableAsAtQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+        ordering = Deliverable._meta.ordering
+
+    __str__ = Deliverable.__str__
+    is_delivered = Deliverable.is_delivered
+
+    def get_absolute_url(self):
+        return reverse("plans:deliverable_detail", args=[self.id])
+
+    @property
+    def deleted_since(self) -> bool:
+        """Whether the deliverable no longer exists (its record, prefetched as ``pgh_obj``)."""
+        try:
+            return self.pgh_obj is None
+        except Deliverable.DoesNotExist:
+            return True
+
+    @property
+    def archived_since(self) -> bool:
+        """Whether the deliverable, not archived then, is archived now (so its page is gone)."""
+        return not self.deleted_since and self.pgh_obj.archived_at is not None
+
+
+class RiskAsAtQuerySet(RiskQuerySet):
+    pass
+
+
+class RiskAsAt(RiskEvent):
+    """A risk as it stood at a moment (its latest audit event up to then)."""
+
+    Status = Risk.Status
+
+    objects = RiskAsAtQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+        ordering = Risk._meta.ordering
+
+    __str__ = Risk.__str__
+
+    def get_absolute_url(self):
+        return reverse("risks:risk_detail", args=[self.id])

@@ -1,93 +1,194 @@
-"""Reads for the board report: the plan (one prefetch of themes, objectives and deliverables),
-the areas delivered and for further delivery worked out from it, and the risk summary. A fixed
-number of queries whatever the number of deliverables or risks."""
+"""Reads for board reports and issued papers. The live report is read into the same snapshot
+an issued paper keeps (``apps.reports.paper``), so both are rendered, and compared, the same
+way. A fixed number of queries whatever the number of deliverables, risks or issued papers."""
 
-from typing import Any, cast
+import datetime
 
-from django.db.models import Field
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from apps.organisations.models import Organisation
+from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
-from apps.plans.models import Deliverable
-from apps.plans.selectors import PlanDetail
-from apps.risks import selectors as risk_selectors
-from apps.risks.models import Risk
+from apps.plans.models import MaturityLevel, SelfAssessment, SelfAssessmentScore, StatusUpdate
+from apps.risks.models import BandScheme, Risk
 
-from .models import COVER_FIELDS, BoardReport
-from .services import latest_report
+from . import paper
+from .models import BoardReport, IssuedPaper
 
-
-def cover_rows(report: BoardReport | None) -> list[tuple[Any, Any]]:
-    """(label, value) for each row of the cover sheet, labelled as the papers label them."""
-    report = report or BoardReport()
-    return [
-        (cast(Field, BoardReport._meta.get_field(name)).verbose_name, getattr(report, name))
-        for name in COVER_FIELDS
-        if name != "title"
-    ]
-
-
-def notable_areas(detail: PlanDetail) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Per theme, what is delivered and what is still to deliver (in progress, not started,
-    overdue), from the deliverables already prefetched on the plan; and the plan's totals."""
-    themes = []
-    totals = {"delivered": 0, "further_work": 0, "open": 0, "overdue": 0, "total": 0}
-    for row in detail.themes:
-        theme = row.theme
-        deliverables = list(theme.deliverables.all())
-        delivered = [d for d in deliverables if d.is_delivered]
-        still_open = [d for d in deliverables if not d.is_delivered]
-        further_work = [d for d in delivered if d.status == Deliverable.Status.DELIVERED_FURTHER_WORK]
-        overdue = [d for d in still_open if d.overdue]
-        themes.append(
-            {
-                "theme": theme,
-                "progress": row.progress,
-                "delivered": delivered,
-                "open": still_open,
-                "further_work_count": len(further_work),
-                "overdue_count": len(overdue),
-            }
-        )
-        totals["delivered"] += len(delivered)
-        totals["further_work"] += len(further_work)
-        totals["open"] += len(still_open)
-        totals["overdue"] += len(overdue)
-        totals["total"] += len(deliverables)
-    return themes, totals
+# What lists of papers load: never the snapshot or the HTML.
+LIST_FIELDS = (
+    "id",
+    "plan_id",
+    "number",
+    "meeting_date",
+    "title",
+    "read_at",
+    "issued_at",
+    "issued_by_name",
+    "supersedes_id",
+    "previous_id",
+    "pdf_sha256",
+    "pdf_size",
+    "deliverable_count",
+    "delivered_count",
+    "overdue_count",
+    "open_risk_count",
+    "red_risk_count",
+    "red_residual_risk_count",
+)
 
 
-def risk_summary(*, organisation: Organisation, user: Any) -> dict[str, Any]:
-    """The organisation's open risks with ratings and bands (in words), and how many fall in
-    each band, inherent and residual. Four queries."""
-    scheme = risk_selectors.current_scheme()
-    risks = risk_selectors.risk_list(user=user, scheme=scheme).filter(organisation=organisation)
-    open_risks = risks.filter(status=Risk.Status.OPEN)
-    return {
-        "risks": list(open_risks),
-        "band_rows": risk_selectors.band_counts(open_risks)["rows"],
-        "closed_count": risks.filter(status=Risk.Status.CLOSED).count(),
-        "scheme": scheme,
-    }
+def latest_report(plan) -> BoardReport | None:
+    """The plan's latest cover sheet (by meeting date), or None: the one the report uses."""
+    return BoardReport.objects.filter(plan=plan).order_by("-meeting_date", "-pk").first()
 
 
-def board_report(*, plan_id: int, user: Any) -> dict[str, Any]:
-    """Everything the report page and its PDF show. Raises ODPlan.DoesNotExist for a plan the
-    user may not see."""
-    read_at = timezone.localtime(timezone.now())
-    detail = plan_selectors.plan_detail(plan_id=plan_id, user=user)
-    plan = detail.plan
-    report = latest_report(plan)
-    areas, totals = notable_areas(detail)
+def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
+    """The snapshot of ``plan``'s report as the data stands now (``plan`` as
+    ``plans.selectors.plan_detail`` returns it). Seven queries."""
+    read_at = timezone.localtime(read_at or timezone.now())
+    scheme = BandScheme.current()
+    risks = (
+        Risk.objects.current()
+        .filter(organisation=plan.organisation_id)
+        .with_ratings(scheme)
+        .select_related("owner")
+    )
+    assessment = (
+        SelfAssessment.objects.filter(organisation=plan.organisation_id)
+        .prefetch_related(Prefetch("scores", queryset=SelfAssessmentScore.objects.select_related("domain")))
+        .order_by("-assessed_on", "-pk")
+        .first()
+    )
+    return paper.build(
+        plan=plan,
+        report=latest_report(plan),
+        risks=list(risks),
+        scheme=scheme,
+        assessment=assessment,
+        levels=list(MaturityLevel.objects.all()),
+        read_at=read_at,
+    )
+
+
+def visible_papers(user):
+    """Issued papers of the plans the user may see (a lazy queryset)."""
+    return IssuedPaper.objects.filter(plan__organisation__in=permissions.visible_organisations(user))
+
+
+def current_papers(plan_id: int) -> QuerySet[IssuedPaper]:
+    """The plan's papers that no correction has superseded, latest first."""
+    return IssuedPaper.objects.filter(plan_id=plan_id, superseded_by__isnull=True).order_by("-number")
+
+
+def latest_current_paper(plan_id: int) -> IssuedPaper | None:
+    """The plan's latest paper that stands (not superseded), with its snapshot, or None."""
+    return current_papers(plan_id).first()
+
+
+def status_updates_between(plan_id, start, end):
+    """The status changes recorded on the plan's deliverables after ``start`` up to ``end``
+    (either may be None: open), oldest first, as a paper keeps them."""
+    updates = StatusUpdate.objects.filter(deliverable__theme__plan_id=plan_id).select_related("created_by")
+    if start is not None:
+        updates = updates.filter(created_at__gt=start)
+    if end is not None:
+        updates = updates.filter(created_at__lte=end)
+    return paper.status_update_rows(updates.order_by("created_at", "pk"))
+
+
+def changes_since(snapshot: dict, baseline: IssuedPaper | None) -> dict | None:
+    """What changed from the issued paper ``baseline`` (or None) to ``snapshot``."""
+    if baseline is None:
+        return None
+    updates = status_updates_between(
+        snapshot["plan"]["id"], baseline.read_at, datetime.datetime.fromisoformat(snapshot["read_at"])
+    )
+    return paper.compare(baseline.snapshot, snapshot, updates=updates, since=paper.paper_ref(baseline))
+
+
+def changes_between(earlier: IssuedPaper, later: IssuedPaper) -> dict:
+    """What changed from issued paper ``earlier`` to issued paper ``later`` of the same plan."""
+    updates = status_updates_between(earlier.plan_id, earlier.read_at, later.read_at)
+    return paper.compare(earlier.snapshot, later.snapshot, updates=updates, since=paper.paper_ref(earlier))
+
+
+def board_report(*, plan_id, user):
+    """Everything the live report page and its PDF show, with what changed since the latest
+    paper that stands. Raises ODPlan.DoesNotExist for a plan the user may not see."""
+    plan = plan_selectors.plan_detail(plan_id=plan_id, user=user).plan
+    snapshot = paper_data(plan=plan)
+    baseline = latest_current_paper(plan.pk)
+    snapshot["changes"] = changes_since(snapshot, baseline)
+    body = paper.context(snapshot)
     return {
         "plan": plan,
-        "progress": detail.progress,
-        "themes": detail.themes,
-        "report": report,
-        "cover_rows": cover_rows(report),
-        "areas": areas,
-        "totals": totals,
-        "risk_summary": risk_summary(organisation=plan.organisation, user=user),
-        "read_at": read_at,
+        "paper": body,
+        "snapshot": snapshot,
+        "baseline": baseline,
+        "totals": body["totals"],
+        "read_at": body["read_at"],
     }
+
+
+def plan_papers(*, plan_id, user):
+    """A plan the user may see and its issued papers, latest first (two queries)."""
+    plan = plan_selectors.plan_list(user=user).get(pk=plan_id)
+    papers = list(
+        IssuedPaper.objects.filter(plan=plan)
+        .only(*LIST_FIELDS, "superseded_by__id", "superseded_by__number")
+        .select_related("superseded_by")
+        .order_by("-number")
+    )
+    return plan, papers
+
+
+def paper_detail(*, paper_id, user):
+    """An issued paper the user may see, with its plan, and the paper that superseded it, if
+    any (one query). Raises IssuedPaper.DoesNotExist otherwise."""
+    return (
+        visible_papers(user)
+        .select_related("plan__organisation", "supersedes", "superseded_by")
+        .defer(
+            "snapshot",
+            "supersedes__snapshot",
+            "supersedes__html",
+            "superseded_by__snapshot",
+            "superseded_by__html",
+        )
+        .get(pk=paper_id)
+    )
+
+
+def paper_pair(*, first_id, second_id, user):
+    """Two issued papers of the same plan that the user may see, earlier first, with their
+    snapshots (one query). Raises IssuedPaper.DoesNotExist otherwise."""
+    papers = list(
+        visible_papers(user)
+        .filter(pk__in=[first_id, second_id])
+        .select_related("plan__organisation")
+        .defer("html")
+        .order_by("number")
+    )
+    if first_id == second_id or len(papers) != 2 or papers[0].plan_id != papers[1].plan_id:
+        raise IssuedPaper.DoesNotExist("No such pair of papers of one plan.")
+    return papers
+
+
+def organisation_papers(orgs):
+    """Issued papers of the plans of ``orgs`` (a subquery of organisation pks), latest first,
+    without their snapshots: for the dashboard's list and trend (one query)."""
+    return list(
+        IssuedPaper.objects.filter(plan__organisation__in=orgs)
+        .only(
+            *LIST_FIELDS,
+            "plan__id",
+            "plan__title",
+            "plan__organisation__id",
+            "plan__organisation__name",
+            "superseded_by__id",
+            "superseded_by__number",
+        )
+        .select_related("plan__organisation", "superseded_by")
+        .order_by("-read_at", "-pk")
+    )

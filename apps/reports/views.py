@@ -1,18 +1,29 @@
+import hashlib
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from apps.core.edit_views import VersionedEditView
+from apps.core.forms import add_service_errors
 from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
 from apps.plans.models import ODPlan
 
-from . import selectors, services
-from .forms import BoardReportForm
-from .models import BoardReport
-from .pdf import html_to_pdf
+from . import paper, selectors, services
+from .forms import BoardReportForm, IssuePaperForm
+from .models import BoardReport, IssuedPaper
+from .pdf import PdfError, html_to_pdf
+from .tables import IssuedPaperTable
+
+logger = logging.getLogger(__name__)
 
 
 def _report_context_or_404(user, pk):
@@ -31,7 +42,8 @@ def _visible_plan_or_404(user, pk):
 
 
 class BoardReportView(View):
-    """The printable board report of a plan: cover sheet, body and appendix."""
+    """The printable board report of a plan, drawn from live data: cover sheet, what changed
+    since the latest issued paper, body and appendices."""
 
     def get(self, request, pk):
         context = _report_context_or_404(request.user, pk)
@@ -40,7 +52,7 @@ class BoardReportView(View):
 
 
 class BoardReportPdfView(View):
-    """The same report as a PDF download (A4)."""
+    """The same live report as a PDF download (A4)."""
 
     def get(self, request, pk):
         context = _report_context_or_404(request.user, pk)
@@ -106,3 +118,193 @@ class CoverEditView(VersionedEditView):
     @staticmethod
     def _new(plan):
         return BoardReport(plan=plan, title=f"{plan.title} Update", author=plan.author, version=0)
+
+
+# --- Issued papers ---------------------------------------------------------------------------
+
+
+class IssuePaperView(View):
+    """Issue the report to a meeting: GET asks for confirmation, naming the meeting and the
+    title from the cover sheet (and, when a paper for that meeting stands already, that this is
+    a correction); POST issues it through ``services.issue_paper``. Staff who may edit the
+    plan's organisation only (403 for others who can see the plan, 404 for those who cannot)."""
+
+    template_name = "reports/issue_confirm.html"
+
+    def dispatch(self, request, pk):
+        self.plan = _visible_plan_or_404(request.user, pk)
+        if not permissions.can_edit(request.user, self.plan.organisation):
+            raise PermissionDenied("Only staff of the plan's organisation may issue its board paper.")
+        return super().dispatch(request, pk)
+
+    def state(self):
+        cover = services.latest_report(self.plan)
+        latest = selectors.current_papers(self.plan.pk).only(*selectors.LIST_FIELDS).first()
+        correcting = latest if latest and cover and latest.meeting_date == cover.meeting_date else None
+        return cover, latest, correcting
+
+    def get(self, request, pk):
+        cover, latest, correcting = self.state()
+        return self.render(request, self.confirmation(cover, correcting), cover, latest, correcting)
+
+    def post(self, request, pk):
+        cover, latest, correcting = self.state()
+        form = IssuePaperForm(request.POST, correction=correcting is not None)
+        if not form.is_valid():
+            return self.render(request, form, cover, latest, correcting, status=400)
+        try:
+            issued = services.issue_paper(
+                plan_id=self.plan.pk,
+                acting_user=request.user,
+                cover_sheet_id=form.cleaned_data["cover_sheet"],
+                cover_sheet_version=form.cleaned_data["version"],
+                correction_note=form.cleaned_data["correction_note"],
+            )
+        except services.StaleVersionError:
+            return self.refused(
+                request,
+                "The cover sheet changed after you opened this page, so nothing was issued. Check the "
+                "meeting and the title below, then confirm again.",
+            )
+        except services.IssueConflict:
+            return self.refused(
+                request, "Another paper of this plan was issued at the same moment, so nothing was issued."
+            )
+        except PdfError:
+            logger.exception("Plan %s: the paper's PDF could not be made; nothing was issued.", self.plan.pk)
+            messages.error(
+                request,
+                "The paper's PDF could not be made, so nothing was issued. Try again later; if it fails "
+                "again, tell the administrator.",
+            )
+            return self.render(request, form, cover, latest, correcting, status=503)
+        except ValidationError as error:
+            cover, latest, correcting = self.state()
+            form = IssuePaperForm(request.POST, correction=correcting is not None)
+            form.is_valid()
+            add_service_errors(form, error)
+            return self.render(request, form, cover, latest, correcting, status=400)
+        messages.success(
+            request, f"Paper {issued.number} issued for the meeting of {issued.meeting_date:%d/%m/%Y}."
+        )
+        return redirect(issued)
+
+    @staticmethod
+    def confirmation(cover, correcting):
+        """The confirmation form for the cover sheet as it stands (None without one)."""
+        if cover is None:
+            return None
+        return IssuePaperForm(
+            initial={"cover_sheet": cover.pk, "version": cover.version}, correction=correcting is not None
+        )
+
+    def refused(self, request, message):
+        """409: nothing issued; the confirmation again, for the plan as it now stands."""
+        messages.error(request, message)
+        cover, latest, correcting = self.state()
+        return self.render(
+            request, self.confirmation(cover, correcting), cover, latest, correcting, status=409
+        )
+
+    def render(self, request, form, cover, latest, correcting, status=200):
+        context = {
+            "plan": self.plan,
+            "form": form,
+            "cover": cover,
+            "latest": latest,
+            "correcting": correcting,
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+def _visible_paper_or_404(user, pk):
+    try:
+        return selectors.paper_detail(paper_id=pk, user=user)
+    except IssuedPaper.DoesNotExist as exc:
+        raise Http404("No such paper.") from exc
+
+
+class PlanPapersView(View):
+    """The papers issued from a plan's board report, latest first."""
+
+    def get(self, request, pk):
+        try:
+            plan, papers = selectors.plan_papers(plan_id=pk, user=request.user)
+        except ODPlan.DoesNotExist as exc:
+            raise Http404("No such plan.") from exc
+        context = {
+            "plan": plan,
+            "table": IssuedPaperTable(papers),
+            "papers": papers,
+            "can_issue": permissions.can_edit(request.user, plan.organisation),
+        }
+        return render(request, "reports/paper_list.html", context)
+
+
+class PaperDetailView(View):
+    """An issued paper, as the HTML kept when it was issued: never redrawn from live data."""
+
+    def get(self, request, pk):
+        issued = _visible_paper_or_404(request.user, pk)
+        intact = hashlib.sha256(issued.html.encode("utf-8")).hexdigest() == issued.html_sha256
+        if not intact:
+            logger.error("Issued paper %s: its HTML does not match its SHA-256.", issued.pk)
+        context = {
+            "paper": issued,
+            "plan": issued.plan,
+            "html_intact": intact,
+            # Our own template's output, escaped when it was rendered at issue and kept unchanged
+            # since (the database refuses any change to the row).
+            "body": mark_safe(issued.html) if intact else "",
+            "superseded_by": getattr(issued, "superseded_by", None),
+        }
+        return render(request, "reports/paper_detail.html", context)
+
+
+class PaperPdfView(View):
+    """The PDF rendered when the paper was issued, byte for byte, checked against its SHA-256."""
+
+    def get(self, request, pk):
+        issued = _visible_paper_or_404(request.user, pk)
+        try:
+            with default_storage.open(issued.pdf.name, "rb") as stream:
+                data = stream.read()
+        except OSError:
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != issued.pdf_sha256:
+            logger.error("Issued paper %s: its PDF is missing or does not match its SHA-256.", issued.pk)
+            return render(
+                request,
+                "reports/paper_pdf_unavailable.html",
+                {"paper": issued, "plan": issued.plan},
+                status=503,
+            )
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{paper_filename(issued)}"'
+        response["Content-Length"] = str(len(data))
+        return response
+
+
+def paper_filename(issued):
+    slug = issued.plan.organisation.slug
+    return f"board-paper-{slug}-{issued.meeting_date:%Y-%m-%d}-paper-{issued.number}.pdf"
+
+
+class PaperCompareView(View):
+    """Two issued papers of one plan side by side: their headline figures, and what changed from
+    the earlier to the later, from their snapshots."""
+
+    def get(self, request, pk, other):
+        try:
+            earlier, later = selectors.paper_pair(first_id=pk, second_id=other, user=request.user)
+        except IssuedPaper.DoesNotExist as exc:
+            raise Http404("No such pair of papers of one plan.") from exc
+        changes = selectors.changes_between(earlier, later)
+        context = {
+            "plan": earlier.plan,
+            "earlier": earlier,
+            "later": later,
+            "rows": paper.side_by_side(earlier.snapshot, later.snapshot),
+            "changes": paper.changes_context(changes),
+        }
+        return render(request, "reports/paper_compare.html", context)

@@ -1,3 +1,6 @@
+from functools import partial
+from typing import TYPE_CHECKING
+
 import django_tables2 as tables
 from django.db.models import BooleanField, Case, OuterRef, Q, TextField, Value, When
 from django.db.models.functions import Coalesce, NullIf
@@ -7,8 +10,12 @@ from django.utils.html import format_html
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, ExportColumn
 from apps.core.tables import NumberColumn, badge
+from apps.reports.models import RiskAsAt
 
 from .models import Band, Risk, RiskReview
+
+if TYPE_CHECKING:
+    from apps.reports.as_at import AsAt
 
 
 def _band_badge(value, rating):
@@ -16,10 +23,10 @@ def _band_badge(value, rating):
     return format_html("{} {}", rating, badge(f"band-{value}", Band(value).label))
 
 
-def _review_overdue():
-    # As Risk.review_overdue: an open risk whose next review date has passed.
+def _review_overdue(today=None):
+    # As Risk.review_overdue: an open risk whose next review date has passed (today or on ``today``).
     return Case(
-        When(Q(next_review_on__lt=timezone.localdate(), status=Risk.Status.OPEN), then=Value(True)),
+        When(Q(next_review_on__lt=today or timezone.localdate(), status=Risk.Status.OPEN), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
@@ -122,3 +129,33 @@ class RiskTable(tables.Table):
         if record.owner:
             return record.owner.get_full_name() or record.owner.get_username()
         return record.owner_text or "—"
+
+
+class AsAtRiskTable(RiskTable):
+    """The same table over risks as they stood at a date (``apps.reports.as_at``), rows keyed
+    by the risk."""
+
+    class Meta(RiskTable.Meta):
+        model = RiskAsAt
+        row_attrs = {"id": lambda record: f"risk-{record.id}"}
+
+    @classmethod
+    def as_at_export_columns(cls, as_at: "AsAt") -> list[ExportColumn]:
+        """The full record as it stood at ``as_at`` (the rows are its audit events, whose pk is
+        the event's): the risk's own ID, review overdue judged on the day, its latest review up
+        to the moment; its domains as they are now (the audit trail does not record them)."""
+        reviews = RiskReview.objects.filter(risk=OuterRef("id"), created_at__lte=as_at.moment).order_by(
+            "-created_at", "-pk"
+        )
+        replaced = {
+            "ID": ExportColumn("ID", "id", INTEGER),
+            "Review overdue": ExportColumn("Review overdue", partial(_review_overdue, as_at.day), BOOLEAN),
+            "Authorisation domains": ExportColumn(
+                "Authorisation domains", exports.joined(Risk, "domains", "number", outer="id")
+            ),
+            "Last review": ExportColumn("Last review", exports.latest(reviews, "created_at"), DATETIME),
+            "Last reviewed by": ExportColumn(
+                "Last reviewed by", exports.latest(reviews, exports.person_name("reviewed_by__"))
+            ),
+        }
+        return [replaced.get(column.header, column) for column in cls.export_columns]

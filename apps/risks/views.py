@@ -4,19 +4,28 @@ from django.views.generic import TemplateView
 from apps.core.edit_views import VersionedEditView
 from apps.core.views import FilteredTableView
 from apps.organisations.selectors import people_of
+from apps.reports import as_at
 
 from . import selectors, services
 from .filters import RiskFilterSet
 from .forms import RiskReviewForm
 from .models import Risk
-from .tables import RiskTable
+from .tables import AsAtRiskTable, RiskTable
 
 
-class RiskListView(FilteredTableView):
+class RiskListView(as_at.AsAtListMixin, FilteredTableView):
+    """The risk register; with ``?as_at=YYYY-MM-DD``, as it stood that day."""
+
     table_class = RiskTable
     filterset_class = RiskFilterSet
     template_name = "risks/risk_list.html"
     export_name = "risks"
+    as_at_filterset_class = as_at.RiskAsAtFilterSet
+    as_at_table_class = AsAtRiskTable
+    as_at_title = "Risk register"
+
+    def as_at_rows(self, moment):
+        return as_at.risks(moment, user=self.request.user)
 
     def get_queryset(self):
         return selectors.risk_list(user=self.request.user)

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,59 @@ def test_only_postgresql_is_accepted(url):
     result = _manage("check", env_overrides={"DEBUG": "1", "DATABASE_URL": url})
     assert result.returncode != 0
     assert "PostgreSQL only" in result.stderr
+
+
+def _default_storage(env_overrides):
+    """The default storage and MEDIA_ROOT the production settings make of ``env_overrides``."""
+    result = _manage(
+        "shell",
+        "-c",
+        "import json; from django.conf import settings; "
+        "print(json.dumps([settings.STORAGES['default'], str(settings.MEDIA_ROOT)]))",
+        env_overrides=env_overrides,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_files_are_kept_in_an_ignored_folder_of_the_checkout_by_default():
+    env = {k: "" for k in ("MEDIA_ROOT", "AWS_STORAGE_BUCKET_NAME")}
+    storage, media_root = _default_storage(env)
+    assert storage == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    assert Path(media_root) == ROOT / "media"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "media/issued-papers/paper-1.pdf"], cwd=ROOT, capture_output=True
+    )
+    assert ignored.returncode == 0, "media/ is not ignored by git"
+    assert _default_storage({**env, "MEDIA_ROOT": "/srv/ccgtrack-files"})[1] == "/srv/ccgtrack-files"
+
+
+def test_an_s3_bucket_is_used_when_the_environment_names_one():
+    storage, _ = _default_storage(
+        {
+            "AWS_STORAGE_BUCKET_NAME": "ccgtrack-papers",
+            "AWS_S3_ENDPOINT_URL": "https://objects.example.nhs.uk",
+            "AWS_S3_REGION_NAME": "eu-west-2",
+            "AWS_LOCATION": "board-papers",
+        }
+    )
+    assert storage == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "ccgtrack-papers",
+            "endpoint_url": "https://objects.example.nhs.uk",
+            "region_name": "eu-west-2",
+            "location": "board-papers",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+
+
+def test_the_tests_keep_files_in_a_temporary_folder(tmp_path):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import FileSystemStorage, default_storage
+
+    name = default_storage.save("probe.txt", ContentFile(b"x"))
+    assert isinstance(default_storage._wrapped, FileSystemStorage)
+    assert (tmp_path / "media" / name).read_bytes() == b"x"
