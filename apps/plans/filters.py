@@ -102,7 +102,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Deliverable
-        fields = (
+        fields: tuple[str, ...] = (
             "q",
             "organisation",
             "plan",

@@ -24,6 +24,7 @@ This module is the one place the reconstruction lives; the three pages use ``AsA
 
 import datetime
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import django_filters
 from django import forms
@@ -33,11 +34,18 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from apps.plans.filters import DeliverableFilterSet
-from apps.plans.models import AuthorisationDomain, StatusUpdate, due_soon_q, overdue_q, stale_q
+from apps.plans.models import (
+    AuthorisationDomain,
+    StatusUpdate,
+    StatusUpdateQuerySet,
+    due_soon_q,
+    overdue_q,
+    stale_q,
+)
 from apps.risks.filters import RiskFilterSet
 from apps.risks.models import review_overdue_q
 
-from .models import DeliverableAsAt, RiskAsAt
+from .models import DeliverableAsAt, DeliverableAsAtQuerySet, RiskAsAt, RiskAsAtQuerySet
 
 PARAM = "as_at"
 
@@ -134,19 +142,19 @@ for _model in (DeliverableAsAt, RiskAsAt):
     _model._meta.get_field("pgh_id").register_lookup(AnyOf)
 
 
-def standing_deliverables(as_at: AsAt) -> QuerySet[DeliverableAsAt]:
+def standing_deliverables(as_at: AsAt) -> DeliverableAsAtQuerySet:
     """Every deliverable as it stood at ``as_at`` (a queryset of ``DeliverableAsAt``), archived
     ones too: ``current()`` leaves out those archived by then."""
     return DeliverableAsAt.objects.filter(_standing(DeliverableAsAt, as_at.moment))
 
 
-def standing_risks(as_at: AsAt) -> QuerySet[RiskAsAt]:
+def standing_risks(as_at: AsAt) -> RiskAsAtQuerySet:
     """Every risk as it stood at ``as_at`` (a queryset of ``RiskAsAt``), archived ones too:
     ``current()`` leaves out those archived by then."""
     return RiskAsAt.objects.filter(_standing(RiskAsAt, as_at.moment))
 
 
-def deliverables(as_at: AsAt, *, user) -> QuerySet[DeliverableAsAt]:
+def deliverables(as_at: AsAt, *, user) -> DeliverableAsAtQuerySet:
     """The deliverables ``user`` may see, as they stood, ready for the list: theme, plan,
     organisation and owner joined, the domains (as they are now) prefetched, overdue judged on
     the as-at day."""
@@ -159,7 +167,7 @@ def deliverables(as_at: AsAt, *, user) -> QuerySet[DeliverableAsAt]:
     )
 
 
-def risks(as_at: AsAt, *, user, scheme=None) -> QuerySet[RiskAsAt]:
+def risks(as_at: AsAt, *, user, scheme=None) -> RiskAsAtQuerySet:
     """The risks ``user`` may see, as they stood, with ratings and bands (today's band edges)
     and review-overdue judged on the as-at day."""
     return (
@@ -173,13 +181,19 @@ def risks(as_at: AsAt, *, user, scheme=None) -> QuerySet[RiskAsAt]:
 
 def status_updates(
     as_at: AsAt, deliverables: QuerySet[DeliverableAsAt] | None = None
-) -> QuerySet[StatusUpdate]:
+) -> StatusUpdateQuerySet:
     """The status history as it stood: the updates recorded up to the moment; with
     ``deliverables`` (standing rows), only theirs."""
     updates = StatusUpdate.objects.filter(created_at__lte=as_at.moment)
     if deliverables is not None:
         updates = updates.filter(deliverable_id__in=deliverables.values("id"))
     return updates
+
+
+if TYPE_CHECKING:
+    from apps.core.views import FilteredTableView as _ListViewBase
+else:
+    _ListViewBase = object
 
 
 # --- Filters over the reconstructed rows -----------------------------------------------------
@@ -210,7 +224,7 @@ class DeliverableAsAtFilterSet(AsAtFilterMixin, DeliverableFilterSet):
 
     class Meta(DeliverableFilterSet.Meta):
         model = DeliverableAsAt
-        fields = (*DeliverableFilterSet.Meta.fields, PARAM)
+        fields: tuple[str, ...] = (*DeliverableFilterSet.Meta.fields, PARAM)
 
     def filter_overdue(self, queryset, name, value):
         q = overdue_q(self.as_at_value.day)
@@ -232,7 +246,7 @@ class DeliverableAsAtFilterSet(AsAtFilterMixin, DeliverableFilterSet):
 class RiskAsAtFilterSet(AsAtFilterMixin, RiskFilterSet):
     class Meta(RiskFilterSet.Meta):
         model = RiskAsAt
-        fields = (*RiskFilterSet.Meta.fields, PARAM)
+        fields: tuple[str, ...] = (*RiskFilterSet.Meta.fields, PARAM)
 
     def filter_review_overdue(self, queryset, name, value):
         q = review_overdue_q(self.as_at_value.day)
@@ -242,13 +256,13 @@ class RiskAsAtFilterSet(AsAtFilterMixin, RiskFilterSet):
 # --- The list pages --------------------------------------------------------------------------
 
 
-class AsAtListMixin:
+class AsAtListMixin(_ListViewBase):
     """For a ``FilteredTableView``: with ``?as_at=``, the rows as they stood that day (through
     ``as_at_rows``), the as-at filterset and table (no edit controls), a banner, and an export
     named for the day; a bad date answers 400 with the form's message and shows nothing else."""
 
-    as_at_filterset_class = None
-    as_at_table_class = None
+    as_at_filterset_class: type | None = None
+    as_at_table_class: type | None = None
     as_at_template_name = "reports/as_at_list.html"
     as_at_title = ""
 

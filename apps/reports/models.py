@@ -2,6 +2,8 @@
 sheet its author fills in. The live report's body and appendix are drawn from the plan's data
 when it is read; a paper issued to a meeting is frozen as an ``IssuedPaper``."""
 
+from typing import Any
+
 import pghistory
 import pgtrigger
 from django.conf import settings
@@ -215,8 +217,9 @@ class IssuedPaper(models.Model):
 # each record, its latest event up to a moment; these classes only make those rows behave like
 # the records for the lists and the dashboard.
 
-DeliverableEvent = Deliverable.pgh_event_model
-RiskEvent = Risk.pgh_event_model
+# pghistory makes the event models when the app loads, so they have no static type.
+DeliverableEvent: Any = Deliverable.pgh_event_model  # type: ignore[attr-defined]
+RiskEvent: Any = Risk.pgh_event_model  # type: ignore[attr-defined]
 
 
 class DeliverableAsAtQuerySet(DeliverableQuerySet):

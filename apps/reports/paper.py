@@ -10,7 +10,9 @@ recomputed from a later day's rules.
 
 import datetime
 from collections import Counter
+from typing import Any, cast
 
+from django.db.models import Field
 from django.utils import timezone
 
 from apps.plans.models import Deliverable, MaturityLevel
@@ -254,7 +256,7 @@ def compare(before, after, *, updates=(), since=None):
     self-assessment scores that moved. ``since`` names the earlier paper."""
     b_rows = {d["id"]: d for d in before["deliverables"]}
     a_rows = {d["id"]: d for d in after["deliverables"]}
-    steps = {}
+    steps: dict[Any, Any] = {}
     for update in updates:
         steps.setdefault(update["deliverable_id"], []).append(update)
 
@@ -396,6 +398,7 @@ def _score_changes(before, after):
         if old_value == new_value:
             continue
         either = new or old
+        assert either is not None  # a domain is in one snapshot or the other
         moved.append(
             {
                 "domain": domain,
@@ -441,7 +444,7 @@ def side_by_side(before, after):
     b_scores = {s["domain"]: s for s in (before.get("self_assessment") or {}).get("scores", [])}
     a_scores = {s["domain"]: s for s in (after.get("self_assessment") or {}).get("scores", [])}
     for domain in sorted(set(b_scores) | set(a_scores)):
-        name = (a_scores.get(domain) or b_scores.get(domain))["domain_name"]
+        name = (a_scores.get(domain) or b_scores[domain])["domain_name"]
         b_value = float(b_scores[domain]["score_percent"]) if domain in b_scores else None
         a_value = float(a_scores[domain]["score_percent"]) if domain in a_scores else None
         rows.append((f"Self-assessment: {domain}. {name} (%)", b_value, a_value))
@@ -464,7 +467,7 @@ def context(snapshot):
     deliverables grouped per theme (and sub-heading), the areas delivered and still to deliver."""
     read_at = _moment(snapshot["read_at"])
     rows = [_display_row(d) for d in snapshot["deliverables"]]
-    by_theme = {}
+    by_theme: dict[Any, list[Any]] = {}
     for row in rows:
         by_theme.setdefault(row["theme_id"], []).append(row)
     themes, areas = [], []
@@ -510,7 +513,7 @@ def cover_rows(report):
     """(label, value) for each row of the cover sheet, labelled as the papers label them."""
     report = report or {}
     return [
-        (BoardReport._meta.get_field(name).verbose_name, report.get(name, ""))
+        (cast(Field, BoardReport._meta.get_field(name)).verbose_name, report.get(name, ""))
         for name in COVER_FIELDS
         if name != "title"
     ]
@@ -521,7 +524,7 @@ def _display_row(d):
 
 
 def _group_by_subheading(rows):
-    groups = {}
+    groups: dict[Any, list[Any]] = {}
     for row in rows:
         groups.setdefault(row["subheading"], []).append(row)
     return list(groups.items())

@@ -52,7 +52,7 @@ class RiskFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Risk
-        fields = (
+        fields: tuple[str, ...] = (
             "q",
             "within",
             "organisation",
