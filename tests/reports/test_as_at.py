@@ -536,7 +536,7 @@ def test_as_at_the_moment_a_paper_was_read_equals_the_paper(settings, tmp_path):
         _risk_view(r) for r in sorted(paper.snapshot["risks"], key=lambda r: r["reference"])
     ]
     # The live data has moved on: the same reconstruction now differs.
-    live = selectors.paper_data(plan=plan_selectors.plan_detail(plan_id=plan.pk, user=staff))
+    live = selectors.paper_data(plan=plan_selectors.plan_detail(plan_id=plan.pk, user=staff).plan)
     assert [r["status"] for r in sorted(live["deliverables"], key=lambda r: r["position"])][:2] == [
         "delivered",
         "delivered",

@@ -231,7 +231,7 @@ def test_a_deadline_passing_alone_makes_a_deliverable_newly_overdue(small_plan, 
     deliverable due in 90 days newly overdue, with no deadline moved."""
     from apps.plans import selectors as plan_selectors
 
-    plan = plan_selectors.plan_detail(plan_id=small_plan.pk, user=staff_dorset)
+    plan = plan_selectors.plan_detail(plan_id=small_plan.pk, user=staff_dorset).plan
     now = timezone.now()
     before = selectors.paper_data(plan=plan, read_at=now)
     after = selectors.paper_data(plan=plan, read_at=now + datetime.timedelta(days=100))
