@@ -27,6 +27,10 @@ def _plan_delivered(response):
     return response.context["progress"]["delivered"]
 
 
+def _report_delivered(response):
+    return response.context["paper"]["progress"]["delivered"]
+
+
 def _national_row(dorset):
     def read(response):
         (row,) = [r for r in response.context["table"].data if r.pk == dorset.pk]
@@ -61,7 +65,7 @@ def test_a_status_change_shows_on_the_next_request_of_every_page(client, admin_u
         ("the roll-up", reverse("dashboards:organisation", args=["nhs-commissioning-board"]), _delivered),
         ("the national dashboard", reverse("dashboards:national"), _national_row(dorset)),
         ("the plan page", plan.get_absolute_url(), _plan_delivered),
-        ("the board report", reverse("reports:board_report", args=[plan.pk]), _plan_delivered),
+        ("the board report", reverse("reports:board_report", args=[plan.pk]), _report_delivered),
         ("the delivered list", reverse("plans:deliverable_list") + "?status=delivered", _listed(probe.pk)),
         (
             "the export",
