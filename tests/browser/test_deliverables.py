@@ -46,12 +46,29 @@ def test_staff_change_a_status_in_place_on_the_list(login, seeded_live_server):
     cell = page.locator(f"#status-cell-{deliverable.pk}")
     cell.locator("summary").click()
     cell.locator("select").select_option("delivered")
-    cell.locator("input[name=note]").fill("Closed in place.")
+    # No note: refused, and the form keeps the choice, ties the error to the note and focuses it.
+    cell.locator("button").click()
+    error = page.locator(f"#status-cell-{deliverable.pk} [role=alert]")
+    error.wait_for()
+    assert "progress note" in error.inner_text()
+    cell = page.locator(f"#status-cell-{deliverable.pk}")
+    assert cell.locator("select").input_value() == "delivered"
+    note = cell.locator("textarea[name=note]")
+    assert f"status-error-{deliverable.pk}" in note.get_attribute("aria-describedby")
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === 'note-{deliverable.pk}'")
+    deliverable.refresh_from_db()
+    assert deliverable.status == "in_progress"
+
+    note.fill("Closed in place.\nSigned off by the Executive.")
     cell.locator("button").click()
     page.locator(f"#status-cell-{deliverable.pk} >> text=Saved").wait_for()
+    # Focus goes back to the row, not to the top of the page.
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.id === 'deliverable-{deliverable.pk}'"
+    )
     deliverable.refresh_from_db()
     assert deliverable.status == "delivered"
-    assert deliverable.updates.get().note == "Closed in place."
+    assert deliverable.updates.get().note == "Closed in place.\nSigned off by the Executive."
 
 
 def test_governing_body_member_sees_no_edit_controls(login, seeded_live_server):
