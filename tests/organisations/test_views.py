@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from http import HTTPStatus
 
 import pytest
@@ -31,7 +32,13 @@ def test_national_page_lists_27_lats_and_totals_computed_from_rows(logged_in):
     totals = response.context["totals"]
     assert (totals["population_thousands"], totals["ccg_count"], totals["hwb_count"]) == (51574, 212, 152)
     html = response.content.decode()
-    assert "51,574 thousand" in html and "212 CCGs" in html and "152 HWBs" in html
+    # The totals row sits under the columns it adds up (the table's own footer).
+    headers = re.findall(r"<th scope=\"col\"[^>]*>\s*(?:<a [^>]*>)?([^<]+)", html)
+    footer = re.search(r"<tfoot[^>]*>(.*?)</tfoot>", html, re.S).group(1)
+    cells = [c.strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", footer, re.S)]
+    by_column = dict(zip([h.strip() for h in headers], cells, strict=True))
+    assert by_column["Local area team"] == "Total of the 27 rows shown"
+    assert (by_column["Population (000s)"], by_column["CCGs"], by_column["HWBs"]) == ("51,574", "212", "152")
 
 
 def test_national_page_notes_where_the_published_totals_differ(logged_in):
