@@ -181,6 +181,12 @@ def test_every_url_pattern_is_swept():
     assert not stale, f"PAGES names URL patterns that no longer exist: {sorted(stale)}"
 
 
+def test_a_new_page_the_sweep_cannot_fill_fails_with_its_name(settings):
+    settings.ROOT_URLCONF = "tests.browser.urls_with_a_new_page"
+    with pytest.raises(AssertionError, match=r"people_page \(/people/<slug:slug>/\) takes arguments"):
+        _pages_to_sweep()
+
+
 def _users():
     admin = UserFactory(username="sweep.admin", is_superuser=True, is_staff=True)
     staff = UserFactory(username="sweep.staff", first_name="Sam", last_name="Staff")
