@@ -7,7 +7,7 @@ numbers."""
 import textwrap
 
 GREEN, AMBER, GREY, BLUE, DARK_GREY = "#007f3b", "#ed8b00", "#aeb7bd", "#005eb8", "#4c6272"
-LABEL_WIDTH = 28  # characters a line of an axis label holds before it wraps
+LABEL_WIDTH = 22  # characters a line of an axis label holds: half of a phone-wide chart
 WHOLE_NUMBERS = {"beginAtZero": True, "ticks": {"precision": 0}}
 
 
