@@ -259,6 +259,8 @@ LOGGING = {
         "django.request": {"filters": ["one_line_per_request"]},
         "axes": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
+        # WeasyPrint logs every page it lays out at INFO; its warnings (CSS it ignores) still show.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
