@@ -5,24 +5,33 @@ and a governing-body member reads no developer's or transcriber's words.
 
 The pages are the URLconf's: test_every_url_pattern_is_swept walks django.urls.get_resolver(),
 and a pattern that PAGES does not know how to fill (or NOT_PAGES does not exclude, with a reason)
-fails with its name. Whoever adds a page adds one line to PAGES.
+fails with its name. Whoever adds a page adds one line to PAGES. The answers of forms (an import
+preview, a form sent back with its errors) are pages too: FORM_STATES reaches them by filling in
+and sending the form, and they are checked the same way.
 
 axe-core is vendored for the tests only (tests/browser/vendor/axe-core, MPL-2.0, from the npm
 registry); the browser fetches it from the live server's own origin (Playwright answers that URL
 from the file), so the pages' Content-Security-Policy stays on while axe runs."""
 
+import datetime
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from apps.organisations import services as organisation_services
 from apps.organisations.models import Membership, Organisation
+from apps.organisations.tokens import invitation_path_args
 from apps.plans.models import Deliverable, ODPlan
 from apps.risks.models import Risk
+from tests.browser.test_import import _workbook
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory
 
@@ -60,9 +69,10 @@ class Seed:
     deliverable: Deliverable
     risk: Risk
     kinds: dict  # one organisation of each kind present in the seed: kind -> slug
+    invited: object  # an account invited to Dorset (by _users) that has not set its password
 
     @classmethod
-    def load(cls):
+    def load(cls) -> "Seed":
         dorset = Organisation.objects.get(slug="nhs-dorset-ccg")
         darlington = Organisation.objects.get(slug="nhs-darlington-ccg")
         kinds = {}
@@ -77,11 +87,21 @@ class Seed:
             deliverable=Deliverable.objects.filter(theme__plan__organisation=dorset).order_by("pk").first(),
             risk=Risk.objects.get(organisation=darlington, reference="R2"),
             kinds=kinds,
+            invited=get_user_model().objects.get(email=INVITED_EMAIL),
         )
+
+    def invitation(self, token=None) -> dict:
+        """The URL kwargs of the invitation link of ``invited`` (``token`` for another token)."""
+        uidb64, valid = invitation_path_args(self.invited)
+        return {"uidb64": uidb64, "token": token or valid}
 
 
 ROLES = ("admin", "staff", "board")
 ADMIN = ("admin",)
+ORGADMIN = ("orgadmin",)  # Dorset's organisation administrator: the people page, the staff lead
+ANONYMOUS = ("anonymous",)
+EVERY_ROLE = ("anonymous", *ROLES, "orgadmin")  # in the order the sweep logs them in
+INVITED_EMAIL = "ivy.invited@nhs.example"
 
 
 def _slugs(*slugs, roles=ROLES):
@@ -93,7 +113,7 @@ def _slugs(*slugs, roles=ROLES):
 # Names without arguments are swept with no query string, as every role, unless listed here.
 PAGES = {
     "home": lambda s: [({}, "", ROLES)],
-    "login": lambda s: [({}, "", ("anonymous",))],
+    "login": lambda s: [({}, "", ANONYMOUS)],
     "organisations:national": lambda s: [
         ({}, "", ROLES),
         ({}, "?hosts_hub=true&sort=-population_thousands", ADMIN),
@@ -101,7 +121,14 @@ PAGES = {
     "organisations:organisation_detail": lambda s: (
         _slugs(s.dorset.slug, "wessex")
         + _slugs(*sorted(set(s.kinds.values()) - {s.dorset.slug, "wessex"}), roles=("admin", "board"))
+        + _slugs(s.dorset.slug, roles=ORGADMIN)  # with the link to the people page
     ),
+    # Members with every kind of account (active, invitation pending) and the change log.
+    "organisations:people": lambda s: _slugs(s.dorset.slug, roles=("admin", "orgadmin")),
+    "organisations:invitation_accept": lambda s: [
+        (s.invitation(), "", ANONYMOUS),  # moves the token to the session: the password form
+        (s.invitation("1-0123456789abcdef"), "", ANONYMOUS),  # a used or expired link
+    ],
     "plans:plan_detail": lambda s: [
         ({"pk": s.dorset_plan.pk}, "", ROLES),
         ({"pk": s.darlington_plan.pk}, "", ROLES),
@@ -112,6 +139,11 @@ PAGES = {
         ({}, f"?within={s.dorset.pk}&delivered_month=2013-13&deadline_before=31/02/2013", ADMIN),  # errors
     ],
     "plans:deliverable_detail": lambda s: [({"pk": s.deliverable.pk}, "", ROLES)],
+    "plans:plan_import": lambda s: [({"pk": s.dorset_plan.pk}, "", ("admin", "staff"))],
+    # Swept as every role without arguments: My work and the reminders (staff own deliverables
+    # and a risk, see _users), the import of a new plan (staff and admin; 403 for the board).
+    "plans:my_work": lambda s: [({}, "", (*ROLES, "orgadmin"))],
+    "reminders:preferences": lambda s: [({}, "", (*ROLES, "orgadmin"))],
     "plans:self_assessment": lambda s: _slugs(s.dorset.slug, s.darlington.slug),
     "risks:risk_list": lambda s: [
         ({}, "", ROLES),
@@ -136,6 +168,20 @@ NOT_PAGES = {
     "logout": "POST only",
     "plans:deliverable_status": "POST only (the in-place status control; tests/browser/test_deliverables.py)",
     "reports:board_report_pdf": "a PDF (tests/reports/test_pdf.py)",
+    "plans:plan_import_template": "a file download, the import's XLSX or CSV template (tests/plans)",
+    "plans:plan_import_new_confirm": "POST only: confirms a previewed import (the preview is in FORM_STATES)",
+    "plans:plan_import_confirm": "POST only: confirms a previewed import (the preview is in FORM_STATES)",
+    **dict.fromkeys(
+        (
+            "organisations:people_invite",
+            "organisations:people_role",
+            "organisations:people_remove",
+            "organisations:people_deactivate",
+            "organisations:people_reactivate",
+            "organisations:people_resend",
+        ),
+        "POST only: an action of the people page, which is swept (its refusal is in FORM_STATES)",
+    ),
 }
 NOT_PAGES_NAMESPACES = {"admin": "Django's own admin site"}
 
@@ -187,15 +233,41 @@ def test_a_new_page_the_sweep_cannot_fill_fails_with_its_name(settings):
         _pages_to_sweep()
 
 
-def _users():
+def _users() -> dict:
+    """The sweep's accounts, one per role, and what gives their pages something to show: staff
+    own deliverables (overdue, due soon, later) and a risk whose review is overdue; Dorset's
+    organisation administrator has invited someone who has not set a password yet."""
     admin = UserFactory(username="sweep.admin", is_superuser=True, is_staff=True)
     staff = UserFactory(username="sweep.staff", first_name="Sam", last_name="Staff")
     board = UserFactory(username="sweep.board", first_name="Bea", last_name="Board")
+    orgadmin = UserFactory(username="sweep.orgadmin", first_name="Ola", last_name="Orgadmin")
     for slug in ("nhs-dorset-ccg", "nhs-darlington-ccg"):
         organisation = Organisation.objects.get(slug=slug)
         MembershipFactory(user=staff, organisation=organisation, role=Membership.Role.STAFF)
         MembershipFactory(user=board, organisation=organisation, role=Membership.Role.GOVERNING_BODY)
-    return {"admin": admin, "staff": staff, "board": board}
+    dorset = Organisation.objects.get(slug="nhs-dorset-ccg")
+    MembershipFactory(user=orgadmin, organisation=dorset, role=Membership.Role.ORG_ADMIN)
+    organisation_services.membership_invite(
+        acting_user=orgadmin,
+        organisation=dorset,
+        email=INVITED_EMAIL,
+        role=Membership.Role.STAFF,
+        first_name="Ivy",
+        last_name="Invited",
+        link_base="http://testserver",
+    )
+    today = timezone.localdate()
+    staff_of = Organisation.objects.filter(memberships__user=staff)
+    open_work = Deliverable.objects.filter(theme__plan__organisation__in=staff_of).exclude(
+        status__in=Deliverable.DELIVERED_STATUSES
+    )
+    for days, deliverable in zip((-20, 10, 90), open_work.order_by("pk")[:3], strict=True):
+        Deliverable.objects.filter(pk=deliverable.pk).update(
+            owner=staff, deadline=today + datetime.timedelta(days=days)
+        )
+    risk = Risk.objects.filter(organisation__in=staff_of, status=Risk.Status.OPEN).order_by("pk")[0]
+    Risk.objects.filter(pk=risk.pk).update(owner=staff, next_review_on=today - datetime.timedelta(days=5))
+    return {"admin": admin, "staff": staff, "board": board, "orgadmin": orgadmin}
 
 
 AXE_RUN = """async ([tags, skip]) => {
@@ -244,7 +316,7 @@ class Sweep:
         )
         page = context.new_page()
         page.set_default_timeout(20_000)
-        page.on("console", lambda msg: self.console.append(msg.text) if msg.type == "error" else None)
+        page.on("console", lambda msg: self.console.append(msg) if msg.type == "error" else None)
         if username:
             page.goto(self.base_url + reverse("login"))
             page.fill("#id_username", username)
@@ -258,14 +330,40 @@ class Sweep:
         self.failures.append(f"{where}: {message}")
 
     def look(self, page, role, url):
-        """Load ``url`` once at 1366 px: check it as loaded, then at each width with every
-        <details> opened (the header menu, the filter panel, the status forms, the audit trail)."""
+        """Load ``url`` once at 1366 px and examine it."""
         self.console.clear()
         page.set_viewport_size({"width": SCROLL_WIDTHS[0], "height": 900})
         response = page.goto(self.base_url + url)
         self.statuses[(role, url)] = response.status
         if response.status != 200:
             return
+        self.examine(page, role, url)
+
+    def send(self, page, role, state, seed):
+        """Open the page of a form at 1366 px, fill it in and send it as ``state`` says, and
+        examine the answer (whatever its status: a form sent back with errors is a 400)."""
+        url = state.start(seed)
+        page.set_viewport_size({"width": SCROLL_WIDTHS[0], "height": 900})
+        response = page.goto(self.base_url + url)
+        if response.status != 200:
+            self.fail(
+                f"{role} {url}", f"answered {response.status}, so {state.description!r} was not checked"
+            )
+            return
+        self.console.clear()
+        with page.expect_navigation() as navigation:
+            state.send(page, seed)
+        where = f"{url} after {state.description}"
+        answered = navigation.value.status
+        if answered != state.status:
+            self.fail(f"{role} {where}", f"answered {answered}, not {state.status}")
+        self.examine(page, role, where, status=answered)
+
+    def examine(self, page, role, url, status=200):
+        """Check the page in the browser as loaded at 1366 px, then at each width with every
+        <details> opened (the header menu, the filter panel, the status forms, the audit trail).
+        A form sent back with its errors answers 400 (``status``); Chromium logs that status of
+        the page itself as an error, which is not one of the page's errors."""
         self.visited += 1
         page.evaluate(SETTLE)
         self.check(page, f"{role} {SCROLL_WIDTHS[0]}px {url} (as loaded)")
@@ -285,8 +383,11 @@ class Sweep:
             for words in NOT_FOR_READERS:
                 if words in text:
                     self.fail(f"{role} {url}", f"shows a governing-body member the words {words!r}")
+        own_status = f"Failed to load resource: the server responded with a status of {status} "
         for error in self.console:
-            self.fail(f"{role} {url}", f"browser error: {error}")
+            if status != 200 and error.location.get("url") == page.url and error.text.startswith(own_status):
+                continue
+            self.fail(f"{role} {url}", f"browser error: {error.text}")
 
     def check(self, page, where):
         overflow = page.evaluate(OVERFLOW)
@@ -301,18 +402,107 @@ class Sweep:
             self.fail(where, f"axe {v['id']} ({v['impact']}): {v['help']}\n      {nodes}")
 
 
+def _upload(status: str) -> Callable:
+    """Send Dorset's plan as an XLSX with reference 1.3's status set to ``status`` and a new
+    row 7.1 (tests/browser/test_import.py): "Finished" is a bad row, "In progress" a change."""
+
+    def send(page, seed):
+        page.set_input_files(
+            "#id_file",
+            files=[
+                {"name": "dorset-plan.xlsx", "mimeType": XLSX, "buffer": _workbook(seed.dorset_plan, status)}
+            ],
+        )
+        page.click("#upload-form button[type=submit]")
+
+    return send
+
+
+def _click(selector: str) -> Callable:
+    return lambda page, seed: page.click(selector)
+
+
+def _two_passwords(page, seed):
+    page.fill("#id_new_password1", "Ivy-chooses-a-long-password-2026")
+    page.fill("#id_new_password2", "Ivy-types-another-one-2026")
+    page.click("main form button[type=submit]")
+
+
+def _status_without_note(page, seed):
+    other = "in_progress" if seed.deliverable.status != "in_progress" else "delivered"
+    page.select_option("#id_status", other)
+    page.click("#update-form button[type=submit]")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class FormState:
+    """A page reached by sending a form: who sends it, from which page, and how."""
+
+    role: str
+    start: Callable[[Seed], str]
+    description: str
+    send: Callable
+    status: int = 400  # what the answer's status must be (a form with errors: 400)
+
+
+FORM_STATES = [
+    FormState(
+        "staff",
+        lambda s: reverse("plans:plan_import", args=[s.dorset_plan.pk]),
+        "a file with a bad row (the preview with its row errors)",
+        _upload("Finished"),
+    ),
+    FormState(
+        "staff",
+        lambda s: reverse("plans:plan_import", args=[s.dorset_plan.pk]),
+        "a file that adds and changes rows (the preview to confirm)",
+        _upload("In progress"),
+        status=200,
+    ),
+    FormState("admin", lambda s: reverse("plans:plan_import_new"), "no file", _click("#upload-form button")),
+    FormState(
+        "orgadmin",
+        lambda s: reverse("organisations:people", args=[s.dorset.slug]),
+        "the invitation form empty",
+        _click("#invite button[type=submit]"),
+    ),
+    FormState(
+        "anonymous",
+        lambda s: reverse("organisations:invitation_accept", kwargs=s.invitation()),
+        "two passwords that differ",
+        _two_passwords,
+        status=200,  # Django's password form answers its errors with a 200
+    ),
+    FormState(
+        "staff",
+        lambda s: reverse("plans:deliverable_detail", args=[s.deliverable.pk]),
+        "a status change without a note",
+        _status_without_note,
+    ),
+]
+
+
 @pytest.mark.browser
-def test_every_page_fits_a_phone_and_passes_axe_for_every_role(browser, seeded_live_server):
-    seed = Seed.load()
+def test_every_page_fits_a_phone_and_passes_axe_for_every_role(
+    browser, seeded_live_server, settings, tmp_path
+):
+    settings.PLAN_IMPORT_DIR = str(tmp_path)  # the previews' files
     users = _users()
+    seed = Seed.load()
     sweep = Sweep(browser, seeded_live_server.url)
     visits = _visits(seed)
 
-    for role in ("anonymous", *ROLES):
+    for role in EVERY_ROLE:
         context, page = sweep.context(users[role].username if role in users else None)
         for who, _name, url in visits:
             if who == role:
                 sweep.look(page, role, url)
+        for state in FORM_STATES:
+            if state.role == role:
+                sweep.send(page, role, state, seed)
         context.close()
 
     # A URL no role could open means PAGES fills it wrongly: nothing was checked there.
@@ -359,8 +549,8 @@ def test_a_governing_body_member_reads_no_developers_or_transcribers_words(clien
 
 @pytest.mark.django_db
 def test_administrators_still_read_the_notes_about_the_source(client):
-    seed = Seed.load()
     users = _users()
+    seed = Seed.load()
     client.force_login(users["admin"])
     risk = _text(client.get(reverse("risks:risk_detail", args=[seed.risk.pk])).content.decode())
     assert "about the source (administrators only)" in risk and "source printed r 16 red" in risk
