@@ -281,6 +281,11 @@ AXE_RUN = """async ([tags, skip]) => {
       .concat(v.nodes.length > 3 ? ["... and " + (v.nodes.length - 3) + " more"] : []),
   }));
 }"""
+# Ids named by aria-describedby (Django's <id>_helptext and <id>_error) that are not on the page:
+# axe accepts a description of which one id exists, but then the help or the error is never read.
+MISSING_DESCRIPTIONS = """() => [...document.querySelectorAll("[aria-describedby]")].flatMap(el =>
+  el.getAttribute("aria-describedby").split(/\\s+/).filter(id => id && !document.getElementById(id))
+    .map(id => (el.id ? "#" + el.id : el.tagName.toLowerCase()) + " names #" + id))"""
 OPEN_ALL = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
 SETTLE = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 OVERFLOW = """() => {
@@ -367,6 +372,8 @@ class Sweep:
         self.visited += 1
         page.evaluate(SETTLE)
         self.check(page, f"{role} {SCROLL_WIDTHS[0]}px {url} (as loaded)")
+        for missing in page.evaluate(MISSING_DESCRIPTIONS):
+            self.fail(f"{role} {url}", f"aria-describedby: {missing}, which is not on the page")
         for width in SCROLL_WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             page.evaluate(OPEN_ALL)
@@ -564,3 +571,35 @@ def test_administrators_still_read_the_notes_about_the_source(client):
     client.force_login(users["board"])
     board = _text(client.get(reverse("risks:risk_detail", args=[seed.risk.pk])).content.decode())
     assert "about the source" not in board and "source printed" not in board
+
+
+@pytest.mark.django_db
+def test_every_aria_describedby_and_label_names_an_element_of_the_page(client):
+    """Django points a field's aria-describedby at ``<id>_helptext`` and ``<id>_error``: each page
+    must carry those ids (else the help and the errors are never read out with the field), and
+    every ``<label for>`` must name a control. Every page of the sweep as every role, without a
+    browser."""
+    users = _users()
+    checked, missing = 0, []
+    for role, _name, url in _visits(Seed.load()):
+        if role == "anonymous":
+            client.logout()
+        else:
+            client.force_login(users[role])
+        response = client.get(url, follow=True)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        checked += 1
+        html = response.content.decode()
+        ids = set(re.findall(r'\bid="([^"]+)"', html))
+        for described in re.findall(r'aria-describedby="([^"]*)"', html):
+            missing += [
+                f"{role} {url}: aria-describedby names #{i}" for i in described.split() if i not in ids
+            ]
+        missing += [
+            f"{role} {url}: <label for> names #{i}"
+            for i in re.findall(r'<label for="([^"]*)"', html)
+            if i not in ids
+        ]
+    assert checked >= 60
+    assert not missing, "\n".join(sorted(set(missing)))
