@@ -89,11 +89,12 @@
     markScrollers(document);
   });
   // After an in-place change, focus goes where the answer says (data-focus: the row after a
-  // save, the note after an error), not back to the top of the page.
+  // save, the note after an error), not back to the top of the page. A table whose rows carry
+  // other ids (My work) gets the row the control sits in.
   document.addEventListener("htmx:afterSettle", function () {
     var marker = document.querySelector("[data-focus]");
     if (!marker) { return; }
-    var target = document.getElementById(marker.dataset.focus);
+    var target = document.getElementById(marker.dataset.focus) || marker.closest("tr");
     marker.removeAttribute("data-focus");
     if (!target) { return; }
     if (!target.matches("a, button, input, select, textarea")) { target.tabIndex = -1; }

@@ -82,3 +82,28 @@ def test_governing_body_member_sees_no_edit_controls(login, seeded_live_server):
     assert page.locator("#deliverable-table tbody tr").count() == 50
     assert page.locator(".status-cell").count() == 0
     assert page.locator("form[hx-post]").count() == 0
+
+
+def test_after_an_in_place_save_on_my_work_focus_is_on_the_row(login, seeded_live_server):
+    """My work's rows carry their own ids (my-deliverable-<pk>): focus still returns to the row
+    of the control, not to the top of the page."""
+    staff = _user("staff.dorset", Membership.Role.STAFF)
+    deliverable = (
+        Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg", status="in_progress")
+        .order_by("pk")
+        .first()
+    )
+    Deliverable.objects.filter(pk=deliverable.pk).update(owner=staff)
+    page = login("staff.dorset", PASSWORD)
+    page.goto(seeded_live_server.url + "/my/")
+    cell = page.locator(f"#status-cell-{deliverable.pk}")
+    cell.locator("summary").click()
+    cell.locator("select").select_option("delivered")
+    cell.locator("textarea[name=note]").fill("Closed from My work.")
+    cell.locator("button").click()
+    page.locator(f"#status-cell-{deliverable.pk} >> text=Saved").wait_for()
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.id === 'my-deliverable-{deliverable.pk}'"
+    )
+    deliverable.refresh_from_db()
+    assert deliverable.status == "delivered"
