@@ -2,6 +2,7 @@
 flow over as many pages as they need and are never dropped."""
 
 import io
+import logging
 import re
 from http import HTTPStatus
 
@@ -75,11 +76,15 @@ def test_narratives_at_their_limit_flow_over_pages_and_appear_whole(client):
         assert found == list(range(1, count + 1)), f"words of narrative {prefix} missing or out of order"
 
 
-def test_the_report_pdf_is_tagged_pdf_ua_with_language_title_and_table_headers(client, dorset):
+def test_the_report_pdf_is_tagged_pdf_ua_with_language_title_and_table_headers(client, dorset, caplog):
     plan = dorset.plans.get()
     client.force_login(_staff_of(dorset))
 
-    response = client.get(reverse("reports:board_report_pdf", args=[plan.pk]))
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        response = client.get(reverse("reports:board_report_pdf", args=[plan.pk]))
+
+    # WeasyPrint reads all of the report's CSS (it warns of each rule it ignores).
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
 
     reader = PdfReader(io.BytesIO(response.content))
     catalog = reader.trailer["/Root"]
