@@ -312,6 +312,8 @@ LOGGING: dict[str, Any] = {
         "django.request": {"filters": ["one_line_per_request"]},
         "axes": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
+        # WeasyPrint logs every page it lays out at INFO; its warnings (CSS it ignores) still show.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

@@ -9,7 +9,7 @@ Limits are set by what a board paper needs; the longest seed values are far belo
 - short texts (a deliverable's title, a risk's description, an objective): 2,000;
 - narratives drawn into the board report, one per row (delivered, in progress, comments,
   mitigation, each cover sheet row): 5,000, about 800 words; the PDF of a report grows with
-  them (xhtml2pdf takes about 0.3 s more per 1,000 characters);
+  them (WeasyPrint takes about 0.1 s more per 1,000 characters);
 - a plan's own texts (vision, summary, values, a theme's description): 20,000.
 """
 

@@ -1,12 +1,28 @@
 """Chart.js configurations built from dashboard data (rendered with json_script, drawn by
-static/js/app.js). Colours pair with the tables beside each chart, which carry the numbers."""
+static/js/app.js, which makes every chart fill its box). Colours pair with the tables beside each
+chart, which carry the numbers. Each dataset is drawn in one colour, so its legend entry shows
+the colour drawn; long labels are wrapped into lines, never cut; count axes step in whole
+numbers."""
 
+import textwrap
 from typing import Any
 
 from .selectors import DomainFigure, ThemeProgress
 
-GREEN, AMBER, GREY, RED, YELLOW, BLUE = "#007f3b", "#ed8b00", "#aeb7bd", "#d5281b", "#ffeb3b", "#005eb8"
-BAND_COLOURS = {"low": GREEN, "moderate": YELLOW, "high": AMBER, "extreme": RED}
+GREEN, AMBER, GREY, BLUE, DARK_GREY, RED = "#007f3b", "#ed8b00", "#aeb7bd", "#005eb8", "#4c6272", "#d5281b"
+LABEL_WIDTH = 22  # characters a line of an axis label holds: half of a phone-wide chart
+WHOLE_NUMBERS = {"beginAtZero": True, "ticks": {"precision": 0}}
+
+
+def wrap(label, width=LABEL_WIDTH):
+    """``label`` as lines of at most ``width`` characters (Chart.js draws a list as lines)."""
+    lines = textwrap.wrap(label, width=width, break_long_words=False, break_on_hyphens=False)
+    return lines if len(lines) > 1 else label
+
+
+def _theme_label(theme, several_plans):
+    prefix = f"{theme.plan.organisation.name}: " if several_plans else ""
+    return f"{prefix}{theme.number}. {theme.title}"
 
 
 def organisation_charts(data: dict[str, Any]) -> dict[str, Any]:
@@ -19,10 +35,7 @@ def organisation_charts(data: dict[str, Any]) -> dict[str, Any]:
         "themes": {
             "type": "bar",
             "data": {
-                "labels": [
-                    (f"{t.plan.organisation.name}: " if several_plans else "") + f"{t.number}. {t.title[:50]}"
-                    for t in themes
-                ],
+                "labels": [wrap(_theme_label(t, several_plans)) for t in themes],
                 "datasets": [
                     {
                         "label": "Delivered",
@@ -41,30 +54,40 @@ def organisation_charts(data: dict[str, Any]) -> dict[str, Any]:
                     },
                 ],
             },
-            "options": {"indexAxis": "y", "scales": {"x": {"stacked": True}, "y": {"stacked": True}}},
+            "options": {
+                "indexAxis": "y",
+                # Every theme keeps its label (no skipping); app.js gives the box a row per theme.
+                "scales": {
+                    "x": {"stacked": True, **WHOLE_NUMBERS},
+                    "y": {"stacked": True, "ticks": {"autoSkip": False}},
+                },
+            },
         },
         "bands": {
             "type": "bar",
             "data": {
                 "labels": [row["label"] for row in data["band_rows"]],
                 "datasets": [
+                    # The band is the label under each pair of bars; the two datasets are two
+                    # plain colours, so the legend shows what is drawn.
                     {
-                        "label": "Inherent",
+                        "label": "Inherent (before mitigation)",
                         "data": [row["inherent"].count for row in data["band_rows"]],
-                        "backgroundColor": [BAND_COLOURS[row["band"]] for row in data["band_rows"]],
+                        "backgroundColor": BLUE,
                     },
                     {
-                        "label": "Residual",
+                        "label": "Residual (after mitigation)",
                         "data": [row["residual"].count for row in data["band_rows"]],
-                        "backgroundColor": GREY,
+                        "backgroundColor": DARK_GREY,
                     },
                 ],
             },
+            "options": {"scales": {"y": WHOLE_NUMBERS}},
         },
         "domains": {
             "type": "bar",
             "data": {
-                "labels": [f"{d.domain.number}. {d.domain.name}" for d in domains],
+                "labels": [wrap(f"{d.domain.number}. {d.domain.name}", 18) for d in domains],
                 "datasets": [
                     {
                         "label": "Self-assessment score (%)",
@@ -87,5 +110,6 @@ def organisation_charts(data: dict[str, Any]) -> dict[str, Any]:
                     }
                 ],
             },
+            "options": {"scales": {"y": WHOLE_NUMBERS}},
         },
     }

@@ -39,7 +39,7 @@ class NationalView(FilteredTableView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["totals"] = selectors.totals(self.object_list)
+        context["totals"] = context["table"].totals = selectors.totals(self.object_list)
         context["discrepancies"] = selectors.published_discrepancies()
         return context
 
@@ -62,6 +62,14 @@ class OrganisationDetailView(DetailView):
         context["can_manage_people"] = permissions.can_manage_people(self.request.user, organisation)
         if context["can_view_od"]:
             context["plans"] = list(organisation.plans.all())
+        if organisation.ccg_count is not None:
+            # A published CCG count beside the CCGs ccgtrack holds beneath, named.
+            context["recorded_ccgs"] = list(
+                Organisation.objects.beneath([organisation.pk])
+                .of_kind(Organisation.Kind.CCG)
+                .exclude(pk=organisation.pk)
+                .order_by("name")
+            )
         return context
 
 

@@ -1,7 +1,8 @@
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 
-from apps.core.filters import AnyYesNoWidget
+from apps.core.filters import AnyYesNoWidget, LabelledDateRangeWidget, PersonChoiceFilter
 from apps.core.search import search_filter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
@@ -63,7 +64,10 @@ class DeliverableFilterSet(django_filters.FilterSet):
     theme = django_filters.ModelChoiceFilter(
         queryset=_themes, label="Theme / priority area", empty_label="All"
     )
-    status = django_filters.MultipleChoiceFilter(choices=Deliverable.Status.choices, label="Status")
+    # Checkboxes, not a multi-select that needs Ctrl-click.
+    status = django_filters.MultipleChoiceFilter(
+        choices=Deliverable.Status.choices, label="Status", widget=forms.CheckboxSelectMultiple
+    )
     bucket = django_filters.ChoiceFilter(
         method="filter_bucket",
         label="Progress",
@@ -83,7 +87,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
     stale = django_filters.BooleanFilter(
         method="filter_stale", label=f"No update for {STALE_DAYS} days", widget=AnyYesNoWidget
     )
-    owner = django_filters.ModelChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
+    owner = PersonChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
     has_cost = django_filters.BooleanFilter(
         field_name="cost_amount",
         lookup_expr="isnull",
@@ -95,10 +99,10 @@ class DeliverableFilterSet(django_filters.FilterSet):
         method="filter_delivered_month",
         label="Delivered in month",
         input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        error_messages={"invalid": "Enter a month as year and month, YYYY-MM (for example 2013-03)."},
     )
-    deadline = django_filters.DateFromToRangeFilter(
-        label="Deadline between", widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
-    )
+    deadline = django_filters.DateFromToRangeFilter(label="Deadline between", widget=LabelledDateRangeWidget)
 
     class Meta:
         model = Deliverable

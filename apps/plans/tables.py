@@ -67,7 +67,8 @@ class DeliverableTable(tables.Table):
     export_title = "Deliverables"
     export_columns = DELIVERABLE_EXPORT
 
-    title = tables.Column("Deliverable / action", linkify=True)
+    # render_title draws the link; linkify as well would nest a second, empty link around it.
+    title = tables.Column("Deliverable / action")
     organisation = tables.Column(
         "Organisation",
         accessor="theme__plan__organisation__name",
@@ -116,7 +117,8 @@ class DeliverableTable(tables.Table):
         self.next_url = request.get_full_path() if request else ""
 
     def render_title(self, record, value):
-        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), str(record))
+        # The whole title, wrapping in its column: a cut title ("...") hides what the row is.
+        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), record.title)
 
     def render_owner(self, record):
         # The member who owns it, else the owner as the source names them.

@@ -144,7 +144,12 @@ class DeliverableStatusView(View):
                 )
             except services.StaleVersionError as conflict:
                 deliverable = conflict.current
-                error, status = "Someone else changed this deliverable; here are the current values.", 409
+                error = (
+                    f"Someone else changed this deliverable meanwhile: it is now "
+                    f"{deliverable.get_status_display()}. "
+                    "Your choice and note are kept; save again to apply them."
+                )
+                status = 409
             except ValidationError as exc:
                 error, status = " ".join(exc.messages), 400
         deliverable = selectors.deliverable_list(user=request.user).with_overdue().get(pk=pk)

@@ -9,51 +9,83 @@ from django.utils.safestring import mark_safe
 from apps.core.tables import badge
 
 from .models import Deliverable
+from .services import NOTE_MAX_LENGTH
+
+STATUS_CHOICES = Deliverable.Status.choices
 
 
-def status_cell(deliverable, *, csrf_token, next_url, error=None, saved=False, out_of_band=False, typed=None):
+def status_cell(
+    deliverable,
+    *,
+    csrf_token,
+    next_url,
+    error=None,
+    saved=False,
+    out_of_band=False,
+    typed=None,
+):
     """The status badge with a small form to change it (HTMX posts it and swaps this cell).
-    After a refused save, ``typed`` (the status and note the user sent) is shown beside the
-    current status and put back in the form, so nothing they wrote is lost."""
+
+    After a refused save, ``typed`` (the status and note the user sent) is said in the error
+    beside the current status and put back in the form, which stays open with that choice and
+    note; the error is tied to the note field, and focus goes to that field. After a save focus
+    returns to the row (static/js/app.js acts on ``data-focus``)."""
     typed = typed or {}
+    chosen_status = typed.get("status")
     pk = deliverable.pk
     url = reverse("plans:deliverable_status", args=[pk])
+    selected = chosen_status if chosen_status in Deliverable.Status.values else deliverable.status
     options = format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        (
-            (value, " selected" if value == deliverable.status else "", label)
-            for value, label in Deliverable.Status.choices
-        ),
+        ((value, " selected" if value == selected else "", label) for value, label in STATUS_CHOICES),
     )
+    error_id = f"status-error-{pk}"
+    hint_id = f"note-hint-{pk}"
+    label = deliverable.get_status_display()
+    error_html = saved_html = ""
+    if error:
+        error_html = format_html(
+            '<p class="errorlist" id="{}" role="alert">{}{}</p>', error_id, error, typed_text(typed)
+        )
+    if saved:
+        saved_html = format_html(' <span class="small muted" role="status">Saved: {}</span>', label)
     html = format_html(
-        '<div class="status-cell" id="status-cell-{pk}">{badge}{error}{saved}'
-        '<details{open}><summary class="small">Change status</summary>'
+        '<div class="status-cell" id="status-cell-{pk}"{focus}>{badge}{saved}'
+        '<details{open}><summary class="small">Change status<span class="visually-hidden"> of this '
+        "deliverable</span></summary>"
         '<form method="post" action="{url}" hx-post="{url}" hx-target="#status-cell-{pk}" '
         'hx-swap="outerHTML">'
         '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
         '<input type="hidden" name="version" value="{version}">'
         '<input type="hidden" name="next" value="{next_url}">'
-        '<label class="visually-hidden" for="status-{pk}">New status</label>'
+        "{error}"
+        '<label for="status-{pk}">New status</label>'
         '<select name="status" id="status-{pk}">{options}</select>'
-        '<label class="visually-hidden" for="note-{pk}">Progress note</label>'
-        '<input type="text" name="note" id="note-{pk}" maxlength="2000" value="{typed_note}" '
-        'placeholder="Progress note (required)">'
-        '<button type="submit" class="button secondary">Save</button>'
+        '<label for="note-{pk}">Progress note</label>'
+        '<span class="note-hint" id="{hint_id}">Required when the status changes.</span>'
+        '<textarea name="note" id="note-{pk}" rows="3" maxlength="{max_length}" '
+        'aria-describedby="{described_by}"{invalid}>{note}</textarea>'
+        '<button type="submit" class="button secondary">Save status</button>'
         "</form></details></div>",
         pk=pk,
-        badge=badge(f"status-{deliverable.status}", deliverable.get_status_display()),
-        error=format_html('<p class="errorlist" role="alert">{}{}</p>', error, typed_text(typed))
-        if error
+        focus=format_html(' data-focus="{}"', f"note-{pk}" if error else f"deliverable-{pk}")
+        if (error or saved)
         else "",
-        typed_note=typed.get("note", ""),
-        saved=mark_safe('<span class="small muted" role="status">Saved</span>') if saved else "",
+        badge=badge(f"status-{deliverable.status}", label),
+        error=error_html,
+        saved=saved_html,
         open=" open" if error else "",
         url=url,
         csrf=csrf_token,
         version=deliverable.version,
         next_url=next_url,
         options=options,
+        hint_id=hint_id,
+        max_length=NOTE_MAX_LENGTH,
+        described_by=f"{error_id} {hint_id}" if error else hint_id,
+        invalid=mark_safe(' aria-invalid="true"') if error else "",
+        note=typed.get("note", "") if error else "",
     )
     if out_of_band:
         html += overdue_cell(deliverable, out_of_band=True)

@@ -57,8 +57,14 @@ class BoardReportPdfView(View):
     def get(self, request, pk):
         context = _report_context_or_404(request.user, pk)
         html = render_to_string("reports/board_report_pdf.html", context, request=request)
-        pdf = html_to_pdf(html)
         plan, read_at = context["plan"], context["read_at"]
+        try:
+            pdf = html_to_pdf(html)
+        except PdfError as exc:
+            # Say so on the report page (which prints to A4 as well) rather than fail with a 500.
+            logger.error("Board report PDF of plan %s failed: %s", plan.pk, exc)
+            messages.error(request, "The PDF could not be made on this server; print the page instead.")
+            return redirect("reports:board_report", pk=plan.pk)
         response = HttpResponse(pdf, content_type="application/pdf")
         filename = f"board-report-plan-{plan.pk}-{read_at:%Y%m%d-%H%M}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

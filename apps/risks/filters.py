@@ -1,7 +1,8 @@
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 
-from apps.core.filters import AnyYesNoWidget
+from apps.core.filters import AnyYesNoWidget, PersonChoiceFilter
 from apps.core.search import search_filter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
@@ -33,9 +34,14 @@ class RiskFilterSet(django_filters.FilterSet):
         queryset=_organisations, label="Organisation", empty_label="All"
     )
     category = django_filters.CharFilter(lookup_expr="iexact", label="Category")
-    band = django_filters.MultipleChoiceFilter(choices=Band.choices, label="Band")
-    residual_band = django_filters.MultipleChoiceFilter(choices=Band.choices, label="Residual band")
-    owner = django_filters.ModelChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
+    # Checkboxes, not a multi-select that needs Ctrl-click.
+    band = django_filters.MultipleChoiceFilter(
+        choices=Band.choices, label="Band", widget=forms.CheckboxSelectMultiple
+    )
+    residual_band = django_filters.MultipleChoiceFilter(
+        choices=Band.choices, label="Residual band", widget=forms.CheckboxSelectMultiple
+    )
+    owner = PersonChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
     review_overdue = django_filters.BooleanFilter(
         method="filter_review_overdue", label="Review overdue", widget=AnyYesNoWidget
     )

@@ -45,7 +45,8 @@ class HeatmapView(TemplateView):
             request=self.request,
         )
         base = self.request.GET.copy()
-        grids = selectors.heatmap(filterset.qs, scheme)
+        # As on the list: a filter the form rejects shows its error and no risks, never all of them.
+        grids = selectors.heatmap(filterset.qs if filterset.is_valid() else filterset.queryset.none(), scheme)
         for grid in grids.values():
             for row in grid["rows"]:
                 for cell in row["cells"]:

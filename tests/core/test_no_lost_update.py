@@ -206,7 +206,7 @@ def test_an_in_place_status_change_refused_as_stale_keeps_what_was_typed(client,
     html = response.content.decode()
     assert "Someone else changed this deliverable" in html
     assert "You chose: Delivered, with the note: “Signed off &lt;today&gt;.”" in html
-    assert 'value="Signed off &lt;today&gt;."' in html  # back in the note box
+    assert ">Signed off &lt;today&gt;.</textarea>" in html  # back in the note box
     assert f'name="version" value="{deliverable.version + 1}"' in html
     deliverable.refresh_from_db()
     assert deliverable.status == status_before

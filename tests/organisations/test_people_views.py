@@ -303,3 +303,16 @@ def test_an_organisation_with_nobody_shows_an_empty_list(client, admin_user):
     client.force_login(admin_user)
     html = client.get(reverse("organisations:people", args=[organisation.slug])).content.decode()
     assert "Nobody belongs to" in html and "No changes have been made" in html
+
+
+def test_the_organisation_page_links_the_people_page_for_those_who_manage_its_people(
+    client, orgadmin_dorset, staff_dorset
+):
+    detail = reverse("organisations:organisation_detail", args=["nhs-dorset-ccg"])
+    client.force_login(orgadmin_dorset)
+    html = client.get(detail).content.decode()
+    assert f'href="{PEOPLE}" id="people-link"' in html and 'id="dashboard-link"' in html
+    assert html.count('id="dashboard-link"') == 1  # one link to the dashboard, one id
+    client.force_login(staff_dorset)
+    html = client.get(detail).content.decode()
+    assert 'id="people-link"' not in html and html.count('id="dashboard-link"') == 1

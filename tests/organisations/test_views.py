@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from http import HTTPStatus
 
 import pytest
@@ -43,7 +44,17 @@ def test_national_page_lists_every_lat_and_totals_computed_from_rows(logged_in):
     assert [totals["population_thousands"], totals["ccg_count"], totals["hwb_count"]] == expected
     html = response.content.decode()
     population, ccgs, hwbs = expected
-    assert f"{population:,} thousand" in html and f"{ccgs} CCGs" in html and f"{hwbs} HWBs" in html
+    # The totals row sits under the columns it adds up (the table's own footer).
+    headers = re.findall(r"<th scope=\"col\"[^>]*>\s*(?:<a [^>]*>)?([^<]+)", html)
+    footer = re.search(r"<tfoot[^>]*>(.*?)</tfoot>", html, re.S).group(1)
+    cells = [c.strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", footer, re.S)]
+    by_column = dict(zip([h.strip() for h in headers], cells, strict=True))
+    assert by_column["Local area team"] == f"Total of the {len(LATS)} rows shown"
+    assert (by_column["Population (000s)"], by_column["CCGs"], by_column["HWBs"]) == (
+        f"{population:,}",
+        str(ccgs),
+        str(hwbs),
+    )
 
 
 def test_national_page_notes_where_the_published_totals_differ(logged_in):

@@ -1,3 +1,6 @@
+import re
+from typing import Any
+
 from django import template
 
 register = template.Library()
@@ -17,3 +20,83 @@ def may_edit(user, organisation):
     from apps.organisations.permissions import can_edit
 
     return can_edit(user, organisation)
+
+
+@register.simple_tag(takes_context=True)
+def active_filters(context, filterset):
+    """The filters in force on a list, one entry per chosen value: {"label", "value", "url"},
+    where ``url`` is this page without that value (and back on page 1). The values are shown as
+    the exports' About sheet shows them (apps/core/exports.py), so the two always agree."""
+    from django import forms
+
+    from apps.core.exports import _shown
+
+    if filterset is None or not filterset.is_bound:
+        return []
+    request = context["request"]
+    form = filterset.form
+    form.is_valid()
+    params = request.GET.copy()
+    for key in ("page", "_export"):
+        params.pop(key, None)
+    chips = []
+    parts: list[tuple[str | None, Any]]
+    for name, field in form.fields.items():
+        if name in form.errors or not params.getlist(name):
+            continue
+        value = form.cleaned_data.get(name)
+        if value is None or value == "" or (hasattr(value, "__len__") and not len(value)):
+            continue
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            parts = [(str(obj.pk), _shown(field, [obj])) for obj in value]
+        elif isinstance(field, forms.MultipleChoiceField):
+            parts = [(str(v), _shown(field, [v])) for v in value]
+        elif getattr(field.widget, "input_type", "") == "month":
+            parts = [(None, value.strftime("%B %Y"))]
+        else:
+            parts = [(None, _shown(field, value))]
+        for raw, shown in parts:
+            remaining = params.copy()
+            if raw is None:
+                remaining.pop(name)
+            else:
+                remaining.setlist(name, [v for v in remaining.getlist(name) if v != raw])
+            query = remaining.urlencode()
+            chips.append(
+                {
+                    "label": str(field.label or name),
+                    "value": shown,
+                    "url": f"{request.path}?{query}" if query else request.path,
+                }
+            )
+    return chips
+
+
+# A remark about the source documents, as the transcribers wrote them into descriptions ("The
+# documents do not state ...", "(... not in the source text)"): for administrators, not readers.
+_SOURCE_REMARK = re.compile(r"\b(?:the|these) documents\b|\bsource text\b|\bin the source\b", re.IGNORECASE)
+_BRACKETS = re.compile(r"\s*\([^()]*\)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@register.filter
+def for_readers(text):
+    """``text`` without the transcribers' remarks about the source documents: a bracket, a clause
+    (between semicolons) or a sentence that speaks of "the documents" or "the source" is left
+    out, the rest kept as written, line breaks included. Admin pages show the full text in their
+    "About the source" section."""
+    if not text:
+        return text
+    text = _BRACKETS.sub(lambda m: "" if _SOURCE_REMARK.search(m.group()) else m.group(), text)
+    lines = []
+    for line in text.split("\n"):
+        kept = []
+        for sentence in _SENTENCE_END.split(line):
+            clauses = sentence.split("; ")
+            keep = [clause for clause in clauses if not _SOURCE_REMARK.search(clause)]
+            if len(keep) == len(clauses):
+                kept.append(sentence)
+            elif keep:
+                kept.append("; ".join(keep).rstrip(" .;,") + ".")
+        lines.append(" ".join(kept))
+    return "\n".join(lines).strip()
