@@ -42,6 +42,22 @@ def media_root(settings, tmp_path):
     return tmp_path / "media"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test (the browser tests, the task worker's) empties the database when it
+    ends; the seed is loaded again straight after, so that whatever test runs next on this
+    process, in whichever order pytest-xdist hands them out, finds it as every test expects."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    if transactional or {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            call_command("load_seed", verbosity=0)
+    return result
+
+
 @pytest.fixture
 def dorset(db):
     return Organisation.objects.get(slug="nhs-dorset-ccg")

@@ -30,6 +30,9 @@ from apps.organisations import services as organisation_services
 from apps.organisations.models import Membership, Organisation
 from apps.organisations.tokens import invitation_path_args
 from apps.plans.models import Deliverable, ODPlan
+from apps.plans.services import deliverable_update
+from apps.reports import services as report_services
+from apps.reports.models import BoardReport, IssuedPaper
 from apps.risks.models import Risk
 from tests.browser.test_import import _workbook
 from tests.conftest import PASSWORD
@@ -70,6 +73,7 @@ class Seed:
     risk: Risk
     kinds: dict  # one organisation of each kind present in the seed: kind -> slug
     invited: object  # an account invited to Dorset (by _users) that has not set its password
+    papers: list  # Dorset's issued papers (by _users): the first, superseded, and its correction
 
     @classmethod
     def load(cls) -> "Seed":
@@ -88,6 +92,7 @@ class Seed:
             risk=Risk.objects.get(organisation=darlington, reference="R2"),
             kinds=kinds,
             invited=get_user_model().objects.get(email=INVITED_EMAIL),
+            papers=list(IssuedPaper.objects.filter(plan__organisation=dorset).order_by("number")),
         )
 
     def invitation(self, token=None) -> dict:
@@ -156,6 +161,9 @@ PAGES = {
         ({"pk": s.darlington_plan.pk}, "", ROLES),  # no cover sheet written yet
     ],
     "reports:cover_edit": lambda s: [({"pk": s.dorset_plan.pk}, "", ("admin", "staff"))],
+    "reports:paper_list": lambda s: [({"pk": s.dorset_plan.pk}, "", ROLES)],
+    "reports:paper_detail": lambda s: [({"pk": p.pk}, "", ROLES) for p in s.papers],  # superseded, standing
+    "reports:paper_compare": lambda s: [({"pk": s.papers[0].pk, "other": s.papers[-1].pk}, "", ROLES)],
     "dashboards:national": lambda s: [({}, "", ADMIN)],
     "dashboards:organisation": lambda s: (
         _slugs(s.dorset.slug, s.darlington.slug) + _slugs("wessex", s.kinds["national"], roles=ADMIN)
@@ -168,6 +176,8 @@ NOT_PAGES = {
     "logout": "POST only",
     "plans:deliverable_status": "POST only (the in-place status control; tests/browser/test_deliverables.py)",
     "reports:board_report_pdf": "a PDF (tests/reports/test_pdf.py)",
+    "reports:paper_pdf": "a PDF, the one stored at issue (tests/reports/test_issued_papers.py)",
+    "reports:issue": "POST only: issues the paper (its confirmation is on the report page, which is swept)",
     "plans:plan_import_template": "a file download, the import's XLSX or CSV template (tests/plans)",
     "plans:plan_import_new_confirm": "POST only: confirms a previewed import (the preview is in FORM_STATES)",
     "plans:plan_import_confirm": "POST only: confirms a previewed import (the preview is in FORM_STATES)",
@@ -267,7 +277,38 @@ def _users() -> dict:
         )
     risk = Risk.objects.filter(organisation__in=staff_of, status=Risk.Status.OPEN).order_by("pk")[0]
     Risk.objects.filter(pk=risk.pk).update(owner=staff, next_review_on=today - datetime.timedelta(days=5))
+    _issue_papers(staff, dorset)
     return {"admin": admin, "staff": staff, "board": board, "orgadmin": orgadmin}
+
+
+def _issue_papers(staff, dorset):
+    """Dorset's paper issued, a status changed, and a correction issued: a superseded paper, one
+    that stands with changes since, and a pair to compare."""
+    plan = ODPlan.objects.get(organisation=dorset)
+    cover = BoardReport.objects.filter(plan=plan).order_by("-meeting_date", "-pk").first()
+    report_services.issue_paper(
+        plan_id=plan.pk, acting_user=staff, cover_sheet_id=cover.pk, cover_sheet_version=cover.version
+    )
+    moved = (
+        Deliverable.objects.filter(theme__plan=plan)
+        .exclude(status__in=Deliverable.DELIVERED_STATUSES)
+        .order_by("pk")
+        .first()
+    )
+    deliverable_update(
+        deliverable_id=moved.pk,
+        acting_user=staff,
+        expected_version=moved.version,
+        changes={"status": Deliverable.Status.DELIVERED},
+        note="Delivered since the paper.",
+    )
+    report_services.issue_paper(
+        plan_id=plan.pk,
+        acting_user=staff,
+        cover_sheet_id=cover.pk,
+        cover_sheet_version=cover.version,
+        correction_note="Corrects the status of one deliverable.",
+    )
 
 
 AXE_RUN = """async ([tags, skip]) => {
