@@ -7,7 +7,7 @@ numbers."""
 import textwrap
 from typing import Any
 
-from .selectors import DomainFigure, ThemeProgress
+from .selectors import DomainFigure, OrganisationProgress, ThemeProgress
 
 GREEN, AMBER, GREY, BLUE, DARK_GREY, RED = "#007f3b", "#ed8b00", "#aeb7bd", "#005eb8", "#4c6272", "#d5281b"
 LABEL_WIDTH = 22  # characters a line of an axis label holds: half of a phone-wide chart
@@ -26,16 +26,21 @@ def _theme_label(theme, several_plans):
 
 
 def organisation_charts(data: dict[str, Any]) -> dict[str, Any]:
-    rows: list[ThemeProgress] = data["themes"]
-    themes = [row.theme for row in rows]
+    rollup: list[OrganisationProgress] = data.get("rollup") or []
+    rows: list[ThemeProgress] | list[OrganisationProgress] = rollup or data["themes"]
+    themes = [row.theme for row in data["themes"]]
     domains: list[DomainFigure] = data["domains"]["domains"]
     months = data["delivered_per_month"]
     several_plans = len({t.plan_id for t in themes}) > 1
+    if rollup:
+        labels = [wrap(f"{r.organisation.name}{' (own plans)' if r.own else ''}") for r in rollup]
+    else:
+        labels = [wrap(_theme_label(t, several_plans)) for t in themes]
     return {
         "themes": {
             "type": "bar",
             "data": {
-                "labels": [wrap(_theme_label(t, several_plans)) for t in themes],
+                "labels": labels,
                 "datasets": [
                     {
                         "label": "Delivered",

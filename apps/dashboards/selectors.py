@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from apps.organisations.models import Organisation
+from apps.organisations.models import MAX_DEPTH, Organisation
 from apps.plans.models import (
     AuthorisationDomain,
     Deliverable,
@@ -42,6 +42,16 @@ from apps.risks.models import Band, BandScheme, Risk
 from .figures import Figure, FigureList
 
 LIST_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class OrganisationProgress:
+    """An organisation beneath a roll-up dashboard with the progress of the deliverables of its
+    plans and of everything beneath it (``own``: the dashboard organisation's own plans)."""
+
+    organisation: Organisation
+    progress: Progress
+    own: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,12 @@ def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: A
     total = deliverable_figures["total"].count
     delivered = deliverable_figures["delivered"].count
     plans = ODPlan.objects.filter(organisation__in=orgs)
+    plan_rows = list(plans.select_related("organisation"))
+    rollup = (
+        progress_beneath(organisation, deliverables, orgs)
+        if len({plan.organisation_id for plan in plan_rows}) > 1
+        else []
+    )
     return {
         "organisation": organisation,
         "today": today,
@@ -144,8 +160,12 @@ def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: A
         "band_rows": band_rows,
         "budget": plans.aggregate(total=Sum("budget_amount"))["total"],
         "costs": deliverables.aggregate(total=Sum("cost_amount"))["total"],
-        "plans": list(plans.select_related("organisation")),
-        "themes": theme_progress(deliverables),
+        "plans": plan_rows,
+        # One organisation's plans: progress per theme. Plans of several organisations beneath
+        # (a LAT, a region, the NHS CB): progress per organisation directly beneath, each with
+        # its own dashboard, so the table has a row per organisation, not one per theme in England.
+        "themes": [] if rollup else theme_progress(deliverables),
+        "rollup": rollup,
         "overdue": list(
             deliverables.filter(overdue_q(today))
             .select_related("theme__plan__organisation", "owner")
@@ -173,6 +193,39 @@ def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: A
         "as_at": as_at,
         "as_at_query": f"&as_at={source.as_at_param}" if source.as_at_param else "",
     }
+
+
+def progress_beneath(
+    organisation: Organisation, deliverables: QuerySet[Deliverable], orgs: list[int]
+) -> list[OrganisationProgress]:
+    """Delivered / in progress / not started per organisation directly beneath ``organisation``
+    (everything beneath each one added up), and the organisation's own plans in a row of their
+    own, by name. Two queries: the counts per planning organisation, and the organisations of
+    the scope ``orgs`` (to walk each up to the row it is counted in)."""
+    rows = deliverables.order_by().values("theme__plan__organisation_id", "status").annotate(n=Count("pk"))
+    counts: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        counts[row["theme__plan__organisation_id"]][Deliverable.bucket(row["status"])] += row["n"]
+    by_pk = {
+        o.pk: o
+        for o in Organisation.objects.filter(pk__in=orgs).only("pk", "parent_id", "name", "slug", "kind")
+    }
+    totals: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    for pk, bucket_counts in counts.items():
+        node = pk
+        for _ in range(MAX_DEPTH):
+            parent = by_pk[node].parent_id if node in by_pk else None
+            if node == organisation.pk or parent == organisation.pk or parent is None:
+                break
+            node = parent
+        totals[node].update(bucket_counts)
+    shown = sorted(
+        (by_pk[pk] for pk in totals if pk in by_pk), key=lambda o: (o.pk != organisation.pk, o.name)
+    )
+    return [
+        OrganisationProgress(o, progress_from_counts(totals[o.pk]), own=o.pk == organisation.pk)
+        for o in shown
+    ]
 
 
 def theme_progress(deliverables: QuerySet[Deliverable]) -> list[ThemeProgress]:

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from apps.core.filters import AnyYesNoWidget, LabelledDateRangeWidget, PersonChoiceFilter
 from apps.core.search import search_filter
@@ -33,10 +34,30 @@ def _plans(request):
     return ODPlan.objects.filter(organisation__in=permissions.visible_organisations(request.user))
 
 
+def _chosen(request, name):
+    """The ids given for ``name`` in the query (digits only; anything else is the form's to
+    refuse)."""
+    return [int(v) for v in request.GET.getlist(name)[:20] if v.isdigit() and len(v) < 19]
+
+
 def _themes(request):
-    return Theme.objects.filter(
+    """The themes the theme filter offers: those of the plan or organisation chosen, or, for a
+    member, of their own organisations' plans. With the national view and neither chosen, none
+    but the one given: every theme in England (1,274 at national scale) is no list to choose
+    from. A theme given by a link (a dashboard's ?theme=) is always among them."""
+    themes = Theme.objects.filter(
         plan__organisation__in=permissions.visible_organisations(request.user)
-    ).select_related("plan")
+    ).select_related("plan__organisation")
+    plans, organisations = _chosen(request, "plan"), _chosen(request, "organisation")
+    if plans:
+        offered = Q(plan__in=plans)
+    elif organisations:
+        offered = Q(plan__organisation__in=organisations)
+    elif not permissions.has_national_view(request.user):
+        return themes
+    else:
+        offered = Q(pk__in=[])
+    return themes.filter(offered | Q(pk__in=_chosen(request, "theme")))
 
 
 def _owners(request):
@@ -62,7 +83,10 @@ class DeliverableFilterSet(django_filters.FilterSet):
         field_name="theme__plan", queryset=_plans, label="Plan", empty_label="All"
     )
     theme = django_filters.ModelChoiceFilter(
-        queryset=_themes, label="Theme / priority area", empty_label="All"
+        queryset=_themes,
+        label="Theme / priority area",
+        empty_label="All",
+        help_text="Themes of the organisation or plan chosen above.",
     )
     # Checkboxes, not a multi-select that needs Ctrl-click.
     status = django_filters.MultipleChoiceFilter(

@@ -1,0 +1,90 @@
+"""The roll-up dashboards (NHS CB, a region, a LAT) show progress per organisation directly
+beneath, not per theme of every plan in England, with the same number of queries whether two
+plans lie beneath or a CCG plan under every LAT."""
+
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+
+from apps.organisations.models import Organisation
+from apps.plans.models import Deliverable, ODPlan, Theme
+from tests.factories import OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLLUP = reverse("dashboards:organisation", args=["nhs-commissioning-board"])
+STATUSES = [value for value, _ in Deliverable.Status.choices]
+
+
+def _plans_under_every_lat(themes=6, deliverables=4):
+    """A CCG with a plan under each LAT of the seed (27), bulk-created."""
+    lats = list(Organisation.objects.filter(kind=Organisation.Kind.LAT))
+    ccgs = [
+        OrganisationFactory(parent=lat, kind=Organisation.Kind.CCG, name=f"Generated CCG {n}")
+        for n, lat in enumerate(lats)
+    ]
+    plans = ODPlan.objects.bulk_create(
+        ODPlan(organisation=ccg, title=f"Plan of {ccg.name}", period_label="2024-2027") for ccg in ccgs
+    )
+    made = Theme.objects.bulk_create(
+        Theme(plan=plan, number=n + 1, title=f"Theme {n + 1}") for plan in plans for n in range(themes)
+    )
+    Deliverable.objects.bulk_create(
+        Deliverable(theme=theme, position=p + 1, title=f"Deliverable {p}", status=STATUSES[p % len(STATUSES)])
+        for theme in made
+        for p in range(deliverables)
+    )
+    return lats, made
+
+
+def _rows(response):
+    return response.context["rollup"]
+
+
+def test_the_roll_up_has_a_row_per_organisation_beneath_adding_up_to_its_total(client, admin_user):
+    client.force_login(admin_user)
+    lats, themes = _plans_under_every_lat()
+    response = client.get(ROLLUP)
+    assert response.status_code == HTTPStatus.OK
+    rows = _rows(response)
+    nhs_cb = Organisation.objects.get(slug="nhs-commissioning-board")
+    regions = set(Organisation.objects.filter(parent=nhs_cb).values_list("pk", flat=True))
+    assert {row.organisation.pk for row in rows} <= regions | {nhs_cb.pk}
+    assert len(rows) == len({lat.parent_id for lat in lats}) > 1
+    assert sum(row.progress["total"] for row in rows) == response.context["figures"]["total"].count
+    assert response.context["themes"] == []  # not 27 x 6 theme rows
+    html = response.content.decode()
+    assert 'id="rollup-progress"' in html and 'id="theme-progress"' not in html
+    assert len(response.context["charts"]["themes"]["data"]["labels"]) == len(rows)
+    for row in rows:  # each row opens that organisation's own dashboard
+        assert reverse("dashboards:organisation", args=[row.organisation.slug]) in html
+
+
+def test_a_lat_rolls_up_its_ccgs_and_a_ccg_shows_its_themes(client, admin_user):
+    client.force_login(admin_user)
+    lats, _ = _plans_under_every_lat()
+    lat = lats[0]
+    second = OrganisationFactory(parent=lat, kind=Organisation.Kind.CCG, name="Second generated CCG")
+    Theme.objects.create(
+        plan=ODPlan.objects.create(organisation=second, title="P", period_label="x"), number=1
+    )
+    response = client.get(reverse("dashboards:organisation", args=[lat.slug]))
+    ccgs = {row.organisation.kind for row in _rows(response)}
+    assert ccgs == {Organisation.Kind.CCG}
+    ccg = Organisation.objects.get(name="Generated CCG 0")
+    response = client.get(reverse("dashboards:organisation", args=[ccg.slug]))
+    assert response.context["rollup"] == [] and len(response.context["themes"]) == 6
+
+
+def test_the_roll_up_queries_do_not_grow_with_the_plans_beneath(
+    client, admin_user, django_assert_max_num_queries
+):
+    client.force_login(admin_user)
+    client.get(ROLLUP)
+    with django_assert_max_num_queries(45) as seed:  # the seed: two CCG plans beneath
+        assert client.get(ROLLUP).status_code == HTTPStatus.OK
+    _plans_under_every_lat(themes=12, deliverables=10)  # 27 more plans, 324 themes, 3,240 rows
+    with django_assert_max_num_queries(len(seed.captured_queries)):
+        response = client.get(ROLLUP)
+    assert response.status_code == HTTPStatus.OK and len(_rows(response)) > 1
