@@ -48,6 +48,8 @@ def pytest_runtest_teardown(item, nextitem):
     ends; the seed is loaded again straight after, so that whatever test runs next on this
     process, in whichever order pytest-xdist hands them out, finds it as every test expects."""
     result = yield
+    if nextitem is None:  # the last test of this process: the test database is gone with it
+        return result
     marker = item.get_closest_marker("django_db")
     transactional = marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
     if transactional or {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):

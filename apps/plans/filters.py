@@ -42,9 +42,10 @@ def _chosen(request, name):
 
 def _themes(request):
     """The themes the theme filter offers: those of the plan or organisation chosen, or, for a
-    member, of their own organisations' plans. With the national view and neither chosen, none
-    but the one given: every theme in England (1,274 at national scale) is no list to choose
-    from. A theme given by a link (a dashboard's ?theme=) is always among them."""
+    member, of the plans they may see. For an administrator with neither chosen, none but the
+    one given: every theme in England (1,274 at national scale) is no list to choose from. A
+    theme given by a link (a dashboard's ?theme=) is always among them. No query of its own
+    (the dashboard builds this filter once per figure)."""
     themes = Theme.objects.filter(
         plan__organisation__in=permissions.visible_organisations(request.user)
     ).select_related("plan__organisation")
@@ -53,7 +54,7 @@ def _themes(request):
         offered = Q(plan__in=plans)
     elif organisations:
         offered = Q(plan__organisation__in=organisations)
-    elif not permissions.has_national_view(request.user):
+    elif not permissions.is_admin(request.user):
         return themes
     else:
         offered = Q(pk__in=[])
@@ -86,7 +87,6 @@ class DeliverableFilterSet(django_filters.FilterSet):
         queryset=_themes,
         label="Theme / priority area",
         empty_label="All",
-        help_text="Themes of the organisation or plan chosen above.",
     )
     # Checkboxes, not a multi-select that needs Ctrl-click.
     status = django_filters.MultipleChoiceFilter(
