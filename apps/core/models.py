@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db import models
+from django.db.models import BooleanField, Case, Q, Value, When
 
 
 class TimeStampedModel(models.Model):
@@ -35,3 +36,9 @@ def audit_context_field():
         related_name="+",
         help_text="The audit-trail context of the same change: what changed is read from there.",
     )
+
+
+def flag(q: Q) -> Case:
+    """``q`` as an annotation that is True or False, never NULL (a comparison with an empty date
+    is NULL in SQL): the "My work" and reminder selectors' overdue, due-soon and stale flags."""
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())

@@ -152,6 +152,7 @@ def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: A
     )
     return {
         "organisation": organisation,
+        "scope": orgs,
         "today": today,
         "figures": deliverable_figures,
         "risk_figures": risk_figures,
@@ -339,13 +340,13 @@ class DataSource:
 # --- Issued papers: the list and the trend ---------------------------------------------------
 
 
-def issued_papers(organisation):
+def issued_papers(orgs: list[int]) -> dict[str, Any]:
     """The board papers issued from the plans of the organisation and everything beneath,
     latest first, and the trend over the papers that stand (not superseded), oldest first:
     per paper, % delivered, overdue and red risks as the paper reported them. One query."""
     from apps.reports.selectors import organisation_papers
 
-    papers = organisation_papers(scope(organisation))
+    papers = organisation_papers(orgs)
     standing = [p for p in reversed(papers) if getattr(p, "superseded_by", None) is None]
     several_plans = len({p.plan_id for p in papers}) > 1
     trend = [

@@ -65,7 +65,7 @@ class OrganisationDashboardView(TemplateView):
         context.update(data)
         context["within"] = organisation.pk
         context["charts"] = charts.organisation_charts(data)
-        context.update(selectors.issued_papers(organisation))
+        context.update(selectors.issued_papers(data["scope"]))
         context["charts"]["paper_trend"] = paper_trend(context["paper_trend"])
         context["as_at_form"] = history.AsAtForm()
         return context

@@ -5,9 +5,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BooleanField, Case, F, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When
 
 from apps.core.audit import AuditEvent, HistoryEntry, audit_events, link_events
+from apps.core.models import flag
 from apps.organisations import permissions
 
 from .models import (
@@ -181,11 +182,6 @@ def self_assessment(
     return assessment, levels, rows
 
 
-def _flag(q):
-    # True or False, never NULL (a comparison with an empty date is NULL in SQL).
-    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
-
-
 def owned_by(user, *, today=None, now=None):
     """The open deliverables and actions ``user`` owns, in the organisations they may still see,
     overdue first, then due soon, then the rest (each by deadline, then plan and reference).
@@ -200,9 +196,9 @@ def owned_by(user, *, today=None, now=None):
         .exclude(status__in=Deliverable.DELIVERED_STATUSES)
         .select_related("theme__plan__organisation", "owner")
         .annotate(
-            is_overdue=_flag(overdue_q(today)),
-            is_due_soon=_flag(due_soon_q(today)),
-            is_stale=_flag(stale_q(now)),
+            is_overdue=flag(overdue_q(today)),
+            is_due_soon=flag(due_soon_q(today)),
+            is_stale=flag(stale_q(now)),
         )
         .annotate(
             urgency=Case(

@@ -3,10 +3,11 @@
 import datetime
 from typing import Any
 
-from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from apps.core.audit import AuditEvent, HistoryEntry, audit_events, link_events
+from apps.core.models import flag
 from apps.plans.models import SOON_DAYS, STALE_DAYS
 
 from .models import SCORES, Band, BandScheme, Risk, RiskQuerySet, RiskReview, review_overdue_q
@@ -100,11 +101,6 @@ def review_stale_q(now=None):
     return Q(status=Risk.Status.OPEN, updated_at__lt=now - datetime.timedelta(days=STALE_DAYS))
 
 
-def _flag(q):
-    # True or False, never NULL (a comparison with an empty date is NULL in SQL).
-    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
-
-
 def owned_by(user, *, today=None, now=None, scheme=None):
     """The open risks ``user`` owns, in the organisations they may still see, review overdue
     first, then review due soon, then the rest (each by next review date, then reference).
@@ -119,9 +115,9 @@ def owned_by(user, *, today=None, now=None, scheme=None):
         .with_ratings(scheme)
         .select_related("organisation", "owner")
         .annotate(
-            is_overdue=_flag(review_overdue_q(today)),
-            is_due_soon=_flag(review_due_soon_q(today)),
-            is_stale=_flag(review_stale_q(now)),
+            is_overdue=flag(review_overdue_q(today)),
+            is_due_soon=flag(review_due_soon_q(today)),
+            is_stale=flag(review_stale_q(now)),
         )
         .annotate(
             urgency=Case(

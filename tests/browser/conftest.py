@@ -7,7 +7,6 @@ import os
 import shutil
 
 import pytest
-from django.core.management import call_command
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -46,9 +45,9 @@ def browser():
 
 @pytest.fixture
 def seeded_live_server(live_server, transactional_db):
-    """The live server runs in a transactional test, whose database is emptied afterwards, so
-    the seed data is loaded again for each browser test."""
-    call_command("load_seed", verbosity=0)
+    """The live server runs in a transactional test, whose database is emptied afterwards; the
+    seed is there when it starts (loaded with the test database, and again after each
+    transactional test by tests/conftest.py's pytest_runtest_teardown)."""
     return live_server
 
 
