@@ -1042,7 +1042,11 @@ class DeliverableResource(resources.ModelResource):
         if existing:
             # A copy: the row's cells are set on it, the loaded original stays as it was.
             instance = Deliverable(
-                **{f.attname: getattr(existing, f.attname) for f in Deliverable._meta.concrete_fields}
+                **{
+                    f.attname: getattr(existing, f.attname)
+                    for f in Deliverable._meta.concrete_fields
+                    if not f.generated
+                }
             )
             instance.theme = existing.theme
             instance.owner = existing.owner

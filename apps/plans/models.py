@@ -23,7 +23,7 @@ from apps.core.bounds import (
     length_checks,
 )
 from apps.core.models import NaturalKeyManager, TimeStampedModel, audit_context_field
-from apps.core.search import search_index
+from apps.core.search import search_document, search_index
 from apps.core.triggers import append_only, raise_version
 
 
@@ -254,7 +254,13 @@ class DeliverableStatus(models.TextChoices):
 DELIVERABLE_SEARCH_FIELDS = ("title", "delivered_narrative", "in_progress_narrative", "comments", "methods")
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    append_only=True,
+    exclude=["search_document"],  # derived from the tracked text, not recorded twice
+)
 class Deliverable(TimeStampedModel):
     """A key deliverable (Dorset) or action (Darlington) of a plan's theme."""
 
@@ -328,6 +334,8 @@ class Deliverable(TimeStampedModel):
         default=1, help_text="Raised by PostgreSQL on every update; guards concurrent edits."
     )
 
+    search_document = search_document(DELIVERABLE_SEARCH_FIELDS)
+
     objects = DeliverableQuerySet.as_manager()
 
     class Meta:
@@ -356,7 +364,7 @@ class Deliverable(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["deadline"]),
-            search_index(DELIVERABLE_SEARCH_FIELDS, name="deliverable_search"),
+            search_index(name="deliverable_search_document"),
         ]
         triggers = [raise_version()]
 

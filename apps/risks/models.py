@@ -20,7 +20,7 @@ from apps.core.bounds import (
     length_checks,
 )
 from apps.core.models import TimeStampedModel, audit_context_field
-from apps.core.search import search_index
+from apps.core.search import search_document, search_index
 from apps.core.triggers import append_only, raise_version
 
 # The 5x5 scale, once: every score is 1 (lowest) to 5.
@@ -148,7 +148,13 @@ def review_overdue_q(today=None):
 RISK_SEARCH_FIELDS = ("reference", "description", "mitigation", "category")
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    append_only=True,
+    exclude=["search_document"],  # derived from the tracked text, not recorded twice
+)
 class Risk(TimeStampedModel):
     """A risk on an organisation's register, scored severity x likelihood before and after
     mitigation."""
@@ -199,11 +205,13 @@ class Risk(TimeStampedModel):
         default=1, help_text="Raised by PostgreSQL on every update; guards concurrent edits."
     )
 
+    search_document = search_document(RISK_SEARCH_FIELDS)
+
     objects = RiskQuerySet.as_manager()
 
     class Meta:
         ordering = ["organisation__name", "reference", "pk"]
-        indexes = [search_index(RISK_SEARCH_FIELDS, name="risk_search")]
+        indexes = [search_index(name="risk_search_document")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(
