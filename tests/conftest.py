@@ -42,6 +42,26 @@ def media_root(settings, tmp_path):
     return tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def data_version_at_once(request):
+    """A test runs in one transaction that never commits, so the data version's trigger, which
+    runs at commit (apps/core/freshness.py), is made to run at the end of every statement that
+    writes: a page read after a write in a test then reads the new version, as it would after
+    the write's commit."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    names = set(request.fixturenames)
+    if transactional or {"transactional_db", "live_server"} & names or (marker is None and "db" not in names):
+        return
+    request.getfixturevalue("db")
+    from django.db import connection
+
+    from apps.core.freshness import TRIGGER
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {TRIGGER} IMMEDIATE")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """A transactional test (the browser tests, the task worker's) empties the database when it

@@ -10,6 +10,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from apps.core import exports
+from apps.core.freshness import CachedPaginator
 from apps.core.input import bad_request, per_page_error
 
 
@@ -50,6 +51,13 @@ class FilteredTableView(SingleTableMixin, FilterView):
         if export_format in self.export_formats:
             return self.export(export_format)
         return super().get(request, *args, **kwargs)
+
+    def get_table_pagination(self, table):
+        # Counts and pages cached until the data changes (apps/core/freshness.py).
+        pagination = super().get_table_pagination(table)
+        if pagination is not False:
+            pagination["paginator_class"] = CachedPaginator
+        return pagination
 
     def paginate_queryset(self, queryset, page_size):
         # The table pages the rows (django-tables2's RequestConfig, with this view's

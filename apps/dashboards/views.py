@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
+from apps.core.freshness import CachedPaginator
 from apps.core.input import bad_request, per_page_error
 from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
@@ -89,7 +90,9 @@ class NationalDashboardView(TemplateView):
         table = CcgProgressTable(
             selectors.ccg_summary(visible=permissions.visible_organisations(self.request.user))
         )
-        RequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        RequestConfig(self.request, paginate={"per_page": 50, "paginator_class": CachedPaginator}).configure(
+            table
+        )
         context["table"] = table
         context["regions"] = selectors.region_summary()
         return context

@@ -3,7 +3,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from apps.core.filters import AnyYesNoWidget, LabelledDateRangeWidget, PersonChoiceFilter
+from apps.core.filters import AnyYesNoWidget, LabelledDateRangeWidget, ModelChoiceFilter, PersonChoiceFilter
 from apps.core.search import search_filter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
@@ -74,16 +74,14 @@ def _owners(request):
 class DeliverableFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search title and narratives")
     within = WithinFilter(field_name="theme__plan__organisation")
-    organisation = django_filters.ModelChoiceFilter(
+    organisation = ModelChoiceFilter(
         field_name="theme__plan__organisation",
         queryset=_organisations,
         label="Organisation",
         empty_label="All",
     )
-    plan = django_filters.ModelChoiceFilter(
-        field_name="theme__plan", queryset=_plans, label="Plan", empty_label="All"
-    )
-    theme = django_filters.ModelChoiceFilter(
+    plan = ModelChoiceFilter(field_name="theme__plan", queryset=_plans, label="Plan", empty_label="All")
+    theme = ModelChoiceFilter(
         queryset=_themes,
         label="Theme / priority area",
         empty_label="All",
@@ -98,7 +96,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
         choices=list(Deliverable.BUCKET_LABELS.items()),
         empty_label="Any",
     )
-    domain = django_filters.ModelChoiceFilter(
+    domain = ModelChoiceFilter(
         field_name="domains",
         queryset=AuthorisationDomain.objects.all(),
         label="Authorisation domain",

@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
-from apps.core.filters import AnyYesNoWidget, PersonChoiceFilter
+from apps.core.filters import AnyYesNoWidget, ModelChoiceFilter, PersonChoiceFilter
 from apps.core.search import search_filter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
@@ -30,9 +30,7 @@ class RiskFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Search")
     within = WithinFilter(field_name="organisation")
-    organisation = django_filters.ModelChoiceFilter(
-        queryset=_organisations, label="Organisation", empty_label="All"
-    )
+    organisation = ModelChoiceFilter(queryset=_organisations, label="Organisation", empty_label="All")
     category = django_filters.CharFilter(lookup_expr="iexact", label="Category")
     # Checkboxes, not a multi-select that needs Ctrl-click.
     band = django_filters.MultipleChoiceFilter(

@@ -1,12 +1,14 @@
 """Reads of the risk register: each selector owns its joins and its computed ratings."""
 
 import datetime
+from functools import partial
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from apps.core.audit import AuditEvent, HistoryEntry, audit_events, link_events
+from apps.core.freshness import cached, query_key
 from apps.core.models import flag
 from apps.plans.models import SOON_DAYS, STALE_DAYS
 
@@ -26,16 +28,15 @@ def risk_list(*, user: Any, scheme: BandScheme | None = None) -> RiskQuerySet:
 
 def heatmap(queryset: QuerySet[Risk], scheme: BandScheme) -> dict[str, dict[str, Any]]:
     """The 5x5 grids (severity up, likelihood across) of inherent and residual risk over
-    ``queryset``: a count per cell, each cell's rating and band. Two queries."""
+    ``queryset``: a count per cell, each cell's rating and band. Two queries, their counts
+    cached until the data changes (apps/core/freshness.py)."""
     grids: dict[str, dict[str, Any]] = {}
     for kind, s_field, l_field in (
         ("inherent", "severity", "likelihood"),
         ("residual", "residual_severity", "residual_likelihood"),
     ):
-        counts = {
-            (row[s_field], row[l_field]): row["n"]
-            for row in queryset.order_by().values(s_field, l_field).annotate(n=Count("pk"))
-        }
+        per_cell = queryset.order_by().values(s_field, l_field).annotate(n=Count("pk"))
+        counts = cached("heatmap", query_key(per_cell), partial(_cell_counts, per_cell, s_field, l_field))
         rows = []
         for severity in reversed(SCORES):
             cells = []
@@ -56,6 +57,10 @@ def heatmap(queryset: QuerySet[Risk], scheme: BandScheme) -> dict[str, dict[str,
             rows.append({"severity": severity, "cells": cells})
         grids[kind] = {"rows": rows, "total": sum(counts.values()), "s_field": s_field, "l_field": l_field}
     return grids
+
+
+def _cell_counts(per_cell: Any, s_field: str, l_field: str) -> dict[tuple[int, int], int]:
+    return {(row[s_field], row[l_field]): row["n"] for row in per_cell}
 
 
 def band_counts(queryset: QuerySet[Risk]) -> dict[str, list[dict[str, Any]]]:

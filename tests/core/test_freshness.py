@@ -96,3 +96,39 @@ def test_a_status_change_shows_on_the_next_request_of_every_page(client, admin_u
     for label, url, read in pages:
         after = read(client.get(url))
         assert after != before[label], f"{label} still shows {after!r} after the change"
+
+
+def test_a_risk_change_shows_on_the_next_heat_map_register_and_dashboard(client, admin_user):
+    from apps.risks.models import Risk
+
+    risk = Risk.objects.current().filter(status=Risk.Status.OPEN, severity__lt=5).order_by("pk")[0]
+    dorset = risk.organisation  # the first register's organisation
+    heatmap = reverse("risks:heatmap") + f"?organisation={dorset.pk}"
+    register = reverse("risks:risk_list") + f"?organisation={dorset.pk}&status=open"
+    dashboard = reverse("dashboards:organisation", args=[dorset.slug])
+    client.force_login(admin_user)
+
+    def cell(response):
+        grid = response.context["grids"]["inherent"]
+        return {(c["severity"], c["likelihood"]): c["count"] for row in grid["rows"] for c in row["cells"]}
+
+    before = (cell(client.get(heatmap)), client.get(register).context["table"].paginator.count)
+    open_before = client.get(dashboard).context["risk_figures"]["open"].count
+    Risk.objects.filter(pk=risk.pk).update(status=Risk.Status.CLOSED, severity=5)
+    after = (cell(client.get(heatmap)), client.get(register).context["table"].paginator.count)
+    assert after[1] == before[1] - 1
+    assert after[0][(risk.severity, risk.likelihood)] == before[0][(risk.severity, risk.likelihood)] - 1
+    assert after[0][(5, risk.likelihood)] == before[0][(5, risk.likelihood)] + 1
+    assert client.get(dashboard).context["risk_figures"]["open"].count == open_before - 1
+
+
+def test_a_new_owner_shows_in_the_owner_filter_at_once(client, admin_user, dorset):
+    from tests.factories import UserFactory
+
+    deliverable = Deliverable.objects.filter(theme__plan__organisation=dorset).order_by("pk")[0]
+    owner = UserFactory(username="new.owner", first_name="Nora", last_name="Newowner")
+    client.force_login(admin_user)
+    url = reverse("plans:deliverable_list")
+    assert b"Nora Newowner" not in client.get(url).content
+    Deliverable.objects.filter(pk=deliverable.pk).update(owner=owner)
+    assert b"Nora Newowner" in client.get(url).content

@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -290,9 +291,11 @@ def test_dashboard_queries_do_not_grow_from_50_to_5000_deliverables(
     client.force_login(admin_user)
     _grow(dorset, 50, 1, theme_number=91)
     client.get(url)
+    cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(40) as baseline:
         client.get(url)
     _grow(dorset, 4950, 2, theme_number=92)
+    cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         assert client.get(url).status_code == HTTPStatus.OK
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pgtrigger
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -376,12 +377,14 @@ def test_as_at_lists_use_a_fixed_number_of_queries(client, kept, django_assert_m
     counts = {}
     for url in urls:
         client.get(url, {"as_at": "2099-01-01"})
+        cache.clear()  # counted as computed, not as read from the cache
         with django_assert_max_num_queries(40) as few:
             client.get(url, {"as_at": "2099-01-01"})
         counts[url] = len(few.captured_queries)
     DeliverableFactory.create_batch(40, theme=kept["theme"])
     RiskFactory.create_batch(40, organisation=kept["ccg"])
     for url in urls:
+        cache.clear()  # counted as computed, not as read from the cache
         with django_assert_max_num_queries(counts[url]):
             response = client.get(url, {"as_at": "2099-01-01"})
         assert response.status_code == HTTPStatus.OK
