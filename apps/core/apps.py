@@ -9,14 +9,17 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # After pghistory.admin (earlier in INSTALLED_APPS) has registered its events admin.
+        from django.core import signals
         from django.db.models.signals import post_migrate
 
+        from apps.core import freshness
         from apps.core.audit_admin import install
-        from apps.core.freshness import install_triggers
 
         install()
         # Every watched table gets the data version's trigger, whichever migration made it.
-        post_migrate.connect(install_triggers, sender=self, dispatch_uid="ccgtrack_data_version")
+        post_migrate.connect(freshness.install_triggers, sender=self, dispatch_uid="ccgtrack_data_version")
+        signals.request_started.connect(freshness.request_started, dispatch_uid="ccgtrack_data_version")
+        signals.request_finished.connect(freshness.request_finished, dispatch_uid="ccgtrack_data_version")
 
 
 class CcgtrackAdminConfig(admin_apps.AdminConfig):

@@ -26,6 +26,7 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
+from asgiref.local import Local
 from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
@@ -107,12 +108,33 @@ def install_triggers(using: str = "default", **kwargs: Any) -> None:
                 )
 
 
+# A request that only reads (GET, HEAD) reads the version once, at its first cached result:
+# its figures, counts and options all come from the data as it stood then.
+_request = Local()
+
+
+def request_started(environ: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    method = (environ or {}).get("REQUEST_METHOD", "")
+    _request.reads_only = method in ("GET", "HEAD")
+    _request.version = None
+
+
+def request_finished(**kwargs: Any) -> None:
+    _request.reads_only = False
+    _request.version = None
+
+
 def data_version() -> int:
-    """The data version now (one query)."""
+    """The data version now (one query; once per request that only reads)."""
+    if getattr(_request, "reads_only", False) and _request.version is not None:
+        return _request.version
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT value FROM {TABLE} WHERE id = 1")  # noqa: S608 (a constant)
+        cursor.execute(f"SELECT value FROM {TABLE} WHERE id = 1")
         row = cursor.fetchone()
-    return row[0] if row else 0
+    version = row[0] if row else 0
+    if getattr(_request, "reads_only", False):
+        _request.version = version
+    return version
 
 
 def _in_own_transaction() -> bool:
@@ -161,14 +183,20 @@ class CachedPaginator(Paginator):
         return data if hasattr(data, "query") else None
 
     @property
+    def rows_key(self):
+        """What identifies the rows, in order (their query, compiled once)."""
+        if "_rows_key" not in self.__dict__:
+            self.__dict__["_rows_key"] = query_key(self._queryset())
+        return self.__dict__["_rows_key"]
+
+    @property
     def count(self):
         if "_cached_count" not in self.__dict__:
             queryset = self._queryset()
             if queryset is None:
                 self.__dict__["_cached_count"] = len(self.object_list)
             else:
-                counted = queryset.order_by()
-                self.__dict__["_cached_count"] = cached("count", query_key(counted), counted.count)
+                self.__dict__["_cached_count"] = cached("count", self.rows_key, queryset.order_by().count)
         return self.__dict__["_cached_count"]
 
     def page(self, number):
@@ -185,8 +213,31 @@ class CachedPaginator(Paginator):
         window = queryset[bottom:top]
         bound: Any = self.object_list
         rows = BoundRows(
-            cached("page", query_key(window), lambda: list(window)),
+            _LazyRows(lambda: cached("page", (self.rows_key, bottom, top), lambda: list(window))),
             table=bound.table,
             pinned_data=bound.pinned_data,
         )
         return Page(rows, number, self)
+
+
+class _LazyRows:
+    """A page's rows, read (from the cache, else the database) only when something reads them:
+    a table whose HTML is cached (render_table_fresh) never does."""
+
+    def __init__(self, load: Callable[[], list[Any]]):
+        self._load: Callable[[], list[Any]] = load
+        self._rows: list[Any] | None = None
+
+    def _all(self) -> list[Any]:
+        if self._rows is None:
+            self._rows = self._load()
+        return self._rows
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self):
+        return len(self._all())
+
+    def __getitem__(self, key):
+        return self._all()[key]

@@ -116,6 +116,10 @@ class DeliverableTable(tables.Table):
         self.csrf_token = get_token(request) if request and editable_org_ids else ""
         self.next_url = request.get_full_path() if request else ""
 
+    def fragment_key(self):
+        # What the cached HTML (render_table_fresh) depends on beyond the rows and the address.
+        return tuple(sorted(self.editable_org_ids))
+
     def render_title(self, record, value):
         # The whole title, wrapping in its column: a cut title ("...") hides what the row is.
         return format_html('<a href="{}">{}</a>', record.get_absolute_url(), record.title)

@@ -4,6 +4,7 @@ board report, changes none of them, and sees nothing of Darlington."""
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from apps.organisations.models import Membership, Organisation
@@ -85,11 +86,13 @@ def test_the_deliverables_list_costs_a_locality_member_no_more_queries_than_ccg_
 ):
     client.force_login(staff_dorset)
     client.get(reverse("plans:deliverable_list"))
+    cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(30) as staff:
         client.get(reverse("plans:deliverable_list"))
     staff_queries = len(staff.captured_queries)
     assert staff_queries > 5
     client.force_login(locality_member)
     client.get(reverse("plans:deliverable_list"))
+    cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(staff_queries):
         assert client.get(reverse("plans:deliverable_list")).status_code == HTTPStatus.OK

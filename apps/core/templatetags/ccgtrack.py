@@ -2,6 +2,7 @@ import re
 from typing import Any
 
 from django import template
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -100,3 +101,44 @@ def for_readers(text):
                 kept.append("; ".join(keep).rstrip(" .;,") + ".")
         lines.append(" ".join(kept))
     return "\n".join(lines).strip()
+
+
+_RENDER_TABLE = None
+CSRF_PLACEHOLDER = "__ccgtrack_csrf_token__"
+
+
+@register.simple_tag(takes_context=True)
+def render_table_fresh(context, table):
+    """``{% render_table table %}``, the HTML cached until the data changes
+    (apps/core/freshness.py) when the rows come from a queryset: keyed by the table, the rows'
+    query (which holds who may see them), the page's address (sort, page, filters) and what the
+    table says of the viewer (``fragment_key()``: which organisations they may edit). A CSRF
+    token in the HTML (the in-place status forms) is the viewer's own: it is cached as a
+    placeholder and put in afresh on every request."""
+    global _RENDER_TABLE
+    from apps.core.freshness import cached, query_key
+
+    if _RENDER_TABLE is None:
+        _RENDER_TABLE = template.Engine.get_default().from_string(
+            "{% load django_tables2 %}{% render_table table %}"
+        )
+    request = context["request"]
+
+    def render():
+        with context.push(table=table):
+            return _RENDER_TABLE.render(context)
+
+    queryset = getattr(getattr(table, "data", None), "data", None)
+    if not hasattr(queryset, "query"):
+        return render()
+    token = getattr(table, "csrf_token", "")
+    if token:
+        table.csrf_token = CSRF_PLACEHOLDER
+    fragment_key = getattr(table, "fragment_key", tuple)
+    rows_key = getattr(getattr(table, "paginator", None), "rows_key", None) or query_key(queryset)
+    parts: tuple[Any, ...] = (type(table).__qualname__, rows_key, request.get_full_path(), fragment_key())
+    html = cached("table-html", parts, render)
+    if token:
+        table.csrf_token = token
+        html = html.replace(CSRF_PLACEHOLDER, token)
+    return mark_safe(html)  # the table's own HTML, escaped as it was rendered
