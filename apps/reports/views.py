@@ -13,6 +13,7 @@ from django.views import View
 
 from apps.core.edit_views import VersionedEditView
 from apps.core.forms import add_service_errors
+from apps.core.freshness import cached
 from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
 from apps.plans.models import ODPlan
@@ -52,14 +53,21 @@ class BoardReportView(View):
 
 
 class BoardReportPdfView(View):
-    """The same live report as a PDF download (A4)."""
+    """The same live report as a PDF download (A4). The PDF is kept until the data changes
+    (apps/core/freshness.py): WeasyPrint takes seconds to lay out a 40-page report, so while
+    nothing was written every download after the first is the PDF already made, which says when
+    its data was read (nothing has changed since)."""
 
     def get(self, request, pk):
         context = _report_context_or_404(request.user, pk)
-        html = render_to_string("reports/board_report_pdf.html", context, request=request)
-        plan, read_at = context["plan"], context["read_at"]
+        plan = context["plan"]
+
+        def render():
+            html = render_to_string("reports/board_report_pdf.html", context, request=request)
+            return html_to_pdf(html), context["read_at"]
+
         try:
-            pdf = html_to_pdf(html)
+            pdf, read_at = cached("board-report-pdf", (plan.pk,), render)
         except PdfError as exc:
             # Say so on the report page (which prints to A4 as well) rather than fail with a 500.
             logger.error("Board report PDF of plan %s failed: %s", plan.pk, exc)

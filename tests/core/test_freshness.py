@@ -132,3 +132,24 @@ def test_a_new_owner_shows_in_the_owner_filter_at_once(client, admin_user, dorse
     assert b"Nora Newowner" not in client.get(url).content
     Deliverable.objects.filter(pk=deliverable.pk).update(owner=owner)
     assert b"Nora Newowner" in client.get(url).content
+
+
+def test_the_board_report_pdf_is_kept_until_the_data_changes(client, admin_user, staff_dorset, dorset):
+    deliverable = (
+        Deliverable.objects.filter(theme__plan__organisation=dorset)
+        .exclude(status__in=Deliverable.DELIVERED_STATUSES)
+        .first()
+    )
+    url = reverse("reports:board_report_pdf", args=[deliverable.theme.plan_id])
+    client.force_login(admin_user)
+    first = client.get(url)
+    assert first.status_code == 200 and first["Content-Type"] == "application/pdf"
+    assert client.get(url).content == first.content  # the PDF already made
+    deliverable_update(
+        deliverable_id=deliverable.pk,
+        acting_user=staff_dorset,
+        expected_version=deliverable.version,
+        changes={"status": Deliverable.Status.DELIVERED},
+        note="Delivered.",
+    )
+    assert client.get(url).content != first.content

@@ -4,6 +4,7 @@ from http import HTTPStatus
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -413,6 +414,7 @@ def test_query_count_is_fixed_from_the_seed_to_500_more_deliverables(
 ):
     client.force_login(staff_dorset)
     client.get(url(dorset_plan))
+    cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(20) as baseline:
         assert client.get(url(dorset_plan)).status_code == HTTPStatus.OK
     theme = ThemeFactory(plan=dorset_plan, number=99)
@@ -422,6 +424,7 @@ def test_query_count_is_fixed_from_the_seed_to_500_more_deliverables(
         Deliverable.objects.filter(theme__plan=dorset_plan).count()
         == len(seed_data.deliverables("nhs-dorset-ccg")) + 500
     )
+    cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         response = client.get(url(dorset_plan))
     assert response.status_code == HTTPStatus.OK
