@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
@@ -53,15 +54,25 @@ def _local_url(request, url):
 
 
 class PlanDetailView(TemplateView):
+    """The plan page. Its body is cached until the data changes (templates/plans/plan_detail.html),
+    so the themes and deliverables are read only when it is drawn (lazily, on a miss)."""
+
     template_name = "plans/plan_detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        user = self.request.user
         try:
-            detail = selectors.plan_detail(plan_id=self.kwargs["pk"], user=self.request.user)
+            plan = selectors.plan_list(user=user).get(pk=self.kwargs["pk"])
         except ODPlan.DoesNotExist as exc:
             raise Http404("No such plan.") from exc
-        context.update(plan=detail.plan, progress=detail.progress, themes=detail.themes)
+        detail = SimpleLazyObject(lambda: selectors.plan_detail(plan_id=plan.pk, user=user))
+        context.update(
+            plan=plan,
+            may_edit=permissions.can_edit(user, plan.organisation),
+            progress=SimpleLazyObject(lambda: detail.progress),
+            themes=SimpleLazyObject(lambda: detail.themes),
+        )
         return context
 
 

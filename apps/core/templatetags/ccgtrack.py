@@ -142,3 +142,28 @@ def render_table_fresh(context, table):
         table.csrf_token = token
         html = html.replace(CSRF_PLACEHOLDER, token)
     return mark_safe(html)  # the table's own HTML, escaped as it was rendered
+
+
+class FreshCacheNode(template.Node):
+    def __init__(self, nodelist, name, parts):
+        self.nodelist, self.name, self.parts = nodelist, name, parts
+
+    def render(self, context):
+        from apps.core.freshness import cached
+
+        parts = tuple(part.resolve(context) for part in self.parts)
+        return cached(f"fragment:{self.name}", parts, lambda: self.nodelist.render(context))
+
+
+@register.tag
+def fresh_cache(parser, token):
+    """``{% fresh_cache "name" a b %}...{% endfresh_cache %}``: the enclosed HTML cached until
+    the data changes (apps/core/freshness.py), keyed by ``a``, ``b``: everything it shows beyond
+    the data must be among them (whose page, the viewer's role, the date asked for). Nothing
+    that is the viewer's own (a CSRF token, a form's values) may be inside."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("fresh_cache needs a name")
+    nodelist = parser.parse(("endfresh_cache",))
+    parser.delete_first_token()
+    return FreshCacheNode(nodelist, bits[1].strip("\"'"), [parser.compile_filter(bit) for bit in bits[2:]])
