@@ -126,8 +126,14 @@ class DeliverableDetailView(VersionedEditView):
         return {"owner_choices": people_of(obj.organisation)}
 
     def get_context(self, request, obj):
-        updates, events = selectors.deliverable_history(obj)
-        return {"deliverable": obj, "updates": updates, "events": events}
+        # The history section is cached until the data changes (deliverable_detail.html): it is
+        # read only when it is drawn.
+        history = SimpleLazyObject(lambda: selectors.deliverable_history(obj))
+        return {
+            "deliverable": obj,
+            "updates": SimpleLazyObject(lambda: history[0]),
+            "events": SimpleLazyObject(lambda: history[1]),
+        }
 
 
 class DeliverableStatusView(View):

@@ -77,6 +77,11 @@ def test_a_status_change_shows_on_the_next_request_of_every_page(client, admin_u
             probe.get_absolute_url(),
             lambda r: r.context["deliverable"].get_status_display(),
         ),
+        (
+            "the deliverable's history",
+            probe.get_absolute_url(),
+            lambda r: b"the freshness probe" in r.content,
+        ),
     ]
     client.force_login(admin_user)  # reads every page, the roll-up included; staff make the change
     before = {}
