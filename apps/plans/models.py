@@ -4,7 +4,6 @@ authorisation domains, and the history of every status change."""
 import datetime
 from decimal import Decimal
 
-import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -23,7 +22,7 @@ from apps.core.bounds import (
     length_checks,
 )
 from apps.core.models import NaturalKeyManager, TimeStampedModel, audit_context_field
-from apps.core.search import search_document, search_index
+from apps.core.search import search_document, search_index, track_history
 from apps.core.triggers import append_only, raise_version
 
 
@@ -254,13 +253,7 @@ class DeliverableStatus(models.TextChoices):
 DELIVERABLE_SEARCH_FIELDS = ("title", "delivered_narrative", "in_progress_narrative", "comments", "methods")
 
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    pghistory.DeleteEvent(),
-    append_only=True,
-    exclude=["search_document"],  # derived from the tracked text, not recorded twice
-)
+@track_history()
 class Deliverable(TimeStampedModel):
     """A key deliverable (Dorset) or action (Darlington) of a plan's theme."""
 

@@ -1,6 +1,5 @@
 """The risk register: 5x5 scoring, derived ratings and bands, residual risk and reviews."""
 
-import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -20,7 +19,7 @@ from apps.core.bounds import (
     length_checks,
 )
 from apps.core.models import TimeStampedModel, audit_context_field
-from apps.core.search import search_document, search_index
+from apps.core.search import search_document, search_index, track_history
 from apps.core.triggers import append_only, raise_version
 
 # The 5x5 scale, once: every score is 1 (lowest) to 5.
@@ -148,13 +147,7 @@ def review_overdue_q(today=None):
 RISK_SEARCH_FIELDS = ("reference", "description", "mitigation", "category")
 
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    pghistory.DeleteEvent(),
-    append_only=True,
-    exclude=["search_document"],  # derived from the tracked text, not recorded twice
-)
+@track_history()
 class Risk(TimeStampedModel):
     """A risk on an organisation's register, scored severity x likelihood before and after
     mitigation."""

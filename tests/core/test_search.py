@@ -96,3 +96,12 @@ def test_the_stored_words_follow_every_edit(client, admin_user, theme):
     Risk.objects.filter(pk=risk.pk).update(mitigation="Avocets")
     assert _found(client, RISKS, "avocet") == {risk.pk}
     assert _found(client, RISKS, "wren") == set()
+
+
+def test_a_list_as_at_a_day_searches_the_audit_trails_rows(client, admin_user, theme):
+    # The audit trail does not keep the stored words: its rows are matched on the same expression.
+    deliverable = DeliverableFactory(theme=theme, title="Quarterly ptarmigan review")
+    client.force_login(admin_user)
+    response = client.get(LIST, {"q": "ptarmigan", "as_at": "2099-01-01", "per_page": 200})
+    assert response.status_code == 200
+    assert {row.record.id for row in response.context["table"].page.object_list} == {deliverable.pk}
