@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views import View
 
@@ -42,12 +43,25 @@ def _visible_plan_or_404(user, pk):
         raise Http404("No such plan.") from exc
 
 
+def _live_report_context(user, pk):
+    """The live report's context (``selectors.board_report``), kept until the data changes
+    (apps/core/freshness.py) and read now: while nothing was written, the paper the data gives
+    now is the one already built, so only the moment it was read is set afresh (the changes
+    since the latest issued paper end then, and none were recorded in between)."""
+    _visible_plan_or_404(user, pk)  # the kept report is the plan's, the same for every reader
+    context = cached("board-report", (pk,), lambda: _report_context_or_404(user, pk))
+    read_at = timezone.localtime()
+    context["read_at"] = context["paper"]["read_at"] = read_at
+    context["snapshot"]["read_at"] = read_at.isoformat()
+    return context
+
+
 class BoardReportView(View):
     """The printable board report of a plan, drawn from live data: cover sheet, what changed
     since the latest issued paper, body and appendices."""
 
     def get(self, request, pk):
-        context = _report_context_or_404(request.user, pk)
+        context = _live_report_context(request.user, pk)
         context["can_edit"] = permissions.can_edit(request.user, context["plan"].organisation)
         return render(request, "reports/board_report.html", context)
 

@@ -158,3 +158,23 @@ def test_the_board_report_pdf_is_kept_until_the_data_changes(client, admin_user,
         note="Delivered.",
     )
     assert client.get(url).content != first.content
+
+
+def test_a_board_report_kept_in_the_cache_says_it_was_read_now(client, admin_user, dorset):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    plan = Deliverable.objects.filter(theme__plan__organisation=dorset).first().theme.plan
+    url = reverse("reports:board_report", args=[plan.pk])
+    start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        client.force_login(admin_user)
+        first = client.get(url)
+    with time_machine.travel(start + datetime.timedelta(minutes=12), tick=False):
+        again = client.get(url)
+    assert first.context["paper"]["progress"] == again.context["paper"]["progress"]
+    assert first.context["read_at"] == start
+    assert again.context["read_at"] == start + datetime.timedelta(minutes=12)
+    assert b"10:12" in again.content and b"10:00" not in again.content
