@@ -267,7 +267,9 @@ class AsAtListMixin(_ListViewBase):
     as_at_title = ""
 
     def as_at_rows(self, as_at):
-        raise NotImplementedError
+        """The rows as they stood at ``as_at`` that this user may see: each list says which
+        (DeliverableListView, RiskListView)."""
+        raise NotImplementedError(f"{type(self).__name__} must say which rows it lists as at a date")
 
     def get(self, request, *args, **kwargs):
         self.as_at, self.as_at_form = from_query(request.GET)

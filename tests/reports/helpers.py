@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 from django.urls import reverse
 
+from apps.plans import services as plan_services
 from apps.reports.models import IssuedPaper
 from apps.reports.services import board_report_save, latest_report
 
@@ -44,4 +45,17 @@ def first_cover_sheet(plan, user, title="A paper", meeting_date="2026-03-01"):
         acting_user=user,
         expected_version=0,
         data={"title": title, "meeting_date": datetime.date.fromisoformat(meeting_date)},
+    )
+
+
+def update(deliverable, user, note="", **changes):
+    """A status or field change by ``user`` through the edit path, at the deliverable's current
+    version."""
+    deliverable.refresh_from_db()
+    return plan_services.deliverable_update(
+        deliverable_id=deliverable.pk,
+        acting_user=user,
+        expected_version=deliverable.version,
+        changes=changes,
+        note=note,
     )

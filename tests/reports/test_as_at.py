@@ -28,7 +28,7 @@ from apps.risks import services as risk_services
 from apps.risks.models import Risk, RiskReview
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
-from tests.reports.helpers import first_cover_sheet
+from tests.reports.helpers import first_cover_sheet, update
 from tests.risks.factories import RiskFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -52,17 +52,6 @@ class Clock:
             for model, mark in self.marks.items():
                 model.objects.filter(pgh_id__gt=mark).update(pgh_created_at=moment)
                 self.marks[model] = self._last(model)
-
-
-def edit(deliverable, user, note="", **changes):
-    deliverable.refresh_from_db()
-    return plan_services.deliverable_update(
-        deliverable_id=deliverable.pk,
-        acting_user=user,
-        expected_version=deliverable.version,
-        changes=changes,
-        note=note,
-    )
 
 
 def review(risk, user, **changes):
@@ -95,7 +84,7 @@ def kept(db):
         organisation=ccg, reference="R2", severity=5, likelihood=5, residual_severity=3, residual_likelihood=3
     )
     clock.stamp(DAY1)
-    edit(a, staff, "Done.", status="delivered")
+    update(a, staff, "Done.", status="delivered")
     review(r1, staff, severity=5, likelihood=4)
     review(r2, staff, status=Risk.Status.CLOSED)
     clock.stamp(DAY2)
@@ -291,7 +280,7 @@ def test_as_at_a_day_a_record_is_left_out_once_it_was_archived(client, kept, adm
     archived since (its page is gone)."""
     clock = HistoryClock()
     c, r1 = kept["c"], kept["r1"]
-    edit(c, kept["staff"], "Started.", status="in_progress")
+    update(c, kept["staff"], "Started.", status="in_progress")
     clock.stamp(datetime.date(2025, 3, 20))
     for service, record, pk in (
         (plan_services.deliverable_update, c, "deliverable_id"),
@@ -478,8 +467,8 @@ def test_as_at_the_moment_a_paper_was_read_equals_the_paper(settings, tmp_path):
         )
         for n in range(1, 4)
     ]
-    edit(made[0], staff, "Delivered early.", status="delivered", delivered_narrative="All done.")
-    edit(made[1], staff, in_progress_narrative="Half way.")
+    update(made[0], staff, "Delivered early.", status="delivered", delivered_narrative="All done.")
+    update(made[1], staff, in_progress_narrative="Half way.")
     review(risks[0], staff, severity=4, likelihood=4)
     made[4].delete()
     cover = first_cover_sheet(plan, staff, title="Moment paper", meeting_date="2026-05-20")
@@ -488,7 +477,7 @@ def test_as_at_the_moment_a_paper_was_read_equals_the_paper(settings, tmp_path):
         plan_id=plan.pk, acting_user=staff, cover_sheet_id=cover.pk, cover_sheet_version=1
     )
 
-    edit(made[1], staff, "Finished.", status="delivered")
+    update(made[1], staff, "Finished.", status="delivered")
     review(risks[1], staff, status=Risk.Status.CLOSED)
     DeliverableFactory(theme=theme, position=9, title="Added after the paper")
     made[2].delete()

@@ -8,28 +8,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.plans import services as plan_services
 from apps.plans.models import AuthorisationDomain, Deliverable, SelfAssessment, SelfAssessmentScore
 from apps.reports import paper as papers
 from apps.reports import selectors
 from apps.risks import services as risk_services
 from apps.risks.models import Risk
 from tests.plans.factories import DeliverableFactory
-from tests.reports.helpers import issue, move_meeting
+from tests.reports.helpers import issue, move_meeting, update
 from tests.risks.factories import RiskFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def update(deliverable, user, note="", **changes):
-    deliverable.refresh_from_db()
-    return plan_services.deliverable_update(
-        deliverable_id=deliverable.pk,
-        acting_user=user,
-        expected_version=deliverable.version,
-        changes=changes,
-        note=note,
-    )
 
 
 def review(risk, user, note="Reviewed.", **changes):
