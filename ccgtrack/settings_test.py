@@ -17,5 +17,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# Each test process has its own in-memory cache, whatever REDIS_URL says (tests that serve from
+# Redis start servers with their own settings); tests/conftest.py empties it before every test.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ccgtrack-tests"}
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -35,6 +35,16 @@ else:
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache: a test's writes are rolled back (or its database
+    emptied and seeded again), so the data version can return to a value that an earlier test
+    cached pages under, drawn from data that is gone."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Files (issued papers' PDFs) go to a folder of each test's own, through Django's default
     storage, never to the checkout's media/."""
@@ -121,17 +131,11 @@ def no_role_user(db):
     return UserFactory(username="t.nobody")
 
 
-# The source documents sit beside the checkout (../shared/seeds) on the developers' machines and
-# in CI (a clean clone with shared/ beside it).
-SEEDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+# The source documents are kept in the repository (fixtures/sources/, see fixtures/README.md), so
+# the seed tests read them from any clone and never from outside the checkout.
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
 
 
 def seed_source(name):
-    """The text of a source document; fails (CI) or skips (elsewhere) when it is not at hand."""
-    path = SEEDS_DIR / name
-    if not path.exists():
-        message = f"source document {path} not found beside the checkout"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path.read_text(encoding="utf-8")
+    """The text of a source document (fixtures/sources/<name>)."""
+    return (SEEDS_DIR / name).read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
 """The board report seed (fixtures/06_board_reports.json) against the cover sheet of the NHS
-Dorset CCG governing body paper of 15/01/2014 (shared/seeds/001_03dc5e1911a75b24.txt)."""
+Dorset CCG governing body paper of 15/01/2014 (fixtures/sources/001_03dc5e1911a75b24.txt)."""
 
 import datetime
 
