@@ -126,7 +126,7 @@ class VersionedCreateView(View):
     refusal = "Only staff of the owning organisation may add to it."
 
     # --- hooks -----------------------------------------------------------------------------
-    def get_parent(self, request: HttpRequest, **kwargs: Any) -> Any:
+    def get_parent(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         """The record the new one belongs to, if the user may see it (raise Http404 otherwise)."""
         raise ImproperlyConfigured(f"{type(self).__name__} must define get_parent().")
 

@@ -241,13 +241,14 @@ def add_targets(*, user: Any, chosen: int | None = None) -> list[ODPlan]:
     return targets if len(targets) <= ADD_TARGETS_MAX else []
 
 
-def archived_deliverables(*, user: Any) -> QuerySet[Deliverable]:
+def archived_deliverables(*, user: Any, visible: bool = False) -> QuerySet[Deliverable]:
     """The archived deliverables of the organisations the user may edit (and so restore), newest
-    archived first."""
+    archived first; ``visible``: of those the user may see."""
+    organisations = (permissions.visible_organisations if visible else permissions.editable_organisations)(
+        user
+    )
     return (
-        Deliverable.objects.filter(
-            archived_at__isnull=False, theme__plan__organisation__in=permissions.editable_organisations(user)
-        )
+        Deliverable.objects.filter(archived_at__isnull=False, theme__plan__organisation__in=organisations)
         .select_related("theme__plan__organisation")
         .order_by("-archived_at", "-pk")
     )

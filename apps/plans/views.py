@@ -560,7 +560,9 @@ class DeliverableRestoreView(ArchiveView):
     success_message = "Deliverable restored to its plan."
 
     def get_object(self, request, pk):
-        return _get_or_404(selectors.archived_deliverables(user=request.user), pk, "archived deliverable")
+        # Found among those the user may see; restoring needs edit rights (403 otherwise).
+        found = selectors.archived_deliverables(user=request.user, visible=True)
+        return _get_or_404(found, pk, "archived deliverable")
 
     def get_context(self, request, obj):
         return {
@@ -714,7 +716,8 @@ class SelfAssessmentCreateView(VersionedCreateView):
     def get_parent(self, request, slug):
         organisation = get_object_or_404(Organisation, slug=slug)
         if not permissions.can_view(request.user, organisation):
-            raise Http404("No such organisation.")
+            # As the organisation's other pages answer (its self-assessment, its people).
+            raise PermissionDenied("You do not have access to this organisation.")
         return organisation
 
     def parent_values(self, parent):

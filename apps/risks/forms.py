@@ -1,4 +1,4 @@
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -10,7 +10,7 @@ from apps.plans.models import AuthorisationDomain, ODPlan
 from .models import SCORE_CHOICES, SCORE_FIELDS, SCORE_MAX, SCORE_MIN, Risk
 
 # The register's own words of a risk, as the add and "edit details" forms offer them.
-DETAIL_WIDGETS = {
+DETAIL_WIDGETS: dict[str, Any] = {
     "description": forms.Textarea(attrs={"rows": 3}),
     "domains": forms.CheckboxSelectMultiple,
 }
@@ -84,7 +84,7 @@ class RiskCreateForm(RiskReviewForm):
     note = NoteField(help_text="Why this risk is added: where it was raised, and by whom.")
 
     class Meta(RiskReviewForm.Meta):
-        fields = (
+        fields: tuple[str, ...] = (  # type: ignore[assignment]
             "reference",
             "description",
             "category",

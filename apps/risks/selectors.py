@@ -162,13 +162,14 @@ def add_targets(*, user: Any, chosen: int | None = None) -> list[Organisation]:
     return targets if len(targets) <= ADD_TARGETS_MAX else []
 
 
-def archived(*, user: Any) -> RiskQuerySet:
+def archived(*, user: Any, visible: bool = False) -> RiskQuerySet:
     """The archived risks of the organisations the user may edit (and so restore), newest
-    archived first."""
+    archived first; ``visible``: of those the user may see."""
+    organisations = (permissions.visible_organisations if visible else permissions.editable_organisations)(
+        user
+    )
     return (
-        Risk.objects.filter(
-            archived_at__isnull=False, organisation__in=permissions.editable_organisations(user)
-        )
+        Risk.objects.filter(archived_at__isnull=False, organisation__in=organisations)
         .select_related("organisation")
         .order_by("-archived_at", "-pk")
     )

@@ -138,7 +138,8 @@ class RiskCreateView(VersionedCreateView):
     def get_parent(self, request, slug):
         organisation = get_object_or_404(Organisation, slug=slug)
         if not permissions.can_view(request.user, organisation):
-            raise Http404("No such organisation.")
+            # As the organisation's other pages answer (its self-assessment, its people).
+            raise PermissionDenied("You do not have access to this organisation.")
         return organisation
 
     def parent_values(self, parent):
@@ -236,7 +237,8 @@ class RiskRestoreView(ArchiveView):
 
     def get_object(self, request, pk):
         try:
-            return selectors.archived(user=request.user).get(pk=pk)
+            # Found among those the user may see; restoring needs edit rights (403 otherwise).
+            return selectors.archived(user=request.user, visible=True).get(pk=pk)
         except Risk.DoesNotExist as exc:
             raise Http404("No such archived risk.") from exc
 
