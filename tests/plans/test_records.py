@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from apps.core.audit import audit_events
-from apps.plans.models import Deliverable, ODPlan, SelfAssessment, StatusUpdate
+from apps.plans.models import Deliverable, Objective, ODPlan, SelfAssessment, StatusUpdate, Theme
+from tests.core.test_edit_path import _admin_form_data, _admin_url
 from tests.plans.factories import DeliverableFactory
 from tests.reports.helpers import first_cover_sheet, issue
 
@@ -267,3 +268,34 @@ def test_archived_deliverables_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("plans:deliverable_archived"))
     assert len(response.context["deliverables"]) == 50
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value"),
+    [(Theme, "title", "Renamed"), (Objective, "text", "Reworded"), (SelfAssessment, "tool", "Another tool")],
+)
+def test_the_admin_changes_themes_objectives_and_assessments_through_their_service(
+    client, admin_user, model, field, value
+):
+    obj = model.objects.order_by("pk").first()
+    client.force_login(admin_user)
+    data = _admin_form_data(client, obj, **{field: value, "edit_note": "Corrected in the admin."})
+    assert client.post(_admin_url(obj), data).status_code == HTTPStatus.FOUND
+    obj.refresh_from_db()
+    assert (getattr(obj, field), obj.version) == (value, 2)
+    event = audit_events(obj)[0]
+    assert (event.changed, event.actor, event.note) == (
+        {field: [event.changed[field][0], value]},
+        admin_user,
+        "Corrected in the admin.",
+    )
+    # A form opened before someone else's save is refused, not saved over it.
+    opened = _admin_form_data(client, obj, **{field: value + " again", "edit_note": "Later."})
+    model.objects.filter(pk=obj.pk).update(version=obj.version)
+    response = client.post(_admin_url(obj), opened)
+    assert (
+        response.status_code == HTTPStatus.OK
+        and "Someone else changed this record" in response.content.decode()
+    )
+    obj.refresh_from_db()
+    assert getattr(obj, field) == value
