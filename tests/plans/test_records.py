@@ -299,3 +299,29 @@ def test_the_admin_changes_themes_objectives_and_assessments_through_their_servi
     )
     obj.refresh_from_db()
     assert getattr(obj, field) == value
+
+
+def test_the_self_assessment_page_reads_a_fixed_number_of_queries_however_long_its_history(
+    client, staff_darlington, darlington, django_assert_max_num_queries
+):
+    from apps.plans import services
+    from apps.plans.models import AuthorisationDomain
+
+    assessment = SelfAssessment.objects.get(organisation=darlington)
+    url = reverse("plans:self_assessment", args=[darlington.slug])
+    client.force_login(staff_darlington)
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    domain = AuthorisationDomain.objects.get(number=3)
+    for score in range(50, 70):
+        assessment.refresh_from_db()
+        services.self_assessment_edit(
+            pk=assessment.pk,
+            acting_user=staff_darlington,
+            expected_version=assessment.version,
+            changes={"scores": {domain: score}},
+            note=f"Re-scored to {score}.",
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["history"]) == 21
