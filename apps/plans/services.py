@@ -281,9 +281,9 @@ def next_theme_number(plan) -> int:
     return (plan.themes.order_by("-number").values_list("number", flat=True).first() or 0) + 1
 
 
-def theme_add(*, plan, number, title, acting_user, description="", note="", via="ccgtrack"):
-    """Add theme ``number`` to ``plan`` (the edit path's ``create``: permission, validation, the
-    audited insert)."""
+def theme_add(*, plan, number, title, acting_user, description="", note="", via="import"):
+    """Add theme ``number`` to ``plan`` for a plan import (the edit path's ``create``:
+    permission, validation, the audited insert)."""
     values = {"plan": plan, "number": number, "title": title, "description": description}
     return theme_edit.create(acting_user=acting_user, values=values, note=note, via=via)
 
@@ -313,8 +313,9 @@ class ObjectiveEdit(OrganisationEdit):
 objective_edit = ObjectiveEdit()
 
 
-def objective_add(*, theme, text, acting_user, note="", via="ccgtrack"):
-    """Add an objective at the end of ``theme``'s list (the edit path's ``create``)."""
+def objective_add(*, theme, text, acting_user, note="", via="import"):
+    """Add an objective at the end of ``theme``'s list for a plan import (the edit path's
+    ``create``)."""
     return objective_edit.create(
         acting_user=acting_user, values={"theme": theme, "text": text}, note=note, via=via
     )
