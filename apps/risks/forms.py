@@ -110,6 +110,7 @@ class RiskCreateForm(RiskReviewForm):
             field = cast(forms.TypedChoiceField, self.fields[name])
             field.choices = [("", "Choose a score"), *SCORE_CHOICES]
             field.empty_value = None
+        cast(forms.ModelChoiceField, self.fields["owner"]).empty_label = "No one yet"
         _offer_plans(self, plan_choices)
 
 
