@@ -138,10 +138,10 @@ class _DeliverableFields(ServiceModelForm):
         owner = cast(forms.ModelChoiceField, self.fields["owner"])
         owner.queryset = owner_choices if owner_choices is not None else get_user_model().objects.none()
         owner.label_from_instance = person_label  # type: ignore[method-assign]
+        owner.empty_label = "No one yet"
         cast(forms.DateField, self.fields["deadline"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
-        cast(
-            forms.ModelMultipleChoiceField, self.fields["domains"]
-        ).queryset = AuthorisationDomain.objects.all()
+        domains = cast(forms.ModelMultipleChoiceField, self.fields["domains"])
+        domains.queryset = AuthorisationDomain.objects.all()
 
 
 class DeliverableCreateForm(_DeliverableFields):
