@@ -3,7 +3,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
 from apps.core.edits import Edit, VersionedEdit
@@ -144,22 +143,22 @@ class ArchivingAdmin(VersionedEditAdmin):
 
     @admin.action(description="Archive selected (hidden from lists, dashboards and reports; history kept)")
     def archive_selected(self, request, queryset):
-        self._set_archived(request, queryset.filter(archived_at__isnull=True), timezone.now(), "archived")
+        self._set_archived(request, queryset.filter(archived_at__isnull=True), True, "archived")
 
     @admin.action(description="Restore selected from the archive")
     def restore_selected(self, request, queryset):
-        self._set_archived(request, queryset.filter(archived_at__isnull=False), None, "restored")
+        self._set_archived(request, queryset.filter(archived_at__isnull=False), False, "restored")
 
-    def _set_archived(self, request, queryset, value, done_label):
-        note = self.archive_note if value else self.restore_note
+    def _set_archived(self, request, queryset, archive, done_label):
+        note = self.archive_note if archive else self.restore_note
         done = 0
         for obj in queryset:
             try:
-                self.edit_service(
+                self.edit_service.set_archived(
                     pk=obj.pk,
                     acting_user=request.user,
                     expected_version=obj.version,
-                    changes={"archived_at": value},
+                    archived=archive,
                     note=note,
                     via="admin",
                 )

@@ -4,7 +4,7 @@ shown, and reading the PostgreSQL audit trail (django-pghistory) of one record."
 import datetime
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from django.contrib.auth import get_user_model
@@ -64,6 +64,9 @@ class AuditEvent:
     actor: AbstractBaseUser | None
     note: str
     changed: dict[str, list[str]]
+    # The event model ("app.ModelEvent") and the row as the event recorded it.
+    model: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,12 @@ class HistoryEntry(Generic[Row]):
         return self.event.changed if self.event else {}
 
 
-def audit_events(obj: models.Model) -> list[AuditEvent]:
+def audit_events(obj: models.Model, *, referencing: bool = False) -> list[AuditEvent]:
     """Every audit-trail event of ``obj``, newest first, with the acting user, the note given,
-    and the changed fields (three queries whatever the number of events)."""
-    events = list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id"))
+    and the changed fields (three queries whatever the number of events). ``referencing``: also
+    the events of the rows that point to ``obj`` (a self-assessment's scores)."""
+    events = Events.objects.references(obj) if referencing else Events.objects.tracks(obj)
+    events = list(events.order_by("-pgh_created_at", "-pgh_id"))
     user_ids = {e.pgh_context.get("user") for e in events if e.pgh_context and e.pgh_context.get("user")}
     users: dict[Any, AbstractBaseUser] = (
         {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
@@ -98,6 +103,8 @@ def audit_events(obj: models.Model) -> list[AuditEvent]:
                 actor=users.get(context.get("user")),
                 note=context.get("note", ""),
                 changed={f: v for f, v in (event.pgh_diff or {}).items() if f not in HIDDEN_FIELDS},
+                model=event.pgh_model,
+                data=event.pgh_data or {},
             )
         )
     return result

@@ -15,7 +15,7 @@ from django.views import View
 
 from apps.core.audit import StaleVersionError, display
 from apps.core.edits import VersionedEdit
-from apps.core.forms import add_service_errors
+from apps.core.forms import ArchiveForm, add_service_errors
 
 
 class VersionedEditView(View):
@@ -109,3 +109,106 @@ class VersionedEditView(View):
         context = {"object": obj, "form": form, "conflict": status == 409, "submitted": submitted or []}
         context.update(self.get_context(request, obj))
         return render(request, self.template_name, context, status=status)
+
+
+class VersionedCreateView(View):
+    """The one shape of an "add" page: for those who may add to the parent (an organisation, a
+    plan, a theme), a form whose save goes through the record's service
+    (``VersionedEdit.create``), asked about the unsaved record so the same permission rule
+    decides. GET shows the form (403 to anyone else), a valid POST saves and redirects, a form
+    or service error answers 400 with the messages beside the fields and nothing saved."""
+
+    template_name = "core/record_form.html"
+    form_class: type
+    service: VersionedEdit
+    success_message = "Added."
+    submit_label = "Save"
+    refusal = "Only staff of the owning organisation may add to it."
+
+    # --- hooks -----------------------------------------------------------------------------
+    def get_parent(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        """The record the new one belongs to, if the user may see it (raise Http404 otherwise)."""
+        raise ImproperlyConfigured(f"{type(self).__name__} must define get_parent().")
+
+    def parent_values(self, parent: Any) -> dict[str, Any]:
+        """The new record's link to its parent, e.g. {"organisation": parent}."""
+        raise ImproperlyConfigured(f"{type(self).__name__} must define parent_values().")
+
+    def get_form_kwargs(self, request: HttpRequest, parent: Any) -> dict[str, Any]:
+        return {}
+
+    def get_initial(self, request: HttpRequest, parent: Any) -> dict[str, Any]:
+        return {}
+
+    def get_context(self, request: HttpRequest, parent: Any) -> dict[str, Any]:
+        return {}
+
+    def create(self, request: HttpRequest, parent: Any, form: Any) -> Any:
+        return self.service.create(
+            acting_user=request.user,
+            values={**form.changes(), **self.parent_values(parent)},
+            note=form.cleaned_data.get("note", ""),
+            via="form",
+        )
+
+    def success_url(self, obj: Any) -> str:
+        return obj.get_absolute_url()
+
+    # --- the shape -------------------------------------------------------------------------
+    def new_instance(self, parent: Any) -> Any:
+        return self.service.model(**self.parent_values(parent))
+
+    def authorise(self, request: HttpRequest, parent: Any) -> Any:
+        instance = self.new_instance(parent)
+        if not self.service.may_edit(request.user, instance):
+            raise PermissionDenied(self.refusal)
+        return instance
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        parent = self.get_parent(request, **kwargs)
+        instance = self.authorise(request, parent)
+        form = self.form_class(
+            instance=instance,
+            initial=self.get_initial(request, parent),
+            **self.get_form_kwargs(request, parent),
+        )
+        return self.render(request, parent, form)
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        parent = self.get_parent(request, **kwargs)
+        instance = self.authorise(request, parent)
+        form = self.form_class(request.POST, instance=instance, **self.get_form_kwargs(request, parent))
+        if not form.is_valid():
+            return self.render(request, parent, form, status=400)
+        try:
+            saved = self.create(request, parent, form)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.render(request, parent, form, status=400)
+        messages.success(request, self.success_message)
+        return redirect(self.success_url(saved))
+
+    def render(self, request: HttpRequest, parent: Any, form: Any, status: int = 200) -> HttpResponse:
+        context = {"parent": parent, "form": form, "submit_label": self.submit_label}
+        context.update(self.get_context(request, parent))
+        return render(request, self.template_name, context, status=status)
+
+
+class ArchiveView(VersionedEditView):
+    """Archive (``archive = True``) or restore a record through its service's ``set_archived``:
+    a page that asks why, with the version the user saw (409 if someone saved since)."""
+
+    template_name = "core/record_form.html"
+    form_class = ArchiveForm
+    form_only = True
+    archive = True
+
+    def save(self, request: HttpRequest, obj: Any, form: Any) -> Any:
+        return self.service.set_archived(
+            pk=obj.pk,
+            acting_user=request.user,
+            expected_version=form.cleaned_data["version"],
+            archived=self.archive,
+            note=form.cleaned_data["note"],
+            via="form",
+        )

@@ -1,8 +1,9 @@
 """The one versioned, audited edit path of ccgtrack.
 
 Every change of a record that people keep up to date (a deliverable, a risk, a board report's
-cover sheet) is made by a ``VersionedEdit``: the edit form, the in-place control, the Django
-admin and any import call the same object, so the rules cannot drift apart. An edit
+cover sheet, a theme, an objective, a self-assessment) is made by a ``VersionedEdit``: the edit
+form, the in-place control, the Django admin and any import call the same object, so the rules
+cannot drift apart. An edit
 
 1. locks the row (``SELECT ... FOR UPDATE``),
 2. asks the service whether the acting user may change it (``authorise``),
@@ -19,6 +20,21 @@ admin and any import call the same object, so the rules cannot drift apart. An e
 
 ``prepare`` does 1-6 and ``commit`` does 7-8, so a form can validate an edit under the lock and
 save it later in the same transaction (the admin does); ``__call__`` does both at once.
+
+Two more kinds of write take the same path:
+
+- ``create``: a new record. Instead of 1 and 3 the service builds the unsaved record
+  (``new_object``, which locks the parent row where the record takes a place in it, such as the
+  next position in a theme); 2 asks the same permission of the organisation the new record
+  would belong to; 4 allows the service's ``create_fields``; 5 is the diff from nothing; 6-8 as
+  for an edit (the audit trail records an insert; ``Edit.created`` tells ``record`` so).
+- ``set_archived``: archive or restore, an edit of ``archive_field`` alone, which anyone who may
+  edit the record may make (the other structural fields stay administrators').
+
+Values that are not columns of the row (``related_fields``: many-to-many fields such as
+authorisation domains, or a record's child rows) are taken out of the changes, compared by
+``relate`` and written by ``save`` inside the same audit context. The audit trail does not
+record a many-to-many change, so ``Edit.history_note`` writes it into the history row's note.
 """
 
 from dataclasses import dataclass, field
@@ -27,13 +43,14 @@ from typing import Any
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff
+from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff, display
 
 
 @dataclass
 class Edit:
-    """An edit checked and ready to be saved."""
+    """An edit (or a new record) checked and ready to be saved."""
 
     obj: Any
     acting_user: Any
@@ -41,11 +58,19 @@ class Edit:
     via: str
     before: dict = field(default_factory=dict)
     changed: dict = field(default_factory=dict)
-    # Many-to-many values a service sets after the row is saved (outside the row's trigger).
+    # Values a service writes after the row is saved (many-to-many, child rows), by name.
     related: dict[str, Any] = field(default_factory=dict)
+    # How a related change reads in the history row's note, e.g. "Authorisation domains: 1 → 1; 3."
+    related_notes: list[str] = field(default_factory=list)
+    created: bool = False
 
     def value_before(self, name: str) -> Any:
         return self.before.get(name, getattr(self.obj, name))
+
+    @property
+    def history_note(self) -> str:
+        """The note, with the related changes the audit trail does not record."""
+        return " ".join(part for part in (self.note, *self.related_notes) if part)
 
 
 class VersionedEdit:
@@ -54,6 +79,12 @@ class VersionedEdit:
     model: type[models.Model]
     fields: tuple[str, ...] = ()
     admin_fields: tuple[str, ...] = ()
+    # What a new record may be given (``create``), its parent included.
+    create_fields: tuple[str, ...] = ()
+    # Names in ``changes`` that are not columns of the row, with the label the history uses.
+    related_fields: dict[str, str] = {}
+    # The field that archives the record (a moment; None restores it), if it can be archived.
+    archive_field = ""
     select_related: tuple[str, ...] = ()
     clean_exclude: tuple[str, ...] = ()
     note_label = "note"
@@ -73,6 +104,33 @@ class VersionedEdit:
     def record(self, edit: Edit, audit_context_id) -> None:
         """Write the service's history row."""
 
+    def new_object(self, values: dict[str, Any]) -> Any:
+        """The unsaved new record (called inside the transaction: a service that gives the record
+        a place among its siblings locks their parent here)."""
+        return self.model(**values)
+
+    def relate(self, edit: Edit, name: str, value: Any) -> None:
+        """Compare a related value (by default a many-to-many field, given as a list of objects)
+        with the record's and keep it in ``edit.related`` when it differs."""
+        before = list(getattr(edit.obj, name).all()) if edit.obj.pk else []
+        if sorted(o.pk for o in before) == sorted(o.pk for o in value):
+            return
+        edit.related[name] = list(value)
+        shown = [self.related_display(name, before), self.related_display(name, value)]
+        edit.changed[name] = shown
+        edit.related_notes.append(
+            f"{self.related_fields[name]}: {shown[0] or 'none'} → {shown[1] or 'none'}."
+        )
+
+    def related_display(self, name: str, objs: Any) -> str:
+        return "; ".join(sorted(display(o) for o in objs))
+
+    def save(self, edit: Edit) -> None:
+        """Save the row and its related values (inside the audit context)."""
+        edit.obj.save()
+        for name, value in edit.related.items():
+            getattr(edit.obj, name).set(value)
+
     # --- the path --------------------------------------------------------------------------
     def allowed_fields(self, user) -> tuple[str, ...]:
         return self.fields + (self.admin_fields if self.is_administrator(user) else ())
@@ -88,26 +146,66 @@ class VersionedEdit:
             .get(pk=pk)
         )
 
-    def prepare(self, *, pk, acting_user, expected_version, changes, note="", via="ccgtrack") -> Edit:
-        """Steps 1-6: the edit, checked under a row lock (call inside a transaction)."""
+    def _checked(self, edit: Edit, changes: dict[str, Any], allowed: tuple[str, ...]) -> Edit:
+        """Steps 4-6, shared by an edit and a new record: the fields allowed, the note, the
+        values set, the diff, the service's rule and the whole record's validation."""
+        unknown = set(changes) - set(allowed)
+        if unknown:
+            raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+        if len(edit.note) > NOTE_MAX_LENGTH:
+            raise ValidationError({self.note_label: f"Keep the note to {NOTE_MAX_LENGTH} characters."})
+        related = {name: changes.pop(name) for name in list(changes) if name in self.related_fields}
+        obj = edit.obj
+        edit.before = {} if edit.created else {name: getattr(obj, name) for name in changes}
+        for name, value in changes.items():
+            setattr(obj, name, value.strip() if isinstance(value, str) else value)
+        if edit.created:
+            edit.changed = {
+                name: ["", display(getattr(obj, name))]
+                for name in changes
+                if getattr(obj, name) not in (None, "")
+            }
+        else:
+            edit.changed = diff(edit.before, obj, changes)
+        for name, value in related.items():
+            self.relate(edit, name, value)
+        self.check(edit)
+        obj.full_clean(exclude=list(self.clean_exclude))
+        return edit
+
+    def prepare(
+        self,
+        *,
+        pk,
+        acting_user,
+        expected_version,
+        changes,
+        note="",
+        via="ccgtrack",
+        allowed: tuple[str, ...] | None = None,
+    ) -> Edit:
+        """Steps 1-6: the edit, checked under a row lock (call inside a transaction). ``allowed``
+        narrows or widens the fields for one kind of write (``set_archived``)."""
         obj = self.lock(pk)
         self.authorise(acting_user, obj)
         if expected_version != obj.version:
             raise StaleVersionError(obj)
-        unknown = set(changes) - set(self.allowed_fields(acting_user))
+        edit = Edit(obj=obj, acting_user=acting_user, note=(note or "").strip(), via=via)
+        fields = self.allowed_fields(acting_user) if allowed is None else allowed
+        return self._checked(edit, dict(changes), fields + tuple(self.related_fields))
+
+    def prepare_create(self, *, acting_user, values, note="", via="ccgtrack") -> Edit:
+        """A new record, checked (call inside a transaction): permission on the organisation it
+        would belong to, the fields a new record may be given, the rule, ``full_clean``."""
+        values = dict(values)
+        columns = {name: value for name, value in values.items() if name not in self.related_fields}
+        unknown = set(columns) - set(self.create_fields)
         if unknown:
-            raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-        note = (note or "").strip()
-        if len(note) > NOTE_MAX_LENGTH:
-            raise ValidationError({self.note_label: f"Keep the note to {NOTE_MAX_LENGTH} characters."})
-        before = {name: getattr(obj, name) for name in changes}
-        for name, value in changes.items():
-            setattr(obj, name, value.strip() if isinstance(value, str) else value)
-        edit = Edit(obj=obj, acting_user=acting_user, note=note, via=via, before=before)
-        edit.changed = diff(before, obj, changes)
-        self.check(edit)
-        obj.full_clean(exclude=list(self.clean_exclude))
-        return edit
+            raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+        obj = self.new_object(columns)
+        self.authorise(acting_user, obj)
+        edit = Edit(obj=obj, acting_user=acting_user, note=(note or "").strip(), via=via, created=True)
+        return self._checked(edit, values, self.create_fields + tuple(self.related_fields))
 
     def commit(self, edit: Edit) -> Any:
         """Steps 7-8: save in the audit context (the database raises the version) and record
@@ -115,8 +213,9 @@ class VersionedEdit:
         obj = edit.obj
         user_id = getattr(edit.acting_user, "pk", None)
         with pghistory.context(user=user_id, note=edit.note, via=edit.via) as audit:
-            obj.save()
-        obj.refresh_from_db(fields=["version"])
+            self.save(edit)
+        if hasattr(obj, "version"):
+            obj.refresh_from_db(fields=["version"])
         self.record(edit, audit.id)
         return obj
 
@@ -129,6 +228,7 @@ class VersionedEdit:
         changes: dict[str, Any],
         note: str = "",
         via: str = "ccgtrack",
+        allowed: tuple[str, ...] | None = None,
     ) -> Any:
         with transaction.atomic():
             edit = self.prepare(
@@ -138,5 +238,40 @@ class VersionedEdit:
                 changes=changes,
                 note=note,
                 via=via,
+                allowed=allowed,
             )
             return self.commit(edit)
+
+    def create(
+        self, *, acting_user: Any, values: dict[str, Any], note: str = "", via: str = "ccgtrack"
+    ) -> Any:
+        """Add a new record with ``values``: permission, the rule, validation, the audited insert
+        and the service's first history row, in one transaction."""
+        with transaction.atomic():
+            return self.commit(
+                self.prepare_create(acting_user=acting_user, values=values, note=note, via=via)
+            )
+
+    def set_archived(
+        self,
+        *,
+        pk: Any,
+        acting_user: Any,
+        expected_version: int | None,
+        archived: bool,
+        note: str = "",
+        via: str = "ccgtrack",
+    ) -> Any:
+        """Archive the record (it leaves every list, dashboard and report and keeps its history)
+        or restore it: the edit path, allowing ``archive_field`` alone."""
+        if not self.archive_field:
+            raise ValidationError(f"A {self.model._meta.verbose_name} cannot be archived.")
+        return self(
+            pk=pk,
+            acting_user=acting_user,
+            expected_version=expected_version,
+            changes={self.archive_field: timezone.now() if archived else None},
+            note=note,
+            via=via,
+            allowed=(self.archive_field,),
+        )

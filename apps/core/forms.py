@@ -1,5 +1,9 @@
 from typing import Any
 
+from django import forms
+
+from apps.core.bounds import NOTE_MAX_LENGTH
+
 
 def add_service_errors(form: Any, error: Any) -> None:
     """Show a service's ValidationError on the form: per field where it names one, else at the top."""
@@ -13,3 +17,50 @@ def add_service_errors(form: Any, error: Any) -> None:
 def person_label(obj: Any) -> str:
     """How a user is offered in a choice of owner: full name, else username."""
     return obj.get_full_name() or obj.get_username()
+
+
+class NoteField(forms.CharField):
+    """The note every write of the product keeps in the audit trail (and the history row)."""
+
+    def __init__(self, *, label="Note", help_text="", required=True, **kwargs):
+        super().__init__(
+            label=label,
+            help_text=help_text,
+            required=required,
+            max_length=NOTE_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            **kwargs,
+        )
+
+
+class ArchiveForm(forms.Form):
+    """Archive or restore a record: why (kept in its history), and the version the user saw."""
+
+    note = NoteField(label="Why", help_text="Kept in the record's history.")
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, data=None, instance=None, **kwargs):
+        super().__init__(data, **kwargs)
+        if instance is not None and not self.is_bound:
+            self.initial["version"] = instance.version
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose save is the record's service (the edit path): the form checks its
+    fields; the service validates the whole record under the row lock. Editing a record, it
+    carries the version the user loaded (hidden), for the service's conflict check."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+            if not self.is_bound:
+                self.initial["version"] = self.instance.version
+
+    def changes(self) -> dict[str, Any]:
+        """The model fields as submitted (the service works out which of them changed)."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields or () if name != "note"}
+
+    def _post_clean(self):
+        # Validation of the record belongs to the service, which re-reads the row under a lock.
+        pass

@@ -67,6 +67,14 @@ def editable_organisations(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.beneath(_membership_ids(user, Membership.EDITOR_ROLES))
 
 
+def home_organisations(user: Any) -> QuerySet[Organisation]:
+    """The organisations where the user is staff or an organisation administrator themselves
+    (not those beneath them), by name: where the lists' "Add" buttons point."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk__in=_membership_ids(user, Membership.EDITOR_ROLES)).order_by("name")
+
+
 def can_view(user, organisation) -> bool:
     return visible_organisations(user).filter(pk=organisation.pk).exists()
 

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
-from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline
+from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline, VersionedEditAdmin
 
 from . import selectors, services
 from .models import (
@@ -17,17 +17,21 @@ from .models import (
     Theme,
 )
 
+# Themes, objectives and self-assessments are versioned records that staff edit from the product:
+# the admin changes them one at a time through the same service (version, note, audit trail),
+# so the lists under a plan, a theme or an assessment are read-only here, with links to each.
 
-class ThemeInline(admin.TabularInline):
+
+class ThemeInline(ReadOnlyTabularInline):
     model = Theme
-    extra = 0
     fields = ("number", "title")
     show_change_link = True
 
 
-class ObjectiveInline(admin.TabularInline):
+class ObjectiveInline(ReadOnlyTabularInline):
     model = Objective
-    extra = 0
+    fields = ("position", "text")
+    show_change_link = True
 
 
 class StatusUpdateInline(ReadOnlyTabularInline):
@@ -45,11 +49,23 @@ class ODPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(VersionedEditAdmin):
+    edit_service = services.theme_edit
     list_display = ("__str__", "plan")
     list_filter = ("plan",)
     search_fields = ("title",)
+    readonly_fields = ("version",)
     inlines = (ObjectiveInline,)
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(VersionedEditAdmin):
+    edit_service = services.objective_edit
+    list_display = ("__str__", "theme", "position")
+    list_filter = ("theme__plan",)
+    search_fields = ("text",)
+    list_select_related = ("theme__plan",)
+    readonly_fields = ("version",)
 
 
 @admin.register(Deliverable)
@@ -135,13 +151,17 @@ class MaturityLevelAdmin(admin.ModelAdmin):
     list_display = ("level", "lower_percent", "upper_percent", "label")
 
 
-class SelfAssessmentScoreInline(admin.TabularInline):
+class SelfAssessmentScoreInline(ReadOnlyTabularInline):
+    """The scores are changed on the self-assessment's page, through its service."""
+
     model = SelfAssessmentScore
-    extra = 0
+    fields = ("domain", "score_percent", "domain_label")
 
 
 @admin.register(SelfAssessment)
-class SelfAssessmentAdmin(admin.ModelAdmin):
+class SelfAssessmentAdmin(VersionedEditAdmin):
+    edit_service = services.self_assessment_edit
     list_display = ("organisation", "assessed_label", "tool")
     autocomplete_fields = ("organisation",)
+    readonly_fields = ("version",)
     inlines = (SelfAssessmentScoreInline,)

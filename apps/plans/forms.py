@@ -1,11 +1,11 @@
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 
-from apps.core.forms import person_label
+from apps.core.forms import NoteField, ServiceModelForm, person_label
 
-from .models import Deliverable
+from .models import AuthorisationDomain, Deliverable, Objective, SelfAssessment, Theme
 from .services import NOTE_MAX_LENGTH
 
 
@@ -97,3 +97,180 @@ class NewPlanImportForm(PlanImportForm):
 
 class PlanImportConfirmForm(forms.Form):
     token = forms.CharField(max_length=100, widget=forms.HiddenInput)
+
+
+# The words of a deliverable as the add and "edit details" forms offer them.
+DELIVERABLE_LABELS = {
+    "title": "Key deliverable or action",
+    "subheading": "Sub-heading",
+    "delivered_narrative": "Delivered",
+    "in_progress_narrative": "In progress",
+    "methods": "Methods",
+    "source": "Lead or source",
+    "cost_text": "Cost",
+    "cost_amount": "Cost in pounds",
+    "comments": "Comments",
+    "domains": "Authorisation domains",
+}
+DELIVERABLE_HELP = {
+    "subheading": "Optional: a heading that groups deliverables within the theme.",
+    "delivered_narrative": "What has been achieved so far.",
+    "in_progress_narrative": "What is under way, and what comes next.",
+    "cost_text": "As you would write it, e.g. £5,000 a year, or Within existing resources.",
+    "cost_amount": "Optional: the amount, for totals.",
+    "domains": "The authorisation domains this deliverable serves.",
+}
+DELIVERABLE_WIDGETS = {
+    "title": forms.Textarea(attrs={"rows": 2}),
+    "deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    "domains": forms.CheckboxSelectMultiple,
+    "methods": forms.Textarea(attrs={"rows": 3}),
+    "source": forms.Textarea(attrs={"rows": 2}),
+    "delivered_narrative": forms.Textarea(attrs={"rows": 3}),
+    "in_progress_narrative": forms.Textarea(attrs={"rows": 3}),
+    "comments": forms.Textarea(attrs={"rows": 3}),
+}
+
+
+class _DeliverableFields(ServiceModelForm):
+    def __init__(self, *args, owner_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = owner_choices if owner_choices is not None else get_user_model().objects.none()
+        owner.label_from_instance = person_label  # type: ignore[method-assign]
+        owner.empty_label = "No one yet"
+        cast(forms.DateField, self.fields["deadline"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        domains = cast(forms.ModelMultipleChoiceField, self.fields["domains"])
+        domains.queryset = AuthorisationDomain.objects.all()
+
+
+class DeliverableCreateForm(_DeliverableFields):
+    """A new key deliverable or action of a plan's theme."""
+
+    note = NoteField(help_text="Why it is added (for example, agreed at the Executive on 3 May).")
+
+    class Meta:
+        model = Deliverable
+        fields = (
+            "theme",
+            "title",
+            "subheading",
+            "owner",
+            "deadline",
+            "status",
+            "domains",
+            "in_progress_narrative",
+            "delivered_narrative",
+            "methods",
+            "source",
+            "cost_text",
+            "cost_amount",
+            "comments",
+            "note",
+        )
+        labels = DELIVERABLE_LABELS
+        help_texts = DELIVERABLE_HELP
+        widgets = DELIVERABLE_WIDGETS
+
+    def __init__(self, *args, theme_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        theme = cast(forms.ModelChoiceField, self.fields["theme"])
+        theme.queryset = theme_choices if theme_choices is not None else Theme.objects.none()
+        theme.empty_label = None
+
+
+class DeliverableDetailsForm(_DeliverableFields):
+    """What the plan says of a deliverable, corrected by its organisation's staff (the status and
+    narratives are on the deliverable's update form)."""
+
+    note = NoteField(required=False, help_text="What you corrected, and why.")
+
+    class Meta:
+        model = Deliverable
+        fields = (
+            "title",
+            "subheading",
+            "owner",
+            "deadline",
+            "domains",
+            "methods",
+            "source",
+            "cost_text",
+            "cost_amount",
+            "comments",
+            "note",
+        )
+        labels = DELIVERABLE_LABELS
+        help_texts = DELIVERABLE_HELP
+        widgets = DELIVERABLE_WIDGETS
+
+
+class ThemeForm(ServiceModelForm):
+    """A theme (or priority area) of a plan."""
+
+    note = NoteField(required=False, help_text="Optional: why, kept in the history.")
+
+    class Meta:
+        model = Theme
+        fields = ("number", "title", "description", "note")
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"number": "Themes are listed by their number, once each in a plan."}
+
+
+class ObjectiveForm(ServiceModelForm):
+    """A bulleted objective of a theme."""
+
+    note = NoteField(required=False, help_text="Optional: why, kept in the history.")
+
+    class Meta:
+        model = Objective
+        fields = ("text", "note")
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+        labels = {"text": "Objective"}
+
+
+class SelfAssessmentForm(ServiceModelForm):
+    """A self-assessment against the six authorisation domains: when, the tool, the narrative,
+    and a score per domain in per cent (which places it in a maturity level)."""
+
+    note = NoteField(required=False, help_text="Optional: what changed and why, kept in the history.")
+
+    class Meta:
+        model = SelfAssessment
+        fields = ("assessed_label", "assessed_on", "tool", "notes", "note")
+        labels = {"assessed_label": "Assessment", "notes": "Narrative"}
+        help_texts = {
+            "assessed_label": "How the board will refer to it, e.g. 2014 or Spring 2014.",
+            "assessed_on": "Optional: the day the assessment was made.",
+            "tool": "Optional: the tool or framework used, e.g. the PWC diagnostic tool.",
+            "notes": "What the scores say, and what the organisation will do about them.",
+        }
+        widgets = {
+            "assessed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    def __init__(self, *args, domains, scores=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.DateField, self.fields["assessed_on"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        self.domains = list(domains)
+        for domain in self.domains:
+            name = f"score_{domain.number}"
+            self.fields[name] = forms.DecimalField(
+                label=f"{domain.number}. {domain.name}: score (%)",
+                min_value=0,
+                max_value=100,
+                max_digits=5,
+                decimal_places=2,
+                help_text="0 to 100 per cent.",
+            )
+            if not self.is_bound and scores and domain.pk in scores:
+                self.initial[name] = scores[domain.pk]
+        self.order_fields(
+            ["assessed_label", "assessed_on", "tool", *(f"score_{d.number}" for d in self.domains)]
+        )
+
+    def changes(self) -> dict[str, Any]:
+        changes = super().changes()
+        changes["scores"] = {domain: self.cleaned_data[f"score_{domain.number}"] for domain in self.domains}
+        return changes

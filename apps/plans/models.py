@@ -4,6 +4,7 @@ authorisation domains, and the history of every status change."""
 import datetime
 from decimal import Decimal
 
+import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -24,6 +25,17 @@ from apps.core.bounds import (
 from apps.core.models import NaturalKeyManager, TimeStampedModel, audit_context_field
 from apps.core.search import search_document, search_index, track_history
 from apps.core.triggers import append_only, raise_version
+
+
+def track_changes():
+    """pghistory's tracking of a record people add and edit from the product (inserts, updates
+    and deletes, append-only), as the deliverables and risks have it."""
+    return pghistory.track(
+        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True
+    )
+
+
+VERSION_HELP = "Raised by PostgreSQL on every update; guards concurrent edits."
 
 
 class AuthorisationDomain(models.Model):
@@ -149,6 +161,7 @@ class ODPlan(TimeStampedModel):
         return reverse("plans:plan_detail", args=[self.pk])
 
 
+@track_changes()
 class Theme(models.Model):
     """A theme (Dorset) or priority area (Darlington) of a plan."""
 
@@ -156,6 +169,7 @@ class Theme(models.Model):
     number = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=300)
     description = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text=VERSION_HELP)
 
     class Meta:
         ordering = ["plan", "number"]
@@ -163,17 +177,23 @@ class Theme(models.Model):
             models.UniqueConstraint(fields=["plan", "number"], name="theme_number_unique_in_plan"),
             *length_checks("theme", description=DOCUMENT_MAX_LENGTH),
         ]
+        triggers = [raise_version()]
 
     def __str__(self):
         return f"{self.number}. {self.title}"
 
+    def get_absolute_url(self):
+        return reverse("plans:plan_detail", args=[self.plan_id]) + f"#theme-{self.number}"
 
+
+@track_changes()
 class Objective(models.Model):
     """A bulleted objective under a theme."""
 
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="objectives")
     position = models.PositiveSmallIntegerField()
     text = BoundedTextField(max_length=TEXT_MAX_LENGTH)
+    version = models.PositiveIntegerField(default=1, help_text=VERSION_HELP)
 
     class Meta:
         ordering = ["theme", "position"]
@@ -181,9 +201,13 @@ class Objective(models.Model):
             models.UniqueConstraint(fields=["theme", "position"], name="objective_position_unique_in_theme"),
             *length_checks("objective", text=TEXT_MAX_LENGTH),
         ]
+        triggers = [raise_version()]
 
     def __str__(self):
         return self.text[:80]
+
+    def get_absolute_url(self):
+        return self.theme.get_absolute_url()
 
 
 class DeliverableQuerySet(models.QuerySet):
@@ -431,20 +455,35 @@ class StatusUpdate(models.Model):
         return self.from_status != self.to_status
 
 
+class SelfAssessmentQuerySet(models.QuerySet):
+    def latest_first(self):
+        """Newest first: by the day assessed (an assessment with no day, such as one known only
+        by its year, after those with one), then the latest recorded."""
+        return self.order_by(models.F("assessed_on").desc(nulls_last=True), "-pk")
+
+
+@track_changes()
 class SelfAssessment(models.Model):
     """An organisation's self-assessment against the six authorisation domains."""
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE, related_name="self_assessments"
     )
-    assessed_on = models.DateField(null=True, blank=True)
+    assessed_on = BoundedDateField("date assessed", null=True, blank=True)
     assessed_label = models.CharField(max_length=60, help_text="When, as the source states it (e.g. 2011).")
     tool = models.CharField(max_length=200, blank=True)
     notes = BoundedTextField(max_length=DOCUMENT_MAX_LENGTH, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text=VERSION_HELP)
+
+    objects = SelfAssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["organisation", "-assessed_on"]
-        constraints = length_checks("self_assessment", notes=DOCUMENT_MAX_LENGTH)
+        constraints = [
+            *length_checks("self_assessment", notes=DOCUMENT_MAX_LENGTH),
+            date_range_check("self_assessment", "assessed_on"),
+        ]
+        triggers = [raise_version()]
 
     def __str__(self):
         return f"{self.organisation} self-assessment {self.assessed_label}"
@@ -453,6 +492,7 @@ class SelfAssessment(models.Model):
         return reverse("plans:self_assessment", args=[self.organisation.slug])
 
 
+@track_changes()
 class SelfAssessmentScore(models.Model):
     """An average score (per cent) against one authorisation domain."""
 

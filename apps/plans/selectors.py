@@ -16,6 +16,7 @@ from .models import (
     Deliverable,
     DeliverableQuerySet,
     MaturityLevel,
+    Objective,
     ODPlan,
     SelfAssessment,
     SelfAssessmentScore,
@@ -148,7 +149,7 @@ def self_assessment(
     assessment = (
         SelfAssessment.objects.filter(organisation=organisation)
         .prefetch_related(Prefetch("scores", queryset=SelfAssessmentScore.objects.select_related("domain")))
-        .order_by("-assessed_on", "-pk")
+        .latest_first()
         .first()
     )
     levels = list(MaturityLevel.objects.all())
@@ -216,3 +217,114 @@ def owned_by(user, *, today=None, now=None):
             "position",
         )
     )
+
+
+# How many plans the deliverables list offers "Add a deliverable to ..." buttons for, at most.
+ADD_TARGETS_MAX = 4
+
+
+def add_targets(*, user: Any, chosen: int | None = None) -> list[ODPlan]:
+    """The plans the deliverables list offers to add to: the one it is filtered to, if the user
+    may edit it; else the plans of the organisations where the user is staff or an organisation
+    administrator; for an administrator without such a membership, every plan. None when there
+    are more than ADD_TARGETS_MAX (each plan's page offers it)."""
+    editable = ODPlan.objects.filter(organisation__in=permissions.editable_organisations(user))
+    if chosen is not None:
+        found = list(editable.filter(pk=chosen))
+        if found:
+            return found
+    if permissions.is_admin(user) and not permissions.home_organisations(user).exists():
+        plans = editable
+    else:
+        plans = ODPlan.objects.filter(organisation__in=permissions.home_organisations(user))
+    targets = list(plans.order_by("title", "pk")[: ADD_TARGETS_MAX + 1])
+    return targets if len(targets) <= ADD_TARGETS_MAX else []
+
+
+def archived_deliverables(*, user: Any, visible: bool = False) -> QuerySet[Deliverable]:
+    """The archived deliverables of the organisations the user may edit (and so restore), newest
+    archived first; ``visible``: of those the user may see."""
+    organisations = (permissions.visible_organisations if visible else permissions.editable_organisations)(
+        user
+    )
+    return (
+        Deliverable.objects.filter(archived_at__isnull=False, theme__plan__organisation__in=organisations)
+        .select_related("theme__plan__organisation")
+        .order_by("-archived_at", "-pk")
+    )
+
+
+def visible_themes(*, user: Any) -> QuerySet[Theme]:
+    return Theme.objects.filter(
+        plan__organisation__in=permissions.visible_organisations(user)
+    ).select_related("plan__organisation")
+
+
+def visible_objectives(*, user: Any) -> QuerySet[Objective]:
+    return Objective.objects.filter(
+        theme__plan__organisation__in=permissions.visible_organisations(user)
+    ).select_related("theme__plan__organisation")
+
+
+def visible_self_assessments(*, user: Any) -> QuerySet[SelfAssessment]:
+    return SelfAssessment.objects.filter(
+        organisation__in=permissions.visible_organisations(user)
+    ).select_related("organisation")
+
+
+@dataclass(frozen=True)
+class AssessmentChange:
+    """One save of a self-assessment as its history shows it: when, who, how, the note, and what
+    changed (label, before, after), scores named by their domain."""
+
+    created_at: Any
+    actor: Any
+    note: str
+    lines: list[tuple[str, str, str]]
+
+
+ASSESSMENT_LABELS = {
+    "assessed_label": "Assessment",
+    "assessed_on": "Date assessed",
+    "tool": "Tool",
+    "notes": "Narrative",
+    "organisation": "Organisation",
+}
+
+
+def self_assessment_history(assessment: SelfAssessment) -> list[AssessmentChange]:
+    """Every change of ``assessment`` and its scores, newest first, one entry per save (the
+    audit trail's events grouped by their context). Three queries."""
+    events = audit_events(assessment, referencing=True)
+    domains = {d.pk: d for d in AuthorisationDomain.objects.all()}
+    grouped: dict[Any, list[AuditEvent]] = {}
+    for event in events:
+        grouped.setdefault(event.context_id or event.created_at, []).append(event)
+    history = []
+    for group in grouped.values():
+        lines = []
+        scores = []
+        for event in group:
+            if event.model.endswith("SelfAssessmentScoreEvent"):
+                domain = domains.get(event.data.get("domain_id", event.data.get("domain")))
+                label = f"{domain.number}. {domain.name}" if domain else "Score"
+                if event.label == "insert":
+                    scores.append((label, "", _percent(event.data.get("score_percent"))))
+                for before, after in event.changed.values():
+                    scores.append((label, _percent(before), _percent(after)))
+            elif event.label == "insert":
+                lines.append(("Recorded", "", str(event.data.get("assessed_label", ""))))
+            else:
+                for name, (before, after) in event.changed.items():
+                    lines.append((ASSESSMENT_LABELS.get(name, name), str(before or ""), str(after or "")))
+        lines += sorted(scores)
+        first = group[0]
+        history.append(AssessmentChange(first.created_at, first.actor, first.note, lines))
+    return history
+
+
+def _percent(value: Any) -> str:
+    """A score as the audit trail holds it (a number), as a percentage: 40.0 is "40%"."""
+    if value in (None, ""):
+        return ""
+    return f"{float(value):g}%"

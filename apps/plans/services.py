@@ -13,7 +13,16 @@ from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
 from apps.core.edits import Edit
 from apps.organisations.permissions import OrganisationEdit, can_edit
 
-from .models import Deliverable, Objective, ODPlan, StatusUpdate, Theme
+from .models import (
+    AuthorisationDomain,
+    Deliverable,
+    Objective,
+    ODPlan,
+    SelfAssessment,
+    SelfAssessmentScore,
+    StatusUpdate,
+    Theme,
+)
 
 __all__ = [
     "ADMIN_FIELDS",
@@ -21,12 +30,19 @@ __all__ = [
     "IMPORT_FIELDS",
     "NOTE_MAX_LENGTH",
     "StaleVersionError",
-    "deliverables_create",
+    "deliverable_create",
+    "deliverable_details_edit",
+    "deliverable_edit",
     "deliverable_import_update",
     "deliverable_update",
+    "deliverables_create",
+    "next_theme_number",
     "objective_add",
+    "objective_edit",
     "plan_create",
+    "self_assessment_edit",
     "theme_add",
+    "theme_edit",
 ]
 
 # What staff keep up to date.
@@ -49,17 +65,52 @@ ADMIN_FIELDS = (
 )
 
 
+# What a plan import may set beside EDITABLE_FIELDS: the plan's own wording. Theme and position
+# are not here: they are the row's reference, the key an import matches on, so an import never
+# moves a deliverable (an administrator does that in the admin).
+IMPORT_FIELDS = (
+    "subheading",
+    "title",
+    "methods",
+    "source",
+    "cost_text",
+    "cost_amount",
+    "deadline_text",
+    "source_status",
+    "comments",
+    "owner_text",
+)
+
+
 class DeliverableEdit(OrganisationEdit):
     """A progress note is required when the status changes; every edit leaves a StatusUpdate
-    (who, when, from what, to what, the note), linked to the audit event of the same change."""
+    (who, when, from what, to what, the note), linked to the audit event of the same change.
+    A new deliverable takes the next position in its theme and starts its history with a
+    StatusUpdate from nothing to its status, with the note that says why it was added."""
 
     model = Deliverable
     fields: tuple[str, ...] = EDITABLE_FIELDS
     admin_fields: tuple[str, ...] = ADMIN_FIELDS
+    create_fields: tuple[str, ...] = ("theme",) + EDITABLE_FIELDS + IMPORT_FIELDS
+    related_fields = {"domains": "Authorisation domains"}
+    archive_field = "archived_at"
     select_related = ("theme__plan__organisation",)
     organisation_path = "theme__plan__organisation"
 
+    def new_object(self, values: dict[str, Any]) -> Deliverable:
+        # The theme's row is locked, so two deliverables added at once take two positions.
+        theme = (
+            Theme.objects.select_for_update().select_related("plan__organisation").get(pk=values["theme"].pk)
+        )
+        last = theme.deliverables.order_by("-position").values_list("position", flat=True).first() or 0
+        return Deliverable(**{**values, "theme": theme, "position": last + 1})
+
+    def related_display(self, name: str, objs: Any) -> str:
+        return "; ".join(str(n) for n in sorted(d.number for d in objs))
+
     def check(self, edit: Edit) -> None:
+        if edit.created and not edit.note:
+            raise ValidationError({"note": "Write a note to say why this deliverable is added."})
         if "status" in edit.changed and not edit.note:
             raise ValidationError({"note": "Write a progress note to say why the status changed."})
         if not edit.changed and not edit.note:
@@ -69,9 +120,9 @@ class DeliverableEdit(OrganisationEdit):
         StatusUpdate.objects.create(
             deliverable=edit.obj,
             created_by=edit.acting_user,
-            from_status=edit.value_before("status"),
+            from_status="" if edit.created else edit.value_before("status"),
             to_status=edit.obj.status,
-            note=edit.note,
+            note=edit.history_note,
             audit_context_id=audit_context_id,
         )
 
@@ -106,23 +157,6 @@ def deliverable_update(
     )
 
 
-# What a plan import may set beside EDITABLE_FIELDS: the plan's own wording. Theme and position
-# are not here: they are the row's reference, the key an import matches on, so an import never
-# moves a deliverable (an administrator does that in the admin).
-IMPORT_FIELDS = (
-    "subheading",
-    "title",
-    "methods",
-    "source",
-    "cost_text",
-    "cost_amount",
-    "deadline_text",
-    "source_status",
-    "comments",
-    "owner_text",
-)
-
-
 class DeliverableImportEdit(DeliverableEdit):
     """The edit path of a plan import by the organisation's own staff (or an administrator).
 
@@ -140,40 +174,10 @@ class DeliverableImportEdit(DeliverableEdit):
     # once per theme) cannot fail: two queries a row saved on a large import.
     clean_exclude = ("theme",)
 
-    def prepare(self, *, changes, **kwargs):
-        changes = dict(changes)
-        domains = changes.pop("domains", None)
-        edit = super().prepare(changes=changes, **kwargs)
-        if domains is not None:
-            before = sorted(d.number for d in edit.obj.domains.all())
-            after = sorted(d.number for d in domains)
-            if before != after:
-                edit.related["domains"] = list(domains)
-                edit.changed["domains"] = ["; ".join(map(str, before)), "; ".join(map(str, after))]
-        return edit
-
-    def commit(self, edit):
-        obj = super().commit(edit)
-        if "domains" in edit.related:
-            obj.domains.set(edit.related["domains"])
-        return obj
-
-    def record(self, edit, audit_context_id):
-        note = edit.note
-        if "domains" in edit.changed:
-            before, after = edit.changed["domains"]
-            note = f"{note} Authorisation domains: {before or 'none'} → {after or 'none'}."
-        StatusUpdate.objects.create(
-            deliverable=edit.obj,
-            created_by=edit.acting_user,
-            from_status=edit.value_before("status"),
-            to_status=edit.obj.status,
-            note=note,
-            audit_context_id=audit_context_id,
-        )
-
 
 deliverable_import_edit = DeliverableImportEdit()
+# The "Edit details" page offers staff what their plan import may set: the same path and rules.
+deliverable_details_edit = deliverable_import_edit
 
 
 def deliverable_import_update(*, deliverable_id, acting_user, expected_version, changes, note, via="import"):
@@ -254,20 +258,122 @@ def plan_create(*, organisation, title, period_label, acting_user):
     return plan
 
 
-def theme_add(*, plan, number, title, acting_user):
-    """Add theme ``number`` to ``plan``."""
-    _require_edit(acting_user, plan.organisation)
-    theme = Theme(plan=plan, number=number, title=title.strip())
-    theme.full_clean()
-    theme.save()
-    return theme
+class ThemeEdit(OrganisationEdit):
+    """A theme of a plan: its number (once per plan), title and description. The audit trail
+    keeps every change with its note (a theme has no history row of its own)."""
+
+    model = Theme
+    fields = ("number", "title", "description")
+    create_fields = ("plan", "number", "title", "description")
+    select_related = ("plan__organisation",)
+    organisation_path = "plan__organisation"
+
+    def check(self, edit: Edit) -> None:
+        if not edit.changed and not edit.note:
+            raise ValidationError("Nothing was changed.")
 
 
-def objective_add(*, theme, text, acting_user):
-    """Add an objective at the end of ``theme``'s list."""
-    _require_edit(acting_user, theme.plan.organisation)
-    last = theme.objectives.order_by("-position").values_list("position", flat=True).first() or 0
-    objective = Objective(theme=theme, position=last + 1, text=text.strip())
-    objective.full_clean()
-    objective.save()
-    return objective
+theme_edit = ThemeEdit()
+
+
+def next_theme_number(plan) -> int:
+    """The number a theme added to ``plan`` gets unless another is chosen."""
+    return (plan.themes.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+
+
+def theme_add(*, plan, number, title, acting_user, description="", note="", via="import"):
+    """Add theme ``number`` to ``plan`` for a plan import (the edit path's ``create``:
+    permission, validation, the audited insert)."""
+    values = {"plan": plan, "number": number, "title": title, "description": description}
+    return theme_edit.create(acting_user=acting_user, values=values, note=note, via=via)
+
+
+class ObjectiveEdit(OrganisationEdit):
+    """An objective of a theme: a new one goes at the end of the theme's list."""
+
+    model = Objective
+    fields = ("text",)
+    create_fields = ("theme", "text")
+    select_related = ("theme__plan__organisation",)
+    organisation_path = "theme__plan__organisation"
+
+    def new_object(self, values: dict[str, Any]) -> Objective:
+        # The theme's row is locked, so two objectives added at once take two positions.
+        theme = (
+            Theme.objects.select_for_update().select_related("plan__organisation").get(pk=values["theme"].pk)
+        )
+        last = theme.objectives.order_by("-position").values_list("position", flat=True).first() or 0
+        return Objective(**{**values, "theme": theme, "position": last + 1})
+
+    def check(self, edit: Edit) -> None:
+        if not edit.changed and not edit.note:
+            raise ValidationError("Nothing was changed.")
+
+
+objective_edit = ObjectiveEdit()
+
+
+def objective_add(*, theme, text, acting_user, note="", via="import"):
+    """Add an objective at the end of ``theme``'s list for a plan import (the edit path's
+    ``create``)."""
+    return objective_edit.create(
+        acting_user=acting_user, values={"theme": theme, "text": text}, note=note, via=via
+    )
+
+
+def deliverable_create(*, theme, acting_user, values, note, via="ccgtrack") -> Deliverable:
+    """Add a deliverable or action at the end of ``theme`` (``values``: CREATE fields and
+    ``domains``, a list of AuthorisationDomain), through the deliverable's edit path: permission
+    on the theme's organisation, a note, validation, the audited insert and its first
+    StatusUpdate."""
+    return deliverable_edit.create(
+        acting_user=acting_user, values={**values, "theme": theme}, note=note, via=via
+    )
+
+
+class SelfAssessmentEdit(OrganisationEdit):
+    """A self-assessment of an organisation against the six authorisation domains: when, the
+    tool, the narrative (``notes``) and a score (per cent, which places it in a maturity level)
+    for each domain. The scores are child rows, written in the same audit context as the
+    assessment, so the audit trail keeps who changed which score, when, and the note."""
+
+    model = SelfAssessment
+    fields = ("assessed_on", "assessed_label", "tool", "notes")
+    create_fields = ("organisation",) + fields
+    related_fields = {"scores": "Scores"}
+    select_related = ("organisation",)
+
+    def relate(self, edit: Edit, name: str, value: Any) -> None:
+        """``value``: {AuthorisationDomain: score in per cent}; keeps the scores that differ."""
+        current = (
+            {score.domain_id: score.score_percent for score in edit.obj.scores.all()} if edit.obj.pk else {}
+        )
+        changed = {}
+        for domain, percent in value.items():
+            if percent is None or not 0 <= percent <= 100:
+                raise ValidationError(f"Give {domain.name} a score from 0 to 100 per cent.")
+            if current.get(domain.pk) != percent:
+                changed[domain] = percent
+                before = current.get(domain.pk)
+                edit.changed[f"score_{domain.number}"] = ["" if before is None else str(before), str(percent)]
+        if changed:
+            edit.related[name] = changed
+
+    def check(self, edit: Edit) -> None:
+        if edit.created:
+            given = {domain.pk for domain in edit.related.get("scores", {})}
+            if set(AuthorisationDomain.objects.values_list("pk", flat=True)) - given:
+                raise ValidationError("Give a score for each of the six authorisation domains.")
+        elif not edit.changed and not edit.note:
+            raise ValidationError("Nothing was changed: change a score or a field, or write a note.")
+
+    def save(self, edit: Edit) -> None:
+        assessment = edit.obj
+        assessment.save()
+        for domain, percent in edit.related.get("scores", {}).items():
+            SelfAssessmentScore.objects.update_or_create(
+                assessment=assessment, domain=domain, defaults={"score_percent": percent}
+            )
+
+
+self_assessment_edit = SelfAssessmentEdit()

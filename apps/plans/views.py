@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
@@ -11,7 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from apps.core.bounds import NOTE_MAX_LENGTH
-from apps.core.edit_views import VersionedEditView
+from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
 from apps.organisations.models import Organisation
@@ -22,13 +23,18 @@ from apps.risks import selectors as risk_selectors
 from . import imports, selectors, services
 from .filters import DeliverableFilterSet
 from .forms import (
+    DeliverableCreateForm,
+    DeliverableDetailsForm,
     DeliverableStatusForm,
     DeliverableUpdateForm,
     NewPlanImportForm,
+    ObjectiveForm,
     PlanImportConfirmForm,
     PlanImportForm,
+    SelfAssessmentForm,
+    ThemeForm,
 )
-from .models import Deliverable, ODPlan
+from .models import AuthorisationDomain, Deliverable, MaturityLevel, ODPlan, SelfAssessment, Theme
 from .tables import AsAtDeliverableTable, DeliverableTable
 from .widgets import overdue_cell, status_cell, typed_text
 
@@ -104,6 +110,16 @@ class DeliverableListView(as_at.AsAtListMixin, FilteredTableView):
             .values_list("pk", flat=True)
         )
         return {"editable_org_ids": editable, "request": self.request}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.as_at:
+            user = self.request.user
+            context["add_targets"] = selectors.add_targets(
+                user=user, chosen=_int_or_none(self.request.GET.get("plan"))
+            )
+            context["archived_count"] = selectors.archived_deliverables(user=user).count()
+        return context
 
 
 class DeliverableDetailView(VersionedEditView):
@@ -202,7 +218,15 @@ class SelfAssessmentView(TemplateView):
         if not permissions.can_view(self.request.user, organisation):
             raise PermissionDenied("You do not have access to this organisation.")
         assessment, levels, domains = selectors.self_assessment(organisation=organisation)
-        context.update(organisation=organisation, assessment=assessment, levels=levels, domains=domains)
+        context.update(
+            organisation=organisation,
+            assessment=assessment,
+            levels=levels,
+            domains=domains,
+            may_edit=permissions.can_edit(self.request.user, organisation),
+            history=selectors.self_assessment_history(assessment) if assessment else [],
+            assessments=list(SelfAssessment.objects.filter(organisation=organisation).latest_first()),
+        )
         return context
 
 
@@ -409,3 +433,334 @@ class MyWorkView(TemplateView):
             can_import=permissions.editable_organisations(user).exists(),
         )
         return context
+
+
+# --- Adding to a plan, editing details, archiving (issue 19) ---------------------------------
+
+
+def _plan_or_404(user, pk):
+    try:
+        return selectors.plan_list(user=user).get(pk=pk)
+    except ODPlan.DoesNotExist as exc:
+        raise Http404("No such plan.") from exc
+
+
+def _get_or_404(queryset, pk, what):
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404(f"No such {what}.") from exc
+
+
+def _plan_crumbs(plan):
+    return [
+        (plan.organisation.get_absolute_url(), plan.organisation.name),
+        (plan.get_absolute_url(), plan.title),
+    ]
+
+
+class DeliverableCreateView(VersionedCreateView):
+    """Add a key deliverable or action to a theme of a plan (its organisation's staff)."""
+
+    form_class = DeliverableCreateForm
+    service = services.deliverable_edit
+    submit_label = "Add the deliverable"
+
+    def get_parent(self, request, pk):
+        return _plan_or_404(request.user, pk)
+
+    def new_instance(self, parent):
+        # Asked of the plan's organisation: a theme of this plan, whichever the form chooses.
+        return Deliverable(theme=Theme(plan=parent))
+
+    def get_form_kwargs(self, request, parent):
+        return {
+            "owner_choices": people_of(parent.organisation),
+            "theme_choices": parent.themes.order_by("number"),
+        }
+
+    def get_initial(self, request, parent):
+        theme = parent.themes.filter(pk=_int_or_none(request.GET.get("theme"))).first()
+        return {"theme": theme} if theme else {}
+
+    def create(self, request, parent, form):
+        values = form.changes()
+        theme = values.pop("theme")
+        deliverable = services.deliverable_create(
+            theme=theme, acting_user=request.user, values=values, note=form.cleaned_data["note"], via="form"
+        )
+        self.success_message = f"Deliverable added to theme {theme.number}."
+        return deliverable
+
+    def get_context(self, request, parent):
+        return {
+            "title": "Add a key deliverable or action",
+            "breadcrumbs": _plan_crumbs(parent),
+            "intro": f"To {parent.title}. It goes at the end of the theme you choose.",
+            "cancel_url": parent.get_absolute_url(),
+        }
+
+
+class DeliverableDetailsEditView(VersionedEditView):
+    """Correct what the plan says of a deliverable: its title, owner, deadline, domains, methods,
+    cost and comments (the status and narratives are on its update form)."""
+
+    template_name = "core/record_form.html"
+    form_class = DeliverableDetailsForm
+    service = services.deliverable_details_edit
+    form_only = True
+    success_message = "Deliverable details saved."
+
+    def get_object(self, request, pk):
+        return _visible_deliverable_or_404(request.user, pk)
+
+    def get_form_kwargs(self, obj):
+        return {"owner_choices": people_of(obj.organisation)}
+
+    def get_context(self, request, obj):
+        return {
+            "title": "Edit the details of this deliverable",
+            "breadcrumbs": [*_plan_crumbs(obj.theme.plan), (obj.get_absolute_url(), str(obj))],
+            "submit_label": "Save details",
+            "cancel_url": obj.get_absolute_url(),
+        }
+
+
+class DeliverableArchiveView(ArchiveView):
+    """Archive a deliverable: it leaves the plan, lists, dashboards and reports; its history stays."""
+
+    service = services.deliverable_edit
+    success_message = "Deliverable archived. It can be restored from the archived deliverables."
+
+    def get_object(self, request, pk):
+        return _visible_deliverable_or_404(request.user, pk)
+
+    def get_context(self, request, obj):
+        return {
+            "title": "Archive this deliverable",
+            "breadcrumbs": [*_plan_crumbs(obj.theme.plan), (obj.get_absolute_url(), str(obj))],
+            "intro": (
+                "An archived deliverable leaves the plan, the lists, the dashboards and the board "
+                "report. Its history is kept, and it can be restored."
+            ),
+            "facts": [("Deliverable", obj.title), ("Theme", str(obj.theme))],
+            "submit_label": "Archive the deliverable",
+            "cancel_url": obj.get_absolute_url(),
+        }
+
+    def success_url(self, obj):
+        return obj.theme.plan.get_absolute_url()
+
+
+class DeliverableRestoreView(ArchiveView):
+    """Put an archived deliverable back in its plan."""
+
+    service = services.deliverable_edit
+    archive = False
+    success_message = "Deliverable restored to its plan."
+
+    def get_object(self, request, pk):
+        # Found among those the user may see; restoring needs edit rights (403 otherwise).
+        found = selectors.archived_deliverables(user=request.user, visible=True)
+        return _get_or_404(found, pk, "archived deliverable")
+
+    def get_context(self, request, obj):
+        return {
+            "title": "Restore this deliverable",
+            "breadcrumbs": [
+                (reverse("plans:deliverable_list"), "Deliverables"),
+                (reverse("plans:deliverable_archived"), "Archived deliverables"),
+            ],
+            "facts": [
+                ("Deliverable", obj.title),
+                ("Plan", f"{obj.theme.plan.title}, theme {obj.theme}"),
+                ("Archived", f"{obj.archived_at:%d/%m/%Y %H:%M}"),
+            ],
+            "submit_label": "Restore the deliverable",
+            "cancel_url": reverse("plans:deliverable_archived"),
+        }
+
+
+class ArchivedDeliverableListView(TemplateView):
+    """The archived deliverables of the organisations the user may edit, each with a link to
+    restore it."""
+
+    template_name = "plans/deliverable_archived.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if not permissions.editable_organisations(user).exists():
+            raise PermissionDenied(
+                "Only staff of an organisation may see and restore its archived deliverables."
+            )
+        rows = selectors.archived_deliverables(user=user)
+        page = Paginator(rows, self.paginate_by).get_page(self.request.GET.get("page"))
+        context.update(page=page, deliverables=page.object_list)
+        return context
+
+
+class ThemeCreateView(VersionedCreateView):
+    """Add a theme (or priority area) to a plan."""
+
+    form_class = ThemeForm
+    service = services.theme_edit
+    submit_label = "Add the theme"
+    success_message = "Theme added."
+
+    def get_parent(self, request, pk):
+        return _plan_or_404(request.user, pk)
+
+    def parent_values(self, parent):
+        return {"plan": parent}
+
+    def get_initial(self, request, parent):
+        return {"number": services.next_theme_number(parent)}
+
+    def get_context(self, request, parent):
+        return {
+            "title": "Add a theme",
+            "breadcrumbs": _plan_crumbs(parent),
+            "cancel_url": parent.get_absolute_url(),
+        }
+
+
+class ThemeEditView(VersionedEditView):
+    template_name = "core/record_form.html"
+    form_class = ThemeForm
+    service = services.theme_edit
+    form_only = True
+    success_message = "Theme saved."
+
+    def get_object(self, request, pk):
+        return _get_or_404(selectors.visible_themes(user=request.user), pk, "theme")
+
+    def get_context(self, request, obj):
+        return {
+            "title": f"Edit theme {obj.number}",
+            "breadcrumbs": _plan_crumbs(obj.plan),
+            "submit_label": "Save the theme",
+            "cancel_url": obj.get_absolute_url(),
+        }
+
+
+class ObjectiveCreateView(VersionedCreateView):
+    """Add an objective at the end of a theme's list."""
+
+    form_class = ObjectiveForm
+    service = services.objective_edit
+    submit_label = "Add the objective"
+    success_message = "Objective added."
+
+    def get_parent(self, request, pk):
+        return _get_or_404(selectors.visible_themes(user=request.user), pk, "theme")
+
+    def parent_values(self, parent):
+        return {"theme": parent}
+
+    def get_context(self, request, parent):
+        return {
+            "title": f"Add an objective to theme {parent.number}",
+            "intro": str(parent),
+            "breadcrumbs": _plan_crumbs(parent.plan),
+            "cancel_url": parent.get_absolute_url(),
+        }
+
+
+class ObjectiveEditView(VersionedEditView):
+    template_name = "core/record_form.html"
+    form_class = ObjectiveForm
+    service = services.objective_edit
+    form_only = True
+    success_message = "Objective saved."
+
+    def get_object(self, request, pk):
+        return _get_or_404(selectors.visible_objectives(user=request.user), pk, "objective")
+
+    def get_context(self, request, obj):
+        return {
+            "title": f"Edit an objective of theme {obj.theme.number}",
+            "intro": str(obj.theme),
+            "breadcrumbs": _plan_crumbs(obj.theme.plan),
+            "submit_label": "Save the objective",
+            "cancel_url": obj.get_absolute_url(),
+        }
+
+
+def _assessment_context(organisation, title):
+    levels = MaturityLevel.objects.all()
+    return {
+        "title": title,
+        "breadcrumbs": [
+            (organisation.get_absolute_url(), organisation.name),
+            (reverse("plans:self_assessment", args=[organisation.slug]), "Self-assessment"),
+        ],
+        "intro": "Score the organisation against each authorisation domain in per cent. The maturity levels:",
+        "facts": [
+            (f"Level {lv.level}", f"{lv.lower_percent}-{lv.upper_percent}%: {lv.label}") for lv in levels
+        ],
+        "cancel_url": reverse("plans:self_assessment", args=[organisation.slug]),
+    }
+
+
+class SelfAssessmentCreateView(VersionedCreateView):
+    """Record a new self-assessment of an organisation (it becomes the one its pages and board
+    report show); the scores start from the latest assessment's."""
+
+    form_class = SelfAssessmentForm
+    service = services.self_assessment_edit
+    submit_label = "Record the self-assessment"
+    success_message = "Self-assessment recorded."
+
+    def get_parent(self, request, slug):
+        organisation = get_object_or_404(Organisation, slug=slug)
+        if not permissions.can_view(request.user, organisation):
+            # As the organisation's other pages answer (its self-assessment, its people).
+            raise PermissionDenied("You do not have access to this organisation.")
+        return organisation
+
+    def parent_values(self, parent):
+        return {"organisation": parent}
+
+    def get_form_kwargs(self, request, parent):
+        latest = SelfAssessment.objects.filter(organisation=parent).latest_first().first()
+        scores = {s.domain_id: s.score_percent for s in latest.scores.all()} if latest else {}
+        return {"domains": AuthorisationDomain.objects.all(), "scores": scores}
+
+    def get_context(self, request, parent):
+        return _assessment_context(parent, f"Record a self-assessment of {parent.name}")
+
+
+class SelfAssessmentEditView(VersionedEditView):
+    """Correct a recorded self-assessment; every change is kept in its history."""
+
+    template_name = "core/record_form.html"
+    form_class = SelfAssessmentForm
+    service = services.self_assessment_edit
+    form_only = True
+    success_message = "Self-assessment saved."
+
+    def get_object(self, request, pk):
+        return _get_or_404(selectors.visible_self_assessments(user=request.user), pk, "self-assessment")
+
+    def get_form_kwargs(self, obj):
+        return {
+            "domains": AuthorisationDomain.objects.all(),
+            "scores": {s.domain_id: s.score_percent for s in obj.scores.all()},
+        }
+
+    def get_context(self, request, obj):
+        context = _assessment_context(obj.organisation, f"Edit the self-assessment {obj.assessed_label}")
+        context["submit_label"] = "Save the self-assessment"
+        return context
+
+    def success_url(self, obj):
+        return reverse("plans:self_assessment", args=[obj.organisation.slug])
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

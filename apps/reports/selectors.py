@@ -57,7 +57,7 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
     assessment = (
         SelfAssessment.objects.filter(organisation=plan.organisation_id)
         .prefetch_related(Prefetch("scores", queryset=SelfAssessmentScore.objects.select_related("domain")))
-        .order_by("-assessed_on", "-pk")
+        .latest_first()
         .first()
     )
     return paper.build(

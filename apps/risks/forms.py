@@ -1,12 +1,27 @@
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 
 from apps.core.audit import NOTE_MAX_LENGTH
-from apps.core.forms import person_label
+from apps.core.forms import NoteField, ServiceModelForm, person_label
+from apps.plans.models import AuthorisationDomain, ODPlan
 
 from .models import SCORE_CHOICES, SCORE_FIELDS, SCORE_MAX, SCORE_MIN, Risk
+
+# The register's own words of a risk, as the add and "edit details" forms offer them.
+DETAIL_WIDGETS: dict[str, Any] = {
+    "description": forms.Textarea(attrs={"rows": 3}),
+    "domains": forms.CheckboxSelectMultiple,
+}
+DETAIL_LABELS = {"description": "Risk", "reference": "Reference", "domains": "Authorisation domains"}
+DETAIL_HELP = {
+    "description": "What could happen, and what it would stop.",
+    "reference": "The risk's number or code in the register, e.g. R7.",
+    "category": "e.g. Organisational readiness, Finance, Quality.",
+    "plan": "The OD plan whose delivery it threatens, if any.",
+    "domains": "The authorisation domains it bears on.",
+}
 
 
 class RiskReviewForm(forms.ModelForm):
@@ -60,3 +75,65 @@ class RiskReviewForm(forms.ModelForm):
     def _post_clean(self):
         # The service validates the model under a row lock.
         pass
+
+
+class RiskCreateForm(RiskReviewForm):
+    """A new risk on an organisation's register: what the register shows, the scores before and
+    after mitigation, the owner, the next review and a note (why it is added). It opens."""
+
+    note = NoteField(help_text="Why this risk is added: where it was raised, and by whom.")
+
+    class Meta(RiskReviewForm.Meta):
+        fields: tuple[str, ...] = (  # type: ignore[assignment]
+            "reference",
+            "description",
+            "category",
+            "plan",
+            "domains",
+            "severity",
+            "likelihood",
+            "mitigation",
+            "residual_severity",
+            "residual_likelihood",
+            "owner",
+            "next_review_on",
+            "note",
+        )
+        widgets = {**RiskReviewForm.Meta.widgets, **DETAIL_WIDGETS}
+        labels = DETAIL_LABELS
+        help_texts = DETAIL_HELP
+
+    def __init__(self, *args, plan_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["version"]
+        for name in SCORE_FIELDS:
+            field = cast(forms.TypedChoiceField, self.fields[name])
+            field.choices = [("", "Choose a score"), *SCORE_CHOICES]
+            field.empty_value = None
+        cast(forms.ModelChoiceField, self.fields["owner"]).empty_label = "No one yet"
+        _offer_plans(self, plan_choices)
+
+
+class RiskDetailsForm(ServiceModelForm):
+    """What the register says of a risk beside its scores, corrected by its organisation's staff."""
+
+    note = NoteField(help_text="What you corrected, and why.")
+
+    class Meta:
+        model = Risk
+        fields = ("reference", "description", "category", "plan", "domains", "note")
+        widgets = DETAIL_WIDGETS
+        labels = DETAIL_LABELS
+        help_texts = DETAIL_HELP
+
+    def __init__(self, *args, plan_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _offer_plans(self, plan_choices)
+
+
+def _offer_plans(form, plan_choices):
+    plan = cast(forms.ModelChoiceField, form.fields["plan"])
+    plan.queryset = plan_choices if plan_choices is not None else ODPlan.objects.none()
+    plan.empty_label = "None"
+    domains = cast(forms.ModelMultipleChoiceField, form.fields["domains"])
+    domains.queryset = AuthorisationDomain.objects.all()

@@ -10,6 +10,8 @@ from django.utils import timezone
 from apps.core.audit import AuditEvent, HistoryEntry, audit_events, link_events
 from apps.core.freshness import cached, query_key
 from apps.core.models import flag
+from apps.organisations import permissions
+from apps.organisations.models import Organisation
 from apps.plans.models import SOON_DAYS, STALE_DAYS
 
 from .models import SCORES, Band, BandScheme, Risk, RiskQuerySet, RiskReview, review_overdue_q
@@ -135,4 +137,39 @@ def owned_by(user, *, today=None, now=None, scheme=None):
         .order_by(
             "urgency", F("next_review_on").asc(nulls_last=True), "organisation__name", "reference", "pk"
         )
+    )
+
+
+# How many organisations the register offers "Add a risk to ..." buttons for, at most.
+ADD_TARGETS_MAX = 4
+
+
+def add_targets(*, user: Any, chosen: int | None = None) -> list[Organisation]:
+    """The organisations the register offers to add a risk to: the one the list is filtered to,
+    if the user may edit it; else those where the user is staff or an organisation
+    administrator; for an administrator without such a membership, the organisations with an OD
+    plan. None when there are more than ADD_TARGETS_MAX (the organisation's page offers it)."""
+    editable = permissions.editable_organisations(user)
+    if chosen is not None:
+        found = list(editable.filter(pk=chosen))
+        if found:
+            return found
+    targets = list(permissions.home_organisations(user)[: ADD_TARGETS_MAX + 1])
+    if not targets and permissions.is_admin(user):
+        targets = list(
+            editable.filter(plans__isnull=False).distinct().order_by("name")[: ADD_TARGETS_MAX + 1]
+        )
+    return targets if len(targets) <= ADD_TARGETS_MAX else []
+
+
+def archived(*, user: Any, visible: bool = False) -> RiskQuerySet:
+    """The archived risks of the organisations the user may edit (and so restore), newest
+    archived first; ``visible``: of those the user may see."""
+    organisations = (permissions.visible_organisations if visible else permissions.editable_organisations)(
+        user
+    )
+    return (
+        Risk.objects.filter(archived_at__isnull=False, organisation__in=organisations)
+        .select_related("organisation")
+        .order_by("-archived_at", "-pk")
     )

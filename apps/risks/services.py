@@ -34,30 +34,58 @@ ADMIN_FIELDS = (
     "archived_at",
 )
 
-__all__ = ["ADMIN_FIELDS", "REVIEW_FIELDS", "StaleVersionError", "risk_review"]
+# What the register says beside the scores, which staff of the organisation keep right.
+DETAIL_FIELDS = ("reference", "category", "description", "plan")
+# What a new risk may be given.
+CREATE_FIELDS = ("organisation",) + DETAIL_FIELDS + REVIEW_FIELDS
+
+__all__ = [
+    "ADMIN_FIELDS",
+    "CREATE_FIELDS",
+    "DETAIL_FIELDS",
+    "REVIEW_FIELDS",
+    "StaleVersionError",
+    "risk_create",
+    "risk_details_edit",
+    "risk_edit",
+    "risk_review",
+]
 
 
 class RiskReviewEdit(OrganisationEdit):
     """A review needs a note; it leaves a RiskReview with the scores before and after, linked to
     the audit event of the same change. Scores in 1-5 and a residual rating not above the
-    inherent one are the model's constraints, checked by ``full_clean``."""
+    inherent one are the model's constraints, checked by ``full_clean``. A new risk starts its
+    reviews with one whose scores before and after are those it was recorded with."""
 
     model = Risk
-    fields = REVIEW_FIELDS
-    admin_fields = ADMIN_FIELDS
+    fields: tuple[str, ...] = REVIEW_FIELDS
+    admin_fields: tuple[str, ...] = ADMIN_FIELDS
+    create_fields = CREATE_FIELDS
+    related_fields = {"domains": "Authorisation domains"}
+    archive_field = "archived_at"
     select_related = ("organisation",)
 
+    def related_display(self, name: str, objs: Any) -> str:
+        return "; ".join(str(n) for n in sorted(d.number for d in objs))
+
     def check(self, edit: Edit) -> None:
+        risk = edit.obj
+        if risk.plan_id and risk.plan.organisation_id != risk.organisation_id:
+            raise ValidationError({"plan": "Choose a plan of the risk's own organisation."})
         if not edit.note:
-            raise ValidationError(
-                {"note": "Write a review note: what was reviewed, and why the scores stand."}
+            message = (
+                "Write a note: why this risk is added to the register."
+                if edit.created
+                else "Write a review note: what was reviewed, and why the scores stand."
             )
+            raise ValidationError({"note": message})
 
     def record(self, edit: Edit, audit_context_id: Any) -> None:
         RiskReview.objects.create(
             risk=edit.obj,
             reviewed_by=edit.acting_user,
-            note=edit.note,
+            note=edit.history_note,
             audit_context_id=audit_context_id,
             **{f"{name}_before": edit.value_before(name) for name in SCORE_FIELDS},
             **{f"{name}_after": getattr(edit.obj, name) for name in SCORE_FIELDS},
@@ -90,4 +118,27 @@ def risk_review(
         changes=changes,
         note=note,
         via=via,
+    )
+
+
+class RiskDetailsEdit(RiskReviewEdit):
+    """The risk's "Edit details" page: what the register says (reference, category, description,
+    plan, authorisation domains) beside what a review changes, by the organisation's staff. The
+    same rule and history row as a review."""
+
+    fields = REVIEW_FIELDS + DETAIL_FIELDS
+    admin_fields = ()
+
+
+risk_details_edit = RiskDetailsEdit()
+
+
+def risk_create(
+    *, organisation: Any, acting_user: Any, values: dict[str, Any], note: str, via: str = "ccgtrack"
+) -> Risk:
+    """Add a risk to ``organisation``'s register (``values``: CREATE_FIELDS and ``domains``)
+    through the risk's edit path: permission on the organisation, a note, the scores' rules,
+    the audited insert and its first RiskReview."""
+    return risk_edit.create(
+        acting_user=acting_user, values={**values, "organisation": organisation}, note=note, via=via
     )

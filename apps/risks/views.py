@@ -1,14 +1,20 @@
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.generic import TemplateView
 
-from apps.core.edit_views import VersionedEditView
+from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
 from apps.core.views import FilteredTableView
+from apps.organisations import permissions
+from apps.organisations.models import Organisation
 from apps.organisations.selectors import people_of
 from apps.reports import as_at
 
 from . import selectors, services
 from .filters import RiskFilterSet
-from .forms import RiskReviewForm
+from .forms import RiskCreateForm, RiskDetailsForm, RiskReviewForm
 from .models import Risk
 from .tables import AsAtRiskTable, RiskTable
 
@@ -29,6 +35,33 @@ class RiskListView(as_at.AsAtListMixin, FilteredTableView):
 
     def get_queryset(self):
         return selectors.risk_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.as_at:
+            user = self.request.user
+            context["add_targets"] = selectors.add_targets(
+                user=user, chosen=_int_or_none(self.request.GET.get("organisation"))
+            )
+            # The register holds nothing at all (not merely nothing that matches): asked only of
+            # an empty page, one query.
+            context["register_empty"] = _page_is_empty(context["table"]) and not (
+                Risk.objects.visible_to(user).exists()
+            )
+            context["archived_count"] = selectors.archived(user=user).count()
+        return context
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _page_is_empty(table):
+    paginator = getattr(table, "paginator", None)
+    return (paginator.count if paginator else len(table.rows)) == 0
 
 
 class HeatmapView(TemplateView):
@@ -88,3 +121,157 @@ class RiskDetailView(VersionedEditView):
     def get_context(self, request, obj):
         reviews, events = selectors.risk_history(obj)
         return {"risk": obj, "reviews": reviews, "events": events}
+
+
+def _register(organisation=None):
+    url = reverse("risks:risk_list")
+    return url + f"?organisation={organisation.pk}" if organisation is not None else url
+
+
+class RiskCreateView(VersionedCreateView):
+    """Add a risk to an organisation's register (its staff and organisation administrators)."""
+
+    form_class = RiskCreateForm
+    service = services.risk_edit
+    submit_label = "Add the risk"
+
+    def get_parent(self, request, slug):
+        organisation = get_object_or_404(Organisation, slug=slug)
+        if not permissions.can_view(request.user, organisation):
+            # As the organisation's other pages answer (its self-assessment, its people).
+            raise PermissionDenied("You do not have access to this organisation.")
+        return organisation
+
+    def parent_values(self, parent):
+        return {"organisation": parent}
+
+    def get_form_kwargs(self, request, parent):
+        return {"owner_choices": people_of(parent), "plan_choices": parent.plans.order_by("title")}
+
+    def get_initial(self, request, parent):
+        plans = list(parent.plans.all()[:2])
+        return {"plan": plans[0]} if len(plans) == 1 else {}
+
+    def get_context(self, request, parent):
+        return {
+            "title": f"Add a risk to {parent.name}'s register",
+            "breadcrumbs": [(parent.get_absolute_url(), parent.name), (_register(), "Risk register")],
+            "intro": (
+                "Score the risk as it stands (severity and likelihood, each 1-5), then as it will "
+                "stand once the mitigation works. The ratings and bands are worked out for you."
+            ),
+            "cancel_url": _register(),
+        }
+
+    def create(self, request, parent, form):
+        risk = super().create(request, parent, form)
+        self.success_message = f"Risk {risk.reference} added to {parent.name}'s register.".replace("  ", " ")
+        return risk
+
+    def success_url(self, obj):
+        return _register(obj.organisation)
+
+
+class RiskDetailsEditView(VersionedEditView):
+    """Correct what the register says of a risk (reference, wording, category, plan, domains)."""
+
+    template_name = "core/record_form.html"
+    form_class = RiskDetailsForm
+    service = services.risk_details_edit
+    form_only = True
+    success_message = "Risk details saved."
+
+    def get_object(self, request, pk):
+        return _visible_risk_or_404(request.user, pk)
+
+    def get_form_kwargs(self, obj):
+        return {"plan_choices": obj.organisation.plans.order_by("title")}
+
+    def get_context(self, request, obj):
+        return {
+            "title": f"Edit the details of risk {obj.reference}".strip(),
+            "breadcrumbs": [
+                (_register(), "Risk register"),
+                (obj.get_absolute_url(), obj.reference or "Risk"),
+            ],
+            "submit_label": "Save details",
+            "cancel_url": obj.get_absolute_url(),
+        }
+
+
+class RiskArchiveView(ArchiveView):
+    """Archive a risk: it leaves the register, heat map, dashboards and reports; its reviews stay."""
+
+    service = services.risk_edit
+    success_message = "Risk archived. It can be restored from the archived risks."
+
+    def get_object(self, request, pk):
+        return _visible_risk_or_404(request.user, pk)
+
+    def get_context(self, request, obj):
+        return {
+            "title": f"Archive risk {obj.reference}".strip(),
+            "breadcrumbs": [
+                (_register(), "Risk register"),
+                (obj.get_absolute_url(), obj.reference or "Risk"),
+            ],
+            "intro": (
+                "An archived risk leaves the register, the heat map, the dashboards and the board "
+                "report. Its reviews and history are kept, and it can be restored."
+            ),
+            "facts": [("Risk", obj.description), ("Organisation", obj.organisation.name)],
+            "submit_label": "Archive the risk",
+            "cancel_url": obj.get_absolute_url(),
+        }
+
+    def success_url(self, obj):
+        return _register()
+
+
+class RiskRestoreView(ArchiveView):
+    """Put an archived risk back on the register."""
+
+    service = services.risk_edit
+    archive = False
+    success_message = "Risk restored to the register."
+
+    def get_object(self, request, pk):
+        try:
+            # Found among those the user may see; restoring needs edit rights (403 otherwise).
+            return selectors.archived(user=request.user, visible=True).get(pk=pk)
+        except Risk.DoesNotExist as exc:
+            raise Http404("No such archived risk.") from exc
+
+    def get_context(self, request, obj):
+        return {
+            "title": f"Restore risk {obj.reference}".strip(),
+            "breadcrumbs": [
+                (_register(), "Risk register"),
+                (reverse("risks:risk_archived"), "Archived risks"),
+            ],
+            "facts": [
+                ("Risk", obj.description),
+                ("Organisation", obj.organisation.name),
+                ("Archived", f"{obj.archived_at:%d/%m/%Y %H:%M}"),
+            ],
+            "submit_label": "Restore the risk",
+            "cancel_url": reverse("risks:risk_archived"),
+        }
+
+
+class ArchivedRiskListView(TemplateView):
+    """The archived risks of the organisations the user may edit, each with a link to restore it."""
+
+    template_name = "risks/risk_archived.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if not permissions.editable_organisations(user).exists():
+            raise PermissionDenied("Only staff of an organisation may see and restore its archived risks.")
+        page = Paginator(selectors.archived(user=user), self.paginate_by).get_page(
+            self.request.GET.get("page")
+        )
+        context.update(page=page, risks=page.object_list)
+        return context

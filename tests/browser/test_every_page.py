@@ -74,6 +74,8 @@ class Seed:
     kinds: dict  # one organisation of each kind present in the seed: kind -> slug
     invited: object  # an account invited to Dorset (by _users) that has not set its password
     papers: list  # Dorset's issued papers (by _users): the first, superseded, and its correction
+    archived_risk: Risk  # archived by _users, to restore
+    archived_deliverable: Deliverable  # archived by _users, to restore
 
     @classmethod
     def load(cls) -> "Seed":
@@ -93,6 +95,8 @@ class Seed:
             kinds=kinds,
             invited=get_user_model().objects.get(email=INVITED_EMAIL),
             papers=list(IssuedPaper.objects.filter(plan__organisation=dorset).order_by("number")),
+            archived_risk=Risk.objects.filter(archived_at__isnull=False).order_by("pk").first(),
+            archived_deliverable=Deliverable.objects.filter(archived_at__isnull=False).order_by("pk").first(),
         )
 
     def invitation(self, token=None) -> dict:
@@ -156,6 +160,33 @@ PAGES = {
     ],
     "risks:heatmap": lambda s: [({}, "", ROLES), ({}, "?q=no+such+risk", ADMIN)],  # no risks to map
     "risks:risk_detail": lambda s: [({"pk": s.risk.pk}, "", ROLES)],
+    # Recording what staff find (issue 19): the add, edit, archive and restore forms.
+    "risks:risk_create": lambda s: _slugs(s.dorset.slug, roles=("staff", "orgadmin")),
+    "risks:risk_edit": lambda s: [({"pk": s.risk.pk}, "", ("staff",))],
+    "risks:risk_archive": lambda s: [({"pk": s.risk.pk}, "", ("staff",))],
+    "risks:risk_restore": lambda s: [({"pk": s.archived_risk.pk}, "", ("staff",))],
+    "risks:risk_archived": lambda s: [({}, "", ("staff",))],
+    "plans:deliverable_create": lambda s: [({"pk": s.dorset_plan.pk}, "", ("staff", "orgadmin"))],
+    "plans:deliverable_edit": lambda s: [({"pk": s.deliverable.pk}, "", ("staff",))],
+    "plans:deliverable_archive": lambda s: [({"pk": s.deliverable.pk}, "", ("staff",))],
+    "plans:deliverable_restore": lambda s: [({"pk": s.archived_deliverable.pk}, "", ("staff",))],
+    "plans:deliverable_archived": lambda s: [({}, "", ("staff",))],
+    "plans:theme_create": lambda s: [({"pk": s.dorset_plan.pk}, "", ("staff",))],
+    "plans:theme_edit": lambda s: [({"pk": s.dorset_plan.themes.order_by("number")[0].pk}, "", ("staff",))],
+    "plans:objective_create": lambda s: [
+        ({"pk": s.dorset_plan.themes.order_by("number")[0].pk}, "", ("staff",))
+    ],
+    "plans:objective_edit": lambda s: [
+        (
+            {"pk": s.dorset_plan.themes.order_by("number")[0].objectives.order_by("position")[0].pk},
+            "",
+            ("staff",),
+        )
+    ],
+    "plans:self_assessment_create": lambda s: _slugs(s.darlington.slug, roles=("staff",)),
+    "plans:self_assessment_edit": lambda s: [
+        ({"pk": s.darlington.self_assessments.order_by("pk")[0].pk}, "", ("staff",))
+    ],
     "reports:board_report": lambda s: [
         ({"pk": s.dorset_plan.pk}, "", ROLES),
         ({"pk": s.darlington_plan.pk}, "", ROLES),  # no cover sheet written yet
@@ -278,6 +309,13 @@ def _users() -> dict:
     risk = Risk.objects.filter(organisation__in=staff_of, status=Risk.Status.OPEN).order_by("pk")[0]
     Risk.objects.filter(pk=risk.pk).update(owner=staff, next_review_on=today - datetime.timedelta(days=5))
     _issue_papers(staff, dorset)
+    # An archived risk and deliverable of Darlington, for the restore pages (not ones swept above).
+    darlington = Organisation.objects.get(slug="nhs-darlington-ccg")
+    archived = Risk.objects.filter(organisation=darlington).exclude(pk=risk.pk).exclude(reference="R2")
+    Risk.objects.filter(pk=archived.order_by("-pk")[0].pk).update(archived_at=timezone.now())
+    Deliverable.objects.filter(
+        pk=Deliverable.objects.filter(theme__plan__organisation=darlington).order_by("-pk")[0].pk
+    ).update(archived_at=timezone.now())
     return {"admin": admin, "staff": staff, "board": board, "orgadmin": orgadmin}
 
 
@@ -476,6 +514,12 @@ def _two_passwords(page, seed):
     page.click("main form button[type=submit]")
 
 
+def _risk_without_a_description(page, seed):
+    page.select_option("#id_severity", "3")
+    page.fill("#id_note", "Raised at the seminar.")
+    page.click("#record-form button[type=submit]")
+
+
 def _status_without_note(page, seed):
     other = "in_progress" if seed.deliverable.status != "in_progress" else "delivered"
     page.select_option("#id_status", other)
@@ -529,6 +573,18 @@ FORM_STATES = [
         lambda s: reverse("plans:deliverable_detail", args=[s.deliverable.pk]),
         "a status change without a note",
         _status_without_note,
+    ),
+    FormState(
+        "staff",
+        lambda s: reverse("risks:risk_create", args=[s.dorset.slug]),
+        "a new risk without a description or scores",
+        _risk_without_a_description,
+    ),
+    FormState(
+        "staff",
+        lambda s: reverse("plans:self_assessment_create", args=[s.darlington.slug]),
+        "a self-assessment with no label",
+        _click("#record-form button[type=submit]"),
     ),
 ]
 
