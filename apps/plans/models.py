@@ -196,7 +196,7 @@ class DeliverableQuerySet(models.QuerySet):
         """The current deliverables of the organisations ``user`` may read."""
         from apps.organisations import permissions
 
-        return self.current().filter(theme__plan__organisation__in=permissions.visible_organisations(user))
+        return self.current().filter(permissions.visible_q(user, "theme__plan__organisation"))
 
     def overdue(self, today=None):
         return self.filter(overdue_q(today))

@@ -73,9 +73,7 @@ def deliverable_list(*, user: Any) -> DeliverableQuerySet:
 
 
 def plan_list(*, user: Any) -> QuerySet[ODPlan]:
-    return ODPlan.objects.filter(organisation__in=permissions.visible_organisations(user)).select_related(
-        "organisation"
-    )
+    return ODPlan.objects.filter(permissions.visible_q(user, "organisation")).select_related("organisation")
 
 
 def plan_detail(*, plan_id: int, user: Any) -> PlanDetail:

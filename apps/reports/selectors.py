@@ -73,7 +73,7 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
 
 def visible_papers(user):
     """Issued papers of the plans the user may see (a lazy queryset)."""
-    return IssuedPaper.objects.filter(plan__organisation__in=permissions.visible_organisations(user))
+    return IssuedPaper.objects.filter(permissions.visible_q(user, "plan__organisation"))
 
 
 def current_papers(plan_id: int) -> QuerySet[IssuedPaper]:

@@ -48,8 +48,10 @@ def _live_report_context(user, pk):
     (apps/core/freshness.py) and read now: while nothing was written, the paper the data gives
     now is the one already built, so only the moment it was read is set afresh (the changes
     since the latest issued paper end then, and none were recorded in between)."""
-    _visible_plan_or_404(user, pk)  # the kept report is the plan's, the same for every reader
-    context = cached("board-report", (pk,), lambda: _report_context_or_404(user, pk))
+    plan = _visible_plan_or_404(user, pk)  # the kept report is the plan's, the same for every reader
+    context = cached(
+        "board-report", (pk,), lambda: _report_context_or_404(user, pk), scopes=(plan.organisation_id,)
+    )
     read_at = timezone.localtime()
     context["read_at"] = context["paper"]["read_at"] = read_at
     context["snapshot"]["read_at"] = read_at.isoformat()
