@@ -170,7 +170,8 @@ DECLARE
     targets integer[] := '{{}}';
 BEGIN
     IF TG_OP = 'UPDATE' AND TG_ARGV[2] <> ''
-        AND to_jsonb(OLD) - string_to_array(TG_ARGV[2], ',') = to_jsonb(NEW) - string_to_array(TG_ARGV[2], ',')
+        AND to_jsonb(OLD) - string_to_array(TG_ARGV[2], ',')
+            = to_jsonb(NEW) - string_to_array(TG_ARGV[2], ',')
     THEN
         RETURN NULL;
     END IF;
@@ -279,7 +280,8 @@ def install_triggers(using: str = "default", **kwargs: Any) -> None:
             [TRIGGER, TRUNCATE_TRIGGER],
         )
         present = {
-            (table, name): tuple(bytes(args).decode().split("\x00")[:-1]) for table, name, args in cursor.fetchall()
+            (table, name): tuple(bytes(args).decode().split("\x00")[:-1])
+            for table, name, args in cursor.fetchall()
         }
         existing = set(conn.introspection.table_names(cursor))
         wanted = {}

@@ -24,7 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from apps.core.freshness import cached
+from apps.core.freshness import cached, valid_until
 from apps.organisations.models import MAX_DEPTH, Organisation
 from apps.plans.models import (
     AuthorisationDomain,
@@ -36,6 +36,7 @@ from apps.plans.models import (
     Theme,
     due_soon_q,
     overdue_q,
+    stale_changes_at,
 )
 from apps.plans.selectors import Progress, progress_from_counts
 from apps.risks import selectors as risk_selectors
@@ -116,6 +117,7 @@ def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: A
 def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: Any) -> dict[str, Any]:
     source = DataSource.of(as_at)
     today = source.today
+    now = timezone.now()
     orgs = scope(organisation)
     # Archived deliverables and risks are left out of every figure and list, as the lists
     # the figures link to leave them out (both start from ``current()``, see DataSource).
@@ -143,6 +145,10 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         request,
     ).count(source.params(RISK_FIGURES))
 
+    if as_at is None:
+        # "Not updated for 60 days" moves with the clock: the figures hold until the next
+        # deliverable in scope passes 60 days without an update, not for the whole day.
+        valid_until(stale_changes_at(deliverables, now))
     status_counts = [
         {"status": value, "label": label, "figure": deliverable_figures[f"status_{value}"]}
         for value, label in Deliverable.Status.choices

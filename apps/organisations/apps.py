@@ -21,4 +21,5 @@ class OrganisationsConfig(AppConfig):
 
         for model in (Membership, get_user_model()):
             for signal in (post_save, post_delete):
-                signal.connect(per_request.forget, sender=model, dispatch_uid=f"ccgtrack_forget_{signal}_{model}")
+                uid = f"ccgtrack_forget_{signal}_{model._meta.label}"
+                signal.connect(per_request.forget, sender=model, dispatch_uid=uid)

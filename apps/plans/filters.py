@@ -62,13 +62,10 @@ def _themes(request):
 
 
 def _owners(request):
-    return (
-        get_user_model()
-        .objects.filter(
-            pk__in=Deliverable.objects.filter(
-                permissions.visible_q(request.user, "theme__plan__organisation")
-            ).values("owner_id")
-        )
+    return get_user_model().objects.filter(
+        pk__in=Deliverable.objects.filter(
+            permissions.visible_q(request.user, "theme__plan__organisation")
+        ).values("owner_id")
     )
 
 

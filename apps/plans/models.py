@@ -238,6 +238,19 @@ def stale_q(now=None):
     )
 
 
+def stale_changes_at(deliverables, now=None):
+    """The moment ``stale_q``'s answer over ``deliverables`` next changes with nothing written
+    (the first deliverable not delivered to reach STALE_DAYS without a change), or None: a
+    figure of stale deliverables holds until then, not for the day (one query)."""
+    now = now or timezone.now()
+    first = (
+        deliverables.exclude(status__in=Deliverable.DELIVERED_STATUSES)
+        .filter(updated_at__gte=now - datetime.timedelta(days=STALE_DAYS))
+        .aggregate(first=models.Min("updated_at"))["first"]
+    )
+    return first + datetime.timedelta(days=STALE_DAYS) if first else None
+
+
 class DeliverableStatus(models.TextChoices):
     """One vocabulary for every plan's statuses (sources' 'Complete'/'Completed' are Delivered)."""
 

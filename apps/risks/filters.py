@@ -18,11 +18,8 @@ def _organisations(request):
 
 
 def _owners(request):
-    return (
-        get_user_model()
-        .objects.filter(
-            pk__in=Risk.objects.filter(permissions.visible_q(request.user, "organisation")).values("owner_id")
-        )
+    return get_user_model().objects.filter(
+        pk__in=Risk.objects.filter(permissions.visible_q(request.user, "organisation")).values("owner_id")
     )
 
 
