@@ -81,9 +81,18 @@ from django.db import connection
 from django.utils import timezone
 
 TABLE = "ccgtrack_data_version"
+PENDING = "ccgtrack_data_pending"
+# The deferred trigger that gives the new versions at commit (on PENDING); tests make it immediate.
 TRIGGER = "ccgtrack_data_changed"
-TRUNCATE_TRIGGER = "ccgtrack_data_truncated"
 FUNCTION = "ccgtrack_data_changed"
+# The statement triggers on every watched table that note what a statement touched.
+NOTE_FUNCTION = "ccgtrack_data_noted"
+NOTE_TRIGGERS = {
+    "ccgtrack_data_inserted": "INSERT",
+    "ccgtrack_data_updated": "UPDATE",
+    "ccgtrack_data_deleted": "DELETE",
+    "ccgtrack_data_truncated": "TRUNCATE",
+}
 GLOBAL = 0
 ALL = -1
 # ccgtrack's own apps, and the accounts (names and memberships show on every page). Not the
@@ -151,54 +160,89 @@ TABLE_SQL = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (scope integer PRIMARY KEY, value uuid NOT NULL);
 INSERT INTO {TABLE} (scope, value) VALUES ({GLOBAL}, gen_random_uuid()), ({ALL}, gen_random_uuid())
     ON CONFLICT (scope) DO NOTHING;
+CREATE TABLE IF NOT EXISTS {PENDING} (id text PRIMARY KEY);
 """
 
-# The trigger's arguments: [0] the column of the row that leads to its organisation ('': the row
-# belongs to none: GLOBAL), [1] the query from that column's value ($1) to the organisation's pk
-# ('': the column holds it), [2] columns whose change alone is no change (comma-separated).
-# Once per scope per transaction (at commit, for the deferred trigger; per statement when made
-# immediate, as in the tests), ALL is updated first: every writer takes ALL's row before any
-# other, so two writers never wait for each other's rows in opposite orders.
+# How a write becomes new versions, in two steps, so that a bulk write costs one query per
+# statement and no lock is held before commit:
+#
+# 1. After every statement that writes to a watched table, ``ccgtrack_data_noted`` (a statement
+#    trigger, with the statement's rows as transition tables) works out the organisations of the
+#    rows in one query and adds them to the transaction's setting ``ccgtrack.data_scopes``; the
+#    first time in a transaction it also inserts the transaction's row into PENDING. Its
+#    arguments: [0] an SQL expression giving a row's organisation pk from the row ``r`` ('': the
+#    table belongs to no one organisation: GLOBAL), [1] columns whose change alone changes
+#    nothing shown (comma-separated), [2] the primary key's column (to compare old and new rows).
+# 2. At commit, ``ccgtrack_data_changed`` (a deferred constraint trigger on PENDING: once per
+#    transaction) gives new values to ALL, to each organisation noted and every organisation above
+#    it (or to GLOBAL), and deletes the PENDING row. ALL's row is updated first by every writer,
+#    so two writers never wait for each other's rows in opposite orders. Made immediate (the
+#    tests), it runs at the end of each statement instead.
 FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION {NOTE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    found integer[];
+    unchanged boolean;
+BEGIN
+    IF TG_OP = 'UPDATE' AND TG_ARGV[1] <> '' THEN
+        EXECUTE format(
+            'SELECT NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON o.%1$I = n.%1$I '
+            'WHERE to_jsonb(o) - $1 IS DISTINCT FROM to_jsonb(n) - $1)', TG_ARGV[2])
+            INTO unchanged USING string_to_array(TG_ARGV[1], ',');
+        IF unchanged THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    IF TG_OP = 'TRUNCATE' OR TG_ARGV[0] = '' THEN
+        IF TG_OP = 'INSERT' THEN
+            EXECUTE 'SELECT CASE WHEN EXISTS (SELECT 1 FROM new_rows) THEN ARRAY[{GLOBAL}] END' INTO found;
+        ELSIF TG_OP = 'DELETE' THEN
+            EXECUTE 'SELECT CASE WHEN EXISTS (SELECT 1 FROM old_rows) THEN ARRAY[{GLOBAL}] END' INTO found;
+        ELSIF TG_OP = 'UPDATE' THEN
+            EXECUTE 'SELECT CASE WHEN EXISTS (SELECT 1 FROM new_rows) THEN ARRAY[{GLOBAL}] END' INTO found;
+        ELSE
+            found := ARRAY[{GLOBAL}];
+        END IF;
+    ELSIF TG_OP = 'INSERT' THEN
+        EXECUTE 'SELECT array_agg(DISTINCT coalesce((' || TG_ARGV[0] || '), {GLOBAL})) FROM new_rows r'
+            INTO found;
+    ELSIF TG_OP = 'DELETE' THEN
+        EXECUTE 'SELECT array_agg(DISTINCT coalesce((' || TG_ARGV[0] || '), {GLOBAL})) FROM old_rows r'
+            INTO found;
+    ELSE
+        EXECUTE 'SELECT array_agg(DISTINCT s) FROM ('
+            'SELECT coalesce((' || TG_ARGV[0] || '), {GLOBAL}) s FROM old_rows r UNION ALL '
+            'SELECT coalesce((' || TG_ARGV[0] || '), {GLOBAL}) FROM new_rows r) both_rows'
+            INTO found;
+    END IF;
+    IF found IS NULL THEN
+        RETURN NULL;  -- the statement touched no row
+    END IF;
+    PERFORM set_config(
+        'ccgtrack.data_scopes',
+        coalesce(current_setting('ccgtrack.data_scopes', true), '') || ',' || array_to_string(found, ','),
+        true
+    );
+    INSERT INTO {PENDING} (id) VALUES (pg_current_xact_id()::text) ON CONFLICT (id) DO NOTHING;
+    RETURN NULL;
+END $$;
+
 CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    mark text := pg_current_xact_id()::text || '@' || statement_timestamp()::text;
-    done text := current_setting('ccgtrack.data_changed', true);
-    row_keys text[] := '{{}}';
-    row_key text;
+    targets integer[];
     target integer;
-    targets integer[] := '{{}}';
 BEGIN
-    IF TG_OP = 'UPDATE' AND TG_ARGV[2] <> ''
-        AND to_jsonb(OLD) - string_to_array(TG_ARGV[2], ',')
-            = to_jsonb(NEW) - string_to_array(TG_ARGV[2], ',')
-    THEN
+    SELECT array_agg(DISTINCT part::integer) INTO targets
+        FROM unnest(string_to_array(current_setting('ccgtrack.data_scopes', true), ',')) part
+        WHERE part <> '';
+    PERFORM set_config('ccgtrack.data_scopes', '', true);
+    DELETE FROM {PENDING} WHERE id = NEW.id;
+    IF targets IS NULL THEN
         RETURN NULL;
     END IF;
-    IF TG_LEVEL = 'STATEMENT' OR TG_ARGV[0] = '' THEN
-        targets := ARRAY[{GLOBAL}];
-    ELSE
-        IF TG_OP <> 'INSERT' THEN row_keys := row_keys || (to_jsonb(OLD) ->> TG_ARGV[0]); END IF;
-        IF TG_OP <> 'DELETE' THEN row_keys := row_keys || (to_jsonb(NEW) ->> TG_ARGV[0]); END IF;
-        FOREACH row_key IN ARRAY row_keys LOOP
-            target := NULL;
-            IF row_key IS NOT NULL AND TG_ARGV[1] = '' THEN
-                target := row_key::integer;
-            ELSIF row_key IS NOT NULL THEN
-                EXECUTE TG_ARGV[1] INTO target USING row_key::bigint;
-            END IF;
-            -- A row whose organisation cannot be found (its parent row is gone): everything.
-            targets := targets || coalesce(target, {GLOBAL});
-        END LOOP;
-    END IF;
-    IF done IS NULL OR split_part(done, ' ', 1) <> mark THEN
-        done := mark || ' ,';
-    END IF;
+    INSERT INTO {TABLE} (scope, value) VALUES ({ALL}, gen_random_uuid())
+        ON CONFLICT (scope) DO UPDATE SET value = EXCLUDED.value;
     FOREACH target IN ARRAY targets LOOP
-        CONTINUE WHEN position(',' || target || ',' IN done) > 0;
-        done := done || target || ',';
-        INSERT INTO {TABLE} (scope, value) VALUES ({ALL}, gen_random_uuid())
-            ON CONFLICT (scope) DO UPDATE SET value = EXCLUDED.value;
         IF target <> {GLOBAL} THEN
             -- The organisation and every organisation above it.
             INSERT INTO {TABLE} (scope, value)
@@ -221,21 +265,27 @@ BEGIN
                 ON CONFLICT (scope) DO UPDATE SET value = EXCLUDED.value;
         END IF;
     END LOOP;
-    PERFORM set_config('ccgtrack.data_changed', done, true);
     RETURN NULL;
 END $$;
 """
-DROP_SQL = f"DROP FUNCTION IF EXISTS {FUNCTION}() CASCADE; DROP TABLE IF EXISTS {TABLE};"
+DROP_SQL = (
+    f"DROP FUNCTION IF EXISTS {FUNCTION}() CASCADE; DROP FUNCTION IF EXISTS {NOTE_FUNCTION}() CASCADE; "
+    f"DROP TABLE IF EXISTS {TABLE}; DROP TABLE IF EXISTS {PENDING};"
+)
 
 
 def watched_models() -> list[Any]:
     """The models whose writes give new data versions: every concrete model of APP_LABELS (and
-    their many-to-many tables)."""
+    their many-to-many tables), but the audit trail's event tables (django-pghistory), which
+    are written only with the row they track, in the same statement's transaction."""
     return sorted(
         (
             model
             for model in django_apps.get_models(include_auto_created=True)
-            if model._meta.app_label in APP_LABELS and model._meta.managed and not model._meta.proxy
+            if model._meta.app_label in APP_LABELS
+            and model._meta.managed
+            and not model._meta.proxy
+            and not any(field.name == "pgh_obj" for field in model._meta.fields)
         ),
         key=lambda model: model._meta.db_table,
     )
@@ -246,69 +296,76 @@ def watched_tables() -> list[str]:
 
 
 def trigger_args(model: Any) -> tuple[str, str, str]:
-    """The trigger's three arguments for ``model``'s table (see FUNCTION_SQL)."""
+    """The statement triggers' three arguments for ``model``'s table (see FUNCTION_SQL)."""
     ignored = ",".join(IGNORED_COLUMNS.get(model._meta.label, ()))
+    pk = model._meta.pk.column
     path = ORGANISATION_PATHS.get(model._meta.label)
     if path is None:
-        return "", "", ignored
+        return "", ignored, pk
     first, _, rest = path.partition("__")
     field = model._meta.get_field(first)
+    column = 'r."' + field.column + '"'
     if not rest:
-        return field.column, "", ignored
+        return column, ignored, pk
     lookup = field.related_model._base_manager.filter(pk=0).values_list(rest).order_by()
     sql, params = lookup.query.sql_with_params()
     if params != (0,) or sql.count("%s") != 1:
         raise ValueError(f"Cannot write the organisation lookup of {model._meta.label}: {sql}")
-    return field.column, sql.replace("%s", "$1"), ignored
+    return sql.replace("%s", column), ignored, pk
 
 
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
-    """The data version's function, and its trigger on every watched table, as this code says
-    they are (post_migrate): a table added later gets its trigger, a trigger whose arguments
-    changed is made again, a table no longer watched loses it."""
+    """The data versions' functions, the deferred trigger, and the statement triggers on every
+    watched table, as this code says they are (post_migrate): a table added later gets them, a
+    trigger whose arguments changed is made again, a table no longer watched loses them."""
     from django.db import connections
 
     conn = connections[using]
     with conn.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [TABLE])
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING])
         if not cursor.fetchone()[0]:
-            return  # before the migration that creates it
+            return  # before the migration that creates the tables
         cursor.execute(FUNCTION_SQL)
         cursor.execute(
             "SELECT c.relname, t.tgname, t.tgargs FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE t.tgname IN (%s, %s)",
-            [TRIGGER, TRUNCATE_TRIGGER],
+            "WHERE t.tgname LIKE 'ccgtrack\\_data\\_%%'"
         )
         present = {
-            (table, name): tuple(bytes(args).decode().split("\x00")[:-1])
+            (table, name): tuple[str, ...](bytes(args).decode().split("\x00")[:-1])
             for table, name, args in cursor.fetchall()
         }
+        wanted: dict[tuple[str, str], tuple[str, ...]] = {(PENDING, TRIGGER): ()}
         existing = set(conn.introspection.table_names(cursor))
-        wanted = {}
         for model in watched_models():
             table = model._meta.db_table
             if table in existing:
-                args = trigger_args(model)
-                wanted[(table, TRIGGER)] = args
-                wanted[(table, TRUNCATE_TRIGGER)] = args
-        for (table, name), args in present.items():
-            if wanted.get((table, name)) != args:
+                for name in NOTE_TRIGGERS:
+                    wanted[(table, name)] = trigger_args(model)
+        for (table, name), found in present.items():
+            if wanted.get((table, name)) != found:
                 cursor.execute(f"DROP TRIGGER {name} ON {conn.ops.quote_name(table)}")
         for (table, name), args in wanted.items():
             if present.get((table, name)) == args:
-                continue
+                continue  # as it should be
             quoted = conn.ops.quote_name(table)
-            literal = ", ".join("'" + arg.replace("'", "''") + "'" for arg in args)
             if name == TRIGGER:
                 cursor.execute(
-                    f"CREATE CONSTRAINT TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {quoted} "
-                    f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {FUNCTION}({literal})"
+                    f"CREATE CONSTRAINT TRIGGER {TRIGGER} AFTER INSERT ON {quoted} "
+                    f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()"
                 )
-            else:
-                cursor.execute(
-                    f"CREATE TRIGGER {TRUNCATE_TRIGGER} AFTER TRUNCATE ON {quoted} "
-                    f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}({literal})"
-                )
+                continue
+            event = NOTE_TRIGGERS[name]
+            transitions = {
+                "INSERT": "REFERENCING NEW TABLE AS new_rows",
+                "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                "DELETE": "REFERENCING OLD TABLE AS old_rows",
+                "TRUNCATE": "",
+            }[event]
+            literal = ", ".join("'" + arg.replace("'", "''") + "'" for arg in args)
+            cursor.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {quoted} {transitions} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {NOTE_FUNCTION}({literal})"
+            )
 
 
 # --- Reading the versions -----------------------------------------------------------------------

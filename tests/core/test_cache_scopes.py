@@ -120,9 +120,7 @@ def test_the_stale_figure_agrees_with_its_list_at_any_time_of_day(client, admin_
             figure = client.get(url).context["figures"]["stale"]
             listed = client.get(figure.url).context["table"].paginator.count
             seen.append((figure.count, listed))
-            assert figure.count == listed, (
-                f"+{minutes} min: figure {figure.count}, list {listed}"
-            )
+            assert figure.count == listed, f"+{minutes} min: figure {figure.count}, list {listed}"
     assert seen[1][0] < seen[2][0] == seen[3][0]  # it became stale between 4 and 10 minutes on
 
 

@@ -2,7 +2,8 @@
 pages of the others as they are. The versions are random values, no longer a sequence, so that
 a restore cannot bring back numbers the cache holds pages for. The old trigger function goes
 with its triggers (CASCADE); CoreConfig's post_migrate installs the new ones on every watched
-table, with the arguments that lead each table's rows to their organisation."""
+table (statement triggers that note the organisations written to) and the one deferred trigger
+that gives the new versions at commit."""
 
 from importlib import import_module
 
@@ -18,8 +19,12 @@ DROP TABLE IF EXISTS ccgtrack_data_version;
 DROP SEQUENCE IF EXISTS ccgtrack_data_version_seq;
 CREATE TABLE ccgtrack_data_version (scope integer PRIMARY KEY, value uuid NOT NULL);
 INSERT INTO ccgtrack_data_version (scope, value) VALUES (0, gen_random_uuid()), (-1, gen_random_uuid());
+CREATE TABLE ccgtrack_data_pending (id text PRIMARY KEY);
 """
-DOWN_SQL = "DROP FUNCTION IF EXISTS ccgtrack_data_changed() CASCADE; DROP TABLE IF EXISTS ccgtrack_data_version;"
+DOWN_SQL = (
+    "DROP FUNCTION IF EXISTS ccgtrack_data_changed() CASCADE; DROP FUNCTION IF EXISTS ccgtrack_data_noted() CASCADE; "
+    "DROP TABLE IF EXISTS ccgtrack_data_version; DROP TABLE IF EXISTS ccgtrack_data_pending;"
+)
 
 
 class Migration(migrations.Migration):

@@ -1,4 +1,7 @@
-"""National-scale data for `make bench SCALE=national`: every CCG in England with an OD plan.
+"""The benchmark's data: every CCG in England with an OD plan (`make bench SCALE=national`), or
+the seed with 5,000 generated deliverables in Dorset (`make bench`), and the people who read it.
+
+National scale:
 
 212 CCGs under the 27 local area teams, each with a 120-deliverable plan (10 themes of 12),
 about 28 risks, a staff member who owns its deliverables and risks, and 1,000,000 history rows
@@ -158,3 +161,136 @@ def _history():
         )
         events = cursor.rowcount
     return updates, events
+
+
+def generate_seed_scale(deliverables=5000, history=50000, risks=500, seed=2012):
+    """Seed scale: 5,000 generated deliverables, 50,000 history rows and 500 risks in Dorset."""
+    from apps.plans.models import StatusUpdate
+
+    rng = random.Random(seed)
+    dorset = Organisation.objects.get(slug="nhs-dorset-ccg")
+    plan = ODPlan.objects.create(
+        organisation=dorset, title="Generated plan (benchmark)", period_label="2020-2027"
+    )
+    themes = [Theme.objects.create(plan=plan, number=n, title=f"Generated theme {n}") for n in range(1, 11)]
+    today = timezone.localdate()
+    made = Deliverable.objects.bulk_create(
+        Deliverable(
+            theme=themes[i % len(themes)],
+            position=i // len(themes) + 1,
+            title=f"Generated deliverable {i}: strengthen engagement and governance",
+            status=rng.choice(STATUSES),
+            deadline=today + datetime.timedelta(days=rng.randint(-900, 400)),
+            in_progress_narrative="Generated narrative for benchmarking.",
+            cost_amount=rng.choice([None, None, 500, 2000]),
+        )
+        for i in range(deliverables)
+    )
+    user = get_user_model().objects.create(username="bench.seed.owner")
+    Membership.objects.create(user=user, organisation=dorset, role=Membership.Role.STAFF)
+    start = timezone.now() - datetime.timedelta(days=730)
+    StatusUpdate.objects.bulk_create(
+        StatusUpdate(
+            deliverable=rng.choice(made),
+            created_by=user,
+            created_at=start + datetime.timedelta(minutes=rng.randint(0, 730 * 24 * 60)),
+            from_status=rng.choice(STATUSES),
+            to_status=rng.choice(STATUSES),
+            note="Generated progress note.",
+        )
+        for _ in range(history)
+    )
+    Risk.objects.bulk_create(
+        Risk(
+            organisation=dorset,
+            reference=f"B{i}",
+            description=f"Generated risk {i}",
+            severity=(s := rng.randint(1, 5)),
+            likelihood=(lik := rng.randint(1, 5)),
+            residual_severity=rng.randint(1, s),
+            residual_likelihood=rng.randint(1, lik),
+            next_review_on=today + datetime.timedelta(days=rng.randint(-60, 120)),
+        )
+        for i in range(risks)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+# --- Who reads it ------------------------------------------------------------------------------
+
+ROLES = ("administrator", "CCG staff", "board member", "LAT member")
+
+
+def place_of(ccg_slug):
+    """A CCG with a plan, its LAT and region, its plan and a deliverable of it."""
+    ccg = Organisation.objects.select_related("parent__parent").get(slug=ccg_slug)
+    plan = ODPlan.objects.filter(organisation=ccg).order_by("pk").first()
+    deliverable = Deliverable.objects.current().filter(theme__plan=plan).order_by("pk").first()
+    lat = ccg.parent
+    assert lat is not None and lat.parent is not None, f"{ccg_slug} is not beneath a LAT and a region"
+    return {"ccg": ccg, "lat": lat, "region": lat.parent, "plan": plan, "deliverable": deliverable}
+
+
+def role_users(place, tag):
+    """One user per role, reading ``place``: an administrator, staff and a board member of the
+    CCG, a board member of its LAT."""
+    User = get_user_model()
+    admin, _ = User.objects.get_or_create(
+        username="bench.admin", defaults={"is_superuser": True, "is_staff": True, "first_name": "Bench"}
+    )
+    users = {"administrator": admin}
+    for role, username, organisation, kind in (
+        ("CCG staff", f"bench.staff.{tag}", place["ccg"], Membership.Role.STAFF),
+        ("board member", f"bench.board.{tag}", place["ccg"], Membership.Role.GOVERNING_BODY),
+        ("LAT member", f"bench.lat.{tag}", place["lat"], Membership.Role.GOVERNING_BODY),
+    ):
+        user, _ = User.objects.get_or_create(username=username, defaults={"first_name": role.title()})
+        Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": kind})
+        users[role] = user
+    return users
+
+
+def pages_of(place):
+    """(label, address, roles that may read it, budget in ms as computed in process): a CCG's
+    pages at most 150 ms, a roll-up or the national dashboard at most 400 ms (issue 20)."""
+    everyone = ROLES
+    ccg, plan = place["ccg"], place["plan"]
+    return [
+        ("CCG dashboard", f"/dashboard/{ccg.slug}/", everyone, 150),
+        ("deliverables list", "/deliverables/", everyone, 150),
+        ("deliverables, status filter", "/deliverables/?status=in_progress", everyone, 150),
+        ("deliverables within the CCG", f"/deliverables/?within={ccg.pk}", everyone, 150),
+        ("deliverables, text search", "/deliverables/?q=engagement", everyone, 150),
+        ("risk register", "/risks/", everyone, 150),
+        ("heat map", "/risks/heatmap/", everyone, 150),
+        ("plan page", plan.get_absolute_url(), everyone, 150),
+        ("a deliverable", place["deliverable"].get_absolute_url(), everyone, 150),
+        ("board report", f"/plans/{plan.pk}/report/", everyone, 150),
+        ("LAT roll-up", f"/dashboard/{place['lat'].slug}/", ("administrator", "LAT member"), 400),
+        ("region roll-up", f"/dashboard/{place['region'].slug}/", ("administrator",), 400),
+        ("NHS CB roll-up", "/dashboard/nhs-commissioning-board/", ("administrator",), 400),
+        ("national dashboard", "/dashboard/", ("administrator",), 400),
+    ]
+
+
+def people(count):
+    """``count`` people for the load run, half staff and half board members of generated CCGs
+    (the CCGs' owners are their staff): [(user, role, ccg, plan, deliverable pks)]."""
+    User = get_user_model()
+    ccgs = list(Organisation.objects.filter(slug__startswith="nhs-generated-").order_by("position")[:count])
+    found = []
+    for n, ccg in enumerate(ccgs):
+        if n % 2 == 0:
+            user = Membership.objects.filter(organisation=ccg, role=Membership.Role.STAFF).get().user
+            role = "CCG staff"
+        else:
+            user, _ = User.objects.get_or_create(username=f"bench.people.board.{n}")
+            Membership.objects.get_or_create(
+                user=user, organisation=ccg, defaults={"role": Membership.Role.GOVERNING_BODY}
+            )
+            role = "board member"
+        plan = ODPlan.objects.filter(organisation=ccg).first()
+        ids = list(Deliverable.objects.current().filter(theme__plan=plan).values_list("pk", flat=True))
+        found.append((user, role, ccg, plan, ids))
+    return found
