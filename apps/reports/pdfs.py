@@ -95,15 +95,21 @@ def ahead() -> bool:
     return bool(getattr(settings, "BOARD_REPORT_PDF_AHEAD", False))
 
 
-def ask_for(plan_ids: list[int], *, delay: datetime.timedelta = AHEAD_DELAY) -> None:
-    """Ask the task worker to make these plans' PDFs ``delay`` from now (once per plan a minute,
-    or while one is waiting to run)."""
+def asked_key(plan_id: int) -> str:
+    return f"ccgtrack:pdf-asked:{plan_id}"
+
+
+def ask_for(plan_ids: list[int], *, delay: datetime.timedelta | None = None) -> None:
+    """Ask the task worker to make these plans' PDFs ``delay`` from now (AHEAD_DELAY: a burst of
+    changes makes one PDF), once per plan while a task is waiting to run (or for ``delay``, at
+    least 5 s, where the worker does not share the cache)."""
     from .tasks import make_board_report_pdf
 
     if not ahead():
         return
+    delay = AHEAD_DELAY if delay is None else delay
     for plan_id in plan_ids:
-        if not cache.add(f"ccgtrack:pdf-asked:{plan_id}", 1, max(int(delay.total_seconds()), 60)):
+        if not cache.add(asked_key(plan_id), 1, max(int(delay.total_seconds()), 5)):
             continue
         task = make_board_report_pdf
         if delay and task.get_backend().supports_defer:
