@@ -46,7 +46,8 @@ def test_the_worker_makes_the_pdf_when_the_data_change_and_readers_never_wait(se
         changes={"status": Deliverable.Status.DELIVERED},
         note="Delivered.",
     )
-    assert DBTaskResult.objects.filter(task_path__endswith="make_board_report_pdf", status="READY").count() == 1
+    asked = DBTaskResult.objects.filter(task_path__endswith="make_board_report_pdf", status="READY")
+    assert asked.count() == 1
     worker()
     made = pdfs.stored(plan)
     assert made is not None and made[0].startswith(b"%PDF")
