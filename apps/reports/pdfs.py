@@ -1,6 +1,6 @@
 """The board report's PDF, made once per state of the data, ahead of its readers (issue 20,
-item 6): WeasyPrint lays a 120-deliverable report out in seconds (4 on a quiet machine, 20 on a
-busy one), too long for anyone to wait for.
+item 6): WeasyPrint takes seconds to lay a 120-deliverable report out (40 pages: 23 s on a busy
+2-core machine), too long for anyone to wait for.
 
 A PDF is kept in Django's file storage (the media folder, or the bucket several app servers
 share) under a name made of the data versions of the plan's organisation (apps/core/freshness.py),
