@@ -282,7 +282,8 @@ def people(count):
     found = []
     for n, ccg in enumerate(ccgs):
         if n % 2 == 0:
-            user = Membership.objects.filter(organisation=ccg, role=Membership.Role.STAFF).get().user
+            # The CCG's owner: its first member of staff.
+            user = Membership.objects.filter(organisation=ccg, role=Membership.Role.STAFF).earliest("pk").user
             role = "CCG staff"
         else:
             user, _ = User.objects.get_or_create(username=f"bench.people.board.{n}")
