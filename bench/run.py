@@ -11,9 +11,9 @@
      issue 20's budgets (a CCG's pages 150 ms, a roll-up or the national dashboard 400 ms);
   2. served as `make serve` serves it (gunicorn, bench/server.py): each page as each role
      against a trivial view, once with no writes and once with a status change every 5 s through
-     the edit path (the in-place control, as staff across England make them): the ratio of
-     requests per second to the trivial view's, p50, p95, p99 (targets: 0.10, the heat map
-     0.20, p99 under 1 s);
+     the edit path (the in-place control, as staff across England make them): after a second's
+     warm-up, the ratio of requests per second to the trivial view's, p50, p95, p99 (targets:
+     0.10, the heat map 0.20, p99 under 1 s);
   3. the exports and the board report PDF, once each;
   4. people: 50 users (half staff, half board members) looping over their dashboard, a
      filtered list, a deliverable, the register, the heat map and the board report, 5% of
@@ -58,7 +58,7 @@ def parse(argv):
     parser.add_argument("--requests", type=int, default=20, help="seed: timed requests per page")
     parser.add_argument("--budget-ms", type=float, default=300.0, help="seed: p95 budget, from the cache")
     parser.add_argument("--repeats", type=int, default=5, help="computed timings: requests per page")
-    parser.add_argument("--seconds", type=float, default=3, help="national: seconds per load run")
+    parser.add_argument("--seconds", type=float, default=4, help="national: seconds per load run")
     parser.add_argument("--connections", type=int, default=4, help="national: concurrent clients per run")
     parser.add_argument("--users", type=int, default=50, help="national: people in the load run")
     parser.add_argument("--people-seconds", type=float, default=120, help="national: the load run's length")
@@ -287,6 +287,8 @@ async def report_http(server, options, cookies, pages, roles, writers):
         f"{options.connections} clients x {options.seconds:g} s each; targets: ratio >= 0.10 "
         "(heat map 0.20), p99 < 1,000 ms"
     )
+    # Every worker process imports the app on its first request: not measured.
+    await http.hammer(server.port, "/bench/ok/", cookies[roles[0]], 3, options.connections)
     for with_writes in (False, True):
         stop, counts = asyncio.Event(), dict[object, int]()
         writer = asyncio.create_task(_writer(server.port, writers, stop, counts)) if with_writes else None
@@ -303,6 +305,10 @@ async def report_http(server, options, cookies, pages, roles, writers):
                 if role not in allowed:
                     continue
                 run = dict(cookies=cookies[role], seconds=options.seconds, connections=options.connections)
+                # Each page is read for a second first (not measured), as people keep reading it:
+                # the table is of pages in use, not of the first request of each worker process
+                # (that is the "computed" table above, and what a write costs is the second table).
+                await http.hammer(server.port, url, cookies[role], 1, options.connections)
                 trivial = await http.hammer(server.port, "/bench/ok/", **run)
                 page = await http.hammer(server.port, url, **run)
                 ratio = page.rps / trivial.rps if trivial.rps else 0.0
