@@ -233,14 +233,6 @@ def test_report_css_has_a4_print_rules(client, board_dorset):
         (None, HTTPStatus.FOUND),
     ],
 )
-def _forget_what_was_made(media_root):
-    """Nothing cached, and no board report PDF kept (apps/reports/pdfs.py)."""
-    import shutil
-
-    cache.clear()
-    shutil.rmtree(media_root / "board-report-pdfs", ignore_errors=True)
-
-
 @pytest.mark.parametrize("url", [report_url, pdf_url])
 def test_who_may_read_the_report(request, client, dorset_plan, who, expected, url):
     if who:
