@@ -63,6 +63,7 @@ mutation: $(VENV)/.dev-installed
 	CCGTRACK_REUSE_TEST_DB=1 $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
 	$(VENV)/bin/mutmut results
 
+# The benchmark (bench/, outside the application): SCALE=seed or national; BENCH_ARGS=--help.
 SCALE ?= seed
 bench: $(VENV)/.dev-installed
-	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) manage.py bench --scale $(SCALE) $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) -m bench --scale $(SCALE) $(BENCH_ARGS)

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.freshness.ViewerMiddleware",
     "apps.core.middleware.DatabaseUnavailableMiddleware",
     "apps.core.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -351,6 +352,9 @@ EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None
 # `db_worker` sets its own level from --verbosity.
 LOGGING["loggers"]["django_tasks"] = {"level": "WARNING"}
 _tasks_backend = os.environ.get("TASKS_BACKEND", "immediate" if DEBUG else "database")
+# The board report's PDF made ahead by the task worker when the data change (apps/reports/pdfs.py):
+# on wherever a worker runs the tasks (the database backend).
+BOARD_REPORT_PDF_AHEAD = env_bool("BOARD_REPORT_PDF_AHEAD", _tasks_backend == "database")
 TASKS = {
     "default": {
         "BACKEND": {

@@ -23,5 +23,8 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ccgtrack-tests"}
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# No worker runs the tests' tasks: a board report's PDF is made when first asked for
+# (tests/reports/test_pdf_ahead.py turns it on with the worker).
+BOARD_REPORT_PDF_AHEAD = False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

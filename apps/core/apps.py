@@ -10,16 +10,20 @@ class CoreConfig(AppConfig):
     def ready(self):
         # After pghistory.admin (earlier in INSTALLED_APPS) has registered its events admin.
         from django.core import signals
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from apps.core import freshness
+        from apps.core import connections, freshness, per_request
         from apps.core.audit_admin import install
 
         install()
+        connection_created.connect(connections.configure, dispatch_uid="ccgtrack_connection")
         # Every watched table gets the data version's trigger, whichever migration made it.
         post_migrate.connect(freshness.install_triggers, sender=self, dispatch_uid="ccgtrack_data_version")
         signals.request_started.connect(freshness.request_started, dispatch_uid="ccgtrack_data_version")
         signals.request_finished.connect(freshness.request_finished, dispatch_uid="ccgtrack_data_version")
+        signals.request_started.connect(per_request.request_started, dispatch_uid="ccgtrack_per_request")
+        signals.request_finished.connect(per_request.request_finished, dispatch_uid="ccgtrack_per_request")
 
 
 class CcgtrackAdminConfig(admin_apps.AdminConfig):

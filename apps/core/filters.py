@@ -1,4 +1,7 @@
+import copy
+from collections.abc import Iterable, Iterator
 from html import escape
+from typing import Any
 
 import django_filters
 from django import forms
@@ -119,3 +122,24 @@ class LabelledDateRangeWidget(DateRangeWidget):
         for subwidget, label in zip(context["widget"]["subwidgets"], self.part_labels, strict=True):
             subwidget["part_label"] = label
         return context
+
+
+def bound_filtersets(
+    filterset_class: type[django_filters.FilterSet], datas: Iterable[Any], *, queryset: Any, request: Any
+) -> Iterator[django_filters.FilterSet]:
+    """A filterset of ``filterset_class`` bound to each of ``datas`` (QueryDicts), over
+    ``queryset``, all sharing one set of filters and one form class: a dashboard counts two dozen
+    figures through its lists' own filtersets, and building every filterset's fields again (the
+    choice fields' querysets over the organisations the viewer may read) was most of a staff
+    member's dashboard (1.4 s at national scale). Each is validated and filters as the list's own
+    does: the fields are the same, only built once."""
+    first = filterset_class(None, queryset=queryset, request=request)
+    form_class = first.get_form_class()
+    for data in datas:
+        filterset = copy.copy(first)  # shares ``filters``; the form and the rows are its own
+        filterset.is_bound = True
+        filterset.data = data
+        for cached_attribute in ("_form", "_qs"):
+            filterset.__dict__.pop(cached_attribute, None)
+        filterset._form = form_class(data, prefix=filterset.form_prefix)
+        yield filterset

@@ -12,6 +12,7 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 
+from apps.core.filters import bound_filtersets
 from apps.organisations.filters import within
 
 
@@ -53,13 +54,33 @@ class FigureList:
         """{key: Figure} for ``figures``, a dict of key to the list's filter parameters."""
         scoped = within(self.queryset, self.scope_field, self.organisation.pk)
         aggregates = {}
-        for key, params in figures.items():
-            filterset = self.filterset_class(_query(params), queryset=scoped, request=self.request)
+        filtersets = bound_filtersets(
+            self.filterset_class, [_query(p) for p in figures.values()], queryset=scoped, request=self.request
+        )
+        for (key, params), filterset in zip(figures.items(), filtersets, strict=True):
             if not filterset.is_valid():  # a figure whose parameters the list refuses is a bug
                 raise ValueError(f"Figure {key!r}: the list refuses {params}: {filterset.errors.as_json()}")
-            aggregates[key] = Count("pk", filter=Q(pk__in=filterset.qs.order_by().values("pk")))
+            condition = _condition(filterset, self.queryset)
+            if condition is None:
+                condition = Q(pk__in=filterset.qs.order_by().values("pk"))
+            aggregates[key] = Count("pk", filter=condition)
         counts = scoped.order_by().aggregate(**aggregates) if aggregates else {}
         return {
             key: Figure(counts[key], list_url(self.url_name, within=self.organisation.pk, **params))
             for key, params in figures.items()
         }
+
+
+def _condition(filterset: Any, base: QuerySet[Any]) -> Any:
+    """The figure's filter as a condition on one row of ``base`` (the WHERE clause the list's
+    filterset gives over it), so that every figure is counted in one pass over the scope's rows;
+    None where the filter needs more than the row (a join, say), when the figure is counted as
+    "pk IN (the rows the filterset gives)", which runs the filtered list once per figure (the NHS
+    CB's dashboard: 27 passes over the country, 0.6 s). Either way the rows counted are those
+    the filterset gives: the condition is its own WHERE."""
+    if base.query.annotations or base.query.distinct or base.query.combinator:
+        return None
+    query = filterset.filter_queryset(base.all()).query
+    if set(query.alias_map) != set(base.query.alias_map) or query.annotations or query.is_empty():
+        return None
+    return query.where if query.where.children else None

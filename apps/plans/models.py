@@ -220,7 +220,7 @@ class DeliverableQuerySet(models.QuerySet):
         """The current deliverables of the organisations ``user`` may read."""
         from apps.organisations import permissions
 
-        return self.current().filter(theme__plan__organisation__in=permissions.visible_organisations(user))
+        return self.current().filter(permissions.visible_q(user, "theme__plan__organisation"))
 
     def overdue(self, today=None):
         return self.filter(overdue_q(today))
@@ -260,6 +260,19 @@ def stale_q(now=None):
     return Q(updated_at__lt=now - datetime.timedelta(days=STALE_DAYS)) & ~Q(
         status__in=Deliverable.DELIVERED_STATUSES
     )
+
+
+def stale_changes_at(deliverables, now=None):
+    """The moment ``stale_q``'s answer over ``deliverables`` next changes with nothing written
+    (the first deliverable not delivered to reach STALE_DAYS without a change), or None: a
+    figure of stale deliverables holds until then, not for the day (one query)."""
+    now = now or timezone.now()
+    first = (
+        deliverables.exclude(status__in=Deliverable.DELIVERED_STATUSES)
+        .filter(updated_at__gte=now - datetime.timedelta(days=STALE_DAYS))
+        .aggregate(first=models.Min("updated_at"))["first"]
+    )
+    return first + datetime.timedelta(days=STALE_DAYS) if first else None
 
 
 class DeliverableStatus(models.TextChoices):

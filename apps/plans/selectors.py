@@ -74,16 +74,20 @@ def deliverable_list(*, user: Any) -> DeliverableQuerySet:
 
 
 def plan_list(*, user: Any) -> QuerySet[ODPlan]:
-    return ODPlan.objects.filter(organisation__in=permissions.visible_organisations(user)).select_related(
-        "organisation"
-    )
+    return ODPlan.objects.filter(permissions.visible_q(user, "organisation")).select_related("organisation")
 
 
 def plan_detail(*, plan_id: int, user: Any) -> PlanDetail:
     """A plan with its themes, objectives and deliverables, and progress per theme."""
+    return plan_detail_among(plan_list(user=user), plan_id)
+
+
+def plan_detail_among(plans: QuerySet[ODPlan], plan_id: int) -> PlanDetail:
+    """``plan_detail`` of the plan ``plan_id`` among ``plans``: a user's ``plan_list``, or, for
+    work done ahead of any reader (the board report's PDF, made by the task worker), every plan."""
     deliverables = Deliverable.objects.current().select_related("owner").prefetch_related("domains")
     plan = (
-        plan_list(user=user)
+        plans.select_related("organisation")
         .prefetch_related(
             Prefetch(
                 "themes",

@@ -73,7 +73,7 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
 
 def visible_papers(user):
     """Issued papers of the plans the user may see (a lazy queryset)."""
-    return IssuedPaper.objects.filter(plan__organisation__in=permissions.visible_organisations(user))
+    return IssuedPaper.objects.filter(permissions.visible_q(user, "plan__organisation"))
 
 
 def current_papers(plan_id: int) -> QuerySet[IssuedPaper]:
@@ -116,7 +116,12 @@ def changes_between(earlier: IssuedPaper, later: IssuedPaper) -> dict:
 def board_report(*, plan_id, user):
     """Everything the live report page and its PDF show, with what changed since the latest
     paper that stands. Raises ODPlan.DoesNotExist for a plan the user may not see."""
-    plan = plan_selectors.plan_detail(plan_id=plan_id, user=user).plan
+    return board_report_of(plan_selectors.plan_detail(plan_id=plan_id, user=user).plan)
+
+
+def board_report_of(plan):
+    """``board_report`` of ``plan`` (from ``plan_detail``), whoever reads it: the same for every
+    reader who may see the plan (the task worker makes its PDF ahead of them)."""
     snapshot = paper_data(plan=plan)
     baseline = latest_current_paper(plan.pk)
     snapshot["changes"] = changes_since(snapshot, baseline)

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import logging
 
@@ -6,7 +7,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -19,10 +19,10 @@ from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
 from apps.plans.models import ODPlan
 
-from . import paper, selectors, services
+from . import paper, pdfs, selectors, services
 from .forms import BoardReportForm, IssuePaperForm
 from .models import BoardReport, IssuedPaper
-from .pdf import PdfError, html_to_pdf
+from .pdf import PdfError
 from .tables import IssuedPaperTable
 
 logger = logging.getLogger(__name__)
@@ -48,8 +48,10 @@ def _live_report_context(user, pk):
     (apps/core/freshness.py) and read now: while nothing was written, the paper the data gives
     now is the one already built, so only the moment it was read is set afresh (the changes
     since the latest issued paper end then, and none were recorded in between)."""
-    _visible_plan_or_404(user, pk)  # the kept report is the plan's, the same for every reader
-    context = cached("board-report", (pk,), lambda: _report_context_or_404(user, pk))
+    plan = _visible_plan_or_404(user, pk)  # the kept report is the plan's, the same for every reader
+    context = cached(
+        "board-report", (pk,), lambda: _report_context_or_404(user, pk), scopes=(plan.organisation_id,)
+    )
     read_at = timezone.localtime()
     context["read_at"] = context["paper"]["read_at"] = read_at
     context["snapshot"]["read_at"] = read_at.isoformat()
@@ -63,25 +65,21 @@ class BoardReportView(View):
     def get(self, request, pk):
         context = _live_report_context(request.user, pk)
         context["can_edit"] = permissions.can_edit(request.user, context["plan"].organisation)
+        if pdfs.ahead() and pdfs.stored(context["plan"]) is None:
+            pdfs.ask_for([pk], delay=datetime.timedelta(0))  # its reader may well want the PDF next
         return render(request, "reports/board_report.html", context)
 
 
 class BoardReportPdfView(View):
-    """The same live report as a PDF download (A4). The PDF is kept until the data changes
-    (apps/core/freshness.py): WeasyPrint takes seconds to lay out a 40-page report, so while
-    nothing was written every download after the first is the PDF already made, which says when
-    its data was read (nothing has changed since)."""
+    """The same live report as a PDF download (A4), made once per state of the data and kept
+    (apps/reports/pdfs.py): WeasyPrint takes seconds to lay out a 40-page report, so the task
+    worker makes it ahead when the data change, and every download is a PDF already made, which
+    says when its data was read (nothing has changed since)."""
 
     def get(self, request, pk):
-        context = _report_context_or_404(request.user, pk)
-        plan = context["plan"]
-
-        def render():
-            html = render_to_string("reports/board_report_pdf.html", context, request=request)
-            return html_to_pdf(html), context["read_at"]
-
+        plan = _visible_plan_or_404(request.user, pk)
         try:
-            pdf, read_at = cached("board-report-pdf", (plan.pk,), render)
+            pdf, read_at = pdfs.make(plan)
         except PdfError as exc:
             # Say so on the report page (which prints to A4 as well) rather than fail with a 500.
             logger.error("Board report PDF of plan %s failed: %s", plan.pk, exc)

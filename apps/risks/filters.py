@@ -13,15 +13,13 @@ from .models import RISK_SEARCH_FIELDS, SCORE_CHOICES, Band, Risk, review_overdu
 
 def _organisations(request):
     return Organisation.objects.filter(
-        risks__isnull=False, pk__in=permissions.visible_organisations(request.user)
-    ).distinct()
+        permissions.visible_q(request.user, "pk"), pk__in=Risk.objects.values("organisation_id")
+    )
 
 
 def _owners(request):
-    return (
-        get_user_model()
-        .objects.filter(owned_risks__organisation__in=permissions.visible_organisations(request.user))
-        .distinct()
+    return get_user_model().objects.filter(
+        pk__in=Risk.objects.filter(permissions.visible_q(request.user, "organisation")).values("owner_id")
     )
 
 

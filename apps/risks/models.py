@@ -117,7 +117,7 @@ class RiskQuerySet(models.QuerySet):
         """The current risks of the organisations ``user`` may read."""
         from apps.organisations import permissions
 
-        return self.current().filter(organisation__in=permissions.visible_organisations(user))
+        return self.current().filter(permissions.visible_q(user, "organisation"))
 
     def with_review_overdue(self, today=None):
         """Annotate ``is_review_overdue`` (the one definition, ``review_overdue_q``)."""

@@ -125,9 +125,24 @@ def test_members_of_organisations_not_beneath_a_ccg_reach_only_their_own_subtree
     assert lat.parent_id not in visible
 
 
-def test_the_unit_rule_is_one_lazy_subquery(poole_bay):
+def test_what_a_member_reads_is_asked_once_per_request(poole_bay, dorset, django_assert_num_queries):
+    """The unit rule (a locality's member reads its CCG's tree) is one query, read once per
+    request however often the page asks, and the answer is a list of organisations, so the big
+    tables are filtered by organisation rather than by a subquery over the whole country."""
+    from apps.core import per_request
+
     user = UserFactory(username="t.lazy")
     MembershipFactory(user=user, organisation=poole_bay, role=Membership.Role.STAFF)
-    visible = permissions.visible_organisations(user)
-    sql = str(visible.query)
-    assert sql.count("organisations_membership") == 7  # beneath's seven levels, one subquery each
+    per_request.request_started()
+    try:
+        with django_assert_num_queries(1):
+            ids = permissions.visible_organisation_ids(user)
+            for _ in range(5):
+                assert permissions.can_view(user, dorset)
+                assert permissions.visible_organisation_ids(user) == ids
+                assert permissions.reading_roots(user) == [dorset.pk]
+        assert set(ids) == set(Organisation.objects.beneath([dorset.pk]).values_list("pk", flat=True))
+        sql = str(permissions.visible_q(user, "organisation").children)
+        assert "organisations_membership" not in sql
+    finally:
+        per_request.request_finished()

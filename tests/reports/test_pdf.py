@@ -128,12 +128,12 @@ def test_html_to_pdf_fetches_nothing(tmp_path):
 
 
 def test_a_pdf_that_cannot_be_made_sends_the_reader_back_to_the_printable_page(client, dorset, monkeypatch):
-    from apps.reports import views
+    from apps.reports import pdfs, views
 
     def fail(html):
         raise views.PdfError("no Pango here")
 
-    monkeypatch.setattr(views, "html_to_pdf", fail)
+    monkeypatch.setattr(pdfs, "html_to_pdf", fail)
     plan = dorset.plans.get()
     client.force_login(_staff_of(dorset))
     response = client.get(reverse("reports:board_report_pdf", args=[plan.pk]), follow=True)

@@ -145,25 +145,35 @@ def render_table_fresh(context, table):
 
 
 class FreshCacheNode(template.Node):
-    def __init__(self, nodelist, name, parts):
-        self.nodelist, self.name, self.parts = nodelist, name, parts
+    def __init__(self, nodelist, name, parts, scope=None):
+        self.nodelist, self.name, self.parts, self.scope = nodelist, name, parts, scope
 
     def render(self, context):
         from apps.core.freshness import cached
 
         parts = tuple(part.resolve(context) for part in self.parts)
-        return cached(f"fragment:{self.name}", parts, lambda: self.nodelist.render(context))
+        scopes = None if self.scope is None else (self.scope.resolve(context),)
+        return cached(f"fragment:{self.name}", parts, lambda: self.nodelist.render(context), scopes=scopes)
 
 
 @register.tag
 def fresh_cache(parser, token):
-    """``{% fresh_cache "name" a b %}...{% endfresh_cache %}``: the enclosed HTML cached until
-    the data changes (apps/core/freshness.py), keyed by ``a``, ``b``: everything it shows beyond
-    the data must be among them (whose page, the viewer's role, the date asked for). Nothing
+    """``{% fresh_cache "name" a b scope=organisation.pk %}...{% endfresh_cache %}``: the
+    enclosed HTML cached until the data changes (apps/core/freshness.py), keyed by ``a``, ``b``:
+    everything it shows beyond the data must be among them (whose page, the viewer's role, the
+    date asked for). ``scope``: the organisation whose data it shows (it and everything beneath
+    it), so that writes elsewhere leave it cached; without it, what the viewer may read. Nothing
     that is the viewer's own (a CSRF token, a form's values) may be inside."""
     bits = token.split_contents()
     if len(bits) < 2:
         raise template.TemplateSyntaxError("fresh_cache needs a name")
     nodelist = parser.parse(("endfresh_cache",))
     parser.delete_first_token()
-    return FreshCacheNode(nodelist, bits[1].strip("\"'"), [parser.compile_filter(bit) for bit in bits[2:]])
+    scope = None
+    parts = []
+    for bit in bits[2:]:
+        if bit.startswith("scope="):
+            scope = parser.compile_filter(bit.removeprefix("scope="))
+        else:
+            parts.append(parser.compile_filter(bit))
+    return FreshCacheNode(nodelist, bits[1].strip("\"'"), parts, scope)

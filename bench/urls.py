@@ -1,4 +1,4 @@
-"""The app's URLs plus the benchmark's trivial views (registered only in settings_bench)."""
+"""The app's URLs plus the benchmark's trivial views (registered only in bench/settings.py)."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
