@@ -107,7 +107,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
         method="filter_due_soon", label=f"Due in the next {SOON_DAYS} days", widget=AnyYesNoWidget
     )
     stale = django_filters.BooleanFilter(
-        method="filter_stale", label=f"No update for {STALE_DAYS} days", widget=AnyYesNoWidget
+        method="filter_stale", label=f"Not updated by anyone for {STALE_DAYS} days", widget=AnyYesNoWidget
     )
     owner = PersonChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
     has_cost = django_filters.BooleanFilter(

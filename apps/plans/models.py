@@ -231,11 +231,23 @@ def due_soon_q(today=None):
 
 
 def stale_q(now=None):
-    """Not delivered and not changed for STALE_DAYS days: the one definition of stale."""
+    """Not delivered, and nobody has updated it in the STALE_DAYS days up to ``now``: the one
+    definition of stale ("no update for 60 days").
+
+    An update is one a person made: a ``StatusUpdate`` with its author
+    (``StatusUpdate.objects.by_people()``), which every write of a person leaves (the form, the
+    in-place control, the admin, an import, adding a deliverable). Loading the seed leaves none
+    and only sets the rows' ``updated_at``, so a seed record nobody has touched here (Darlington's
+    actions of 2012-13) counts as not updated, however recently it was loaded. ``now`` may be a
+    past moment (a list or dashboard as at a day): updates after it do not count. Works on the
+    deliverables and on their audit-trail rows (both carry the deliverable's ``id``)."""
     now = now or timezone.now()
-    return Q(updated_at__lt=now - datetime.timedelta(days=STALE_DAYS)) & ~Q(
-        status__in=Deliverable.DELIVERED_STATUSES
+    recent = StatusUpdate.objects.by_people().filter(
+        deliverable=models.OuterRef("id"),
+        created_at__gt=now - datetime.timedelta(days=STALE_DAYS),
+        created_at__lte=now,
     )
+    return Q(~models.Exists(recent)) & ~Q(status__in=Deliverable.DELIVERED_STATUSES)
 
 
 class DeliverableStatus(models.TextChoices):
@@ -386,6 +398,11 @@ class Deliverable(TimeStampedModel):
 
 
 class StatusUpdateQuerySet(models.QuerySet):
+    def by_people(self):
+        """Updates a person made (with their author): what "last updated by a person" and
+        "no update for 60 days" (``stale_q``) count."""
+        return self.filter(created_by__isnull=False)
+
     def current(self):
         """Updates of deliverables that are not archived."""
         return self.filter(deliverable__archived_at__isnull=True)
