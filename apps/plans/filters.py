@@ -125,6 +125,12 @@ class DeliverableFilterSet(django_filters.FilterSet):
         error_messages={"invalid": "Enter a month as year and month, YYYY-MM (for example 2013-03)."},
     )
     deadline = django_filters.DateFromToRangeFilter(label="Deadline between", widget=LabelledDateRangeWidget)
+    # The dashboard's "changed status since the last paper": the moment the paper's data was read.
+    changed_after = django_filters.IsoDateTimeFilter(
+        method="filter_changed_after",
+        label="Status changed after (date and time)",
+        error_messages={"invalid": "Give a date and time as YYYY-MM-DDTHH:MM, for example 2014-01-15T09:30."},
+    )
 
     class Meta:
         model = Deliverable
@@ -150,6 +156,11 @@ class DeliverableFilterSet(django_filters.FilterSet):
         """Deliverables whose status was changed to delivered in the month of ``value``."""
         delivered = StatusUpdate.objects.delivered_in_month(value.year, value.month)
         return queryset.filter(pk__in=delivered.values("deliverable_id"))
+
+    def filter_changed_after(self, queryset, name, value):
+        """Deliverables whose status was changed after the moment ``value``."""
+        changed = StatusUpdate.objects.status_changes().filter(created_at__gt=value)
+        return queryset.filter(pk__in=changed.values("deliverable_id"))
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())

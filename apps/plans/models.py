@@ -407,6 +407,10 @@ class StatusUpdateQuerySet(models.QuerySet):
         """Updates of deliverables that are not archived."""
         return self.filter(deliverable__archived_at__isnull=True)
 
+    def status_changes(self):
+        """Updates that changed the status (not a progress note alone)."""
+        return self.exclude(from_status=models.F("to_status"))
+
     def deliveries(self):
         """Updates that moved a deliverable from not delivered to delivered."""
         return self.filter(to_status__in=Deliverable.DELIVERED_STATUSES).exclude(

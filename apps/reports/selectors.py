@@ -4,7 +4,9 @@ way. A fixed number of queries whatever the number of deliverables, risks or iss
 
 import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import IntegerField, Prefetch, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from apps.organisations import permissions
@@ -177,7 +179,9 @@ def paper_pair(*, first_id, second_id, user):
 
 def organisation_papers(orgs):
     """Issued papers of the plans of ``orgs`` (a subquery of organisation pks), latest first,
-    without their snapshots: for the dashboard's list and trend (one query)."""
+    without their snapshots but for the number of delivered deliverables with further work in
+    progress (``further_work``, read from the snapshot's totals): for the dashboard's list and
+    trend (one query)."""
     return list(
         IssuedPaper.objects.filter(plan__organisation__in=orgs)
         .only(
@@ -188,7 +192,9 @@ def organisation_papers(orgs):
             "plan__organisation__name",
             "superseded_by__id",
             "superseded_by__number",
+            "superseded_by__issued_at",
         )
+        .annotate(further_work=Cast(KT("snapshot__totals__further_work"), IntegerField()))
         .select_related("plan__organisation", "superseded_by")
         .order_by("-read_at", "-pk")
     )
