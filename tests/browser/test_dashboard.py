@@ -74,7 +74,9 @@ def test_the_first_screen_says_whether_we_are_on_track(browser, seeded_live_serv
             assert box is not None, selector
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
         # The off-track checks say in words whether they need attention.
-        overdue = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg").overdue().count()
+        overdue = (
+            Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg").overdue().count()
+        )
         state = page.locator("#attention-overdue").inner_text()
         assert ("Needs attention" in state) == (overdue > 0) and ("On track" in state) == (overdue == 0)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
