@@ -350,4 +350,11 @@ class AsAtListMixin(_ListViewBase):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(as_at=self.as_at, as_at_form=self.as_at_form, as_at_title=self.as_at_title)
+        if self.as_at is not None:
+            # A day before anything the user may see was recorded: the page says so in words.
+            from apps.organisations.permissions import visible_organisations
+
+            began = records_began(visible_organisations(self.request.user).values("pk"))
+            context["records_began"] = began
+            context["before_records"] = began is None or self.as_at.moment < began
         return context
