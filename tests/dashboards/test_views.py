@@ -546,3 +546,23 @@ def test_the_as_at_day_is_picked_with_a_date_field(client, board_dorset, dorset)
     assert '<label for="as-at-day">' in picker
     assert 'type="date" name="as_at" id="as-at-day"' in picker
     assert f'max="{timezone.localdate().isoformat()}"' in picker
+
+
+def test_a_progress_note_alone_is_listed_but_not_counted_as_a_change_of_status(
+    client, admin_user, every_bucket
+):
+    client.force_login(admin_user)
+    before = client.get(dashboard(every_bucket.slug)).context["figures"]["changed"].count
+    quiet = Deliverable.objects.get(theme__plan__organisation=every_bucket, title="no deadline")
+    StatusUpdate.objects.create(
+        deliverable=quiet,
+        created_by=UserFactory(username="note.only"),
+        from_status=quiet.status,
+        to_status=quiet.status,
+        note="Waiting for the new structure.",
+    )
+    response = client.get(dashboard(every_bucket.slug))
+    figure = response.context["figures"]["changed"]
+    assert figure.count == before == _list_count(client, figure.url)
+    changes = response.content.decode().split('id="latest-updates"')[1].split("</ul>")[0]
+    assert "no deadline</a>: progress note (not started)" in changes
