@@ -1,7 +1,9 @@
 import pytest
 
 from apps.organisations.models import Membership, Organisation
-from apps.plans.models import Deliverable
+from apps.plans import services as plan_services
+from apps.plans.models import Deliverable, ODPlan
+from apps.reports import services as report_services
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory
 
@@ -52,11 +54,35 @@ def _board_member_page(browser, live_server, width, height):
     return context, page
 
 
+def _issue_and_change(dorset):
+    """A paper issued to the meeting, then a status changed: every figure has a "last paper"
+    line, the longest the first screen gets."""
+    staff = UserFactory(username="staff.viewport")
+    MembershipFactory(user=staff, organisation=dorset, role=Membership.Role.STAFF)
+    plan = ODPlan.objects.get(organisation=dorset)
+    cover = report_services.latest_report(plan)
+    report_services.issue_paper(
+        plan_id=plan.pk, acting_user=staff, cover_sheet_id=cover.pk, cover_sheet_version=cover.version
+    )
+    open_one = Deliverable.objects.filter(theme__plan=plan, status="in_progress").first()
+    plan_services.deliverable_update(
+        deliverable_id=open_one.pk,
+        acting_user=staff,
+        expected_version=open_one.version,
+        changes={"status": "delivered"},
+        note="Approved by the Directors group.",
+    )
+
+
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)])
-def test_the_first_screen_says_whether_we_are_on_track(browser, seeded_live_server, width, height):
-    """A governing-body member's landing page, on a laptop and on a phone: the answer to "are we
-    on track", the three off-track checks and the headline delivery figures are all in the first
-    viewport, without scrolling."""
+@pytest.mark.parametrize("paper", [False, True], ids=["no-paper", "after-a-paper"])
+def test_the_first_screen_says_whether_we_are_on_track(browser, seeded_live_server, width, height, paper):
+    """A governing-body member's landing page, on a laptop and on a phone, before any paper and
+    after one (each figure then compared with it): the answer to "are we on track", the three
+    off-track checks and the headline delivery figures are all in the first viewport, without
+    scrolling."""
+    if paper:
+        _issue_and_change(Organisation.objects.get(slug="nhs-dorset-ccg"))
     context, page = _board_member_page(browser, seeded_live_server, width, height)
     try:
         assert page.evaluate("window.scrollY") == 0
@@ -80,6 +106,7 @@ def test_the_first_screen_says_whether_we_are_on_track(browser, seeded_live_serv
         state = page.locator("#attention-overdue").inner_text()
         assert ("Needs attention" in state) == (overdue > 0) and ("On track" in state) == (overdue == 0)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert (page.locator("#stat-fully-delivered ~ .trend").count() == 1) == paper
     finally:
         context.close()
 

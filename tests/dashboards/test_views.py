@@ -494,7 +494,7 @@ def test_changes_since_the_last_paper_come_first_and_figures_are_compared_with_i
     for key, figure in (("overdue", "overdue"), ("to_deliver", "to_deliver")):
         difference = context["figures"][figure].count - comparison[key]["then"]
         assert comparison[key]["difference"] == difference
-    assert f"at the last paper: {paper.overdue_count} (" in _attention(html, "overdue")
+    assert f"last paper: {paper.overdue_count} (" in _attention(html, "overdue")
     issued = IssuedPaper.objects.get(pk=paper.pk)
     assert paper.further_work == issued.snapshot["totals"]["further_work"] > 0
 
