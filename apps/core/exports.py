@@ -484,6 +484,9 @@ def _shown(field, value):
         if value.stop is not None:
             parts.append(f"to {_day(value.stop)}")
         return " ".join(parts)
+    if isinstance(value, datetime.datetime) and isinstance(field, forms.DateTimeField):
+        # A moment (the dashboard's "changed after" a paper was read): the day and the time.
+        return value.astimezone(LONDON).strftime("%d/%m/%Y %H:%M") if value.tzinfo else str(value)
     if isinstance(value, (datetime.date, datetime.datetime)):
         return _day(value)
     return str(value)

@@ -45,6 +45,7 @@ from apps.risks.models import Band, BandScheme, Risk
 from .figures import Figure, FigureList
 
 LIST_LENGTH = 10
+RECENT_CHANGES = 5  # at the top of the dashboard: the rest are a click away
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,13 @@ def scope(organisation: Organisation) -> list[int]:
     return Organisation.objects.beneath_ids([organisation.pk])
 
 
-# The figures of the dashboard, each as the parameters of the list it links to.
+# The figures of the dashboard, each as the parameters of the list it links to. "delivered"
+# counts both delivered statuses; the headline shows them apart ("status_delivered": fully
+# delivered, "status_delivered_further_work": delivered with further work in progress).
 DELIVERABLE_FIGURES: dict[str, dict[str, Any]] = {
     "total": {},
     "delivered": {"bucket": "delivered"},
+    "to_deliver": {"status": list(Deliverable.OPEN_STATUSES)},
     "overdue": {"overdue": "true"},
     "due_soon": {"due_soon": "true"},
     "stale": {"stale": "true"},
@@ -94,6 +98,8 @@ DELIVERABLE_FIGURES: dict[str, dict[str, Any]] = {
 }
 RISK_FIGURES: dict[str, dict[str, Any]] = {
     "open": {"status": Risk.Status.OPEN},
+    # "Red risks", as the national dashboard and the issued papers count them.
+    "red": {"status": Risk.Status.OPEN, "band": Band.EXTREME},
     **{f"band_{band}": {"band": band} for band in Band.values},
     **{f"residual_band_{band}": {"residual_band": band} for band in Band.values},
 }
@@ -114,11 +120,43 @@ def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: A
     )
 
 
+def _pct(part: int, total: int) -> float:
+    return round(100 * part / total, 1) if total else 0
+
+
+def changed_since_figures(paper: Any) -> dict[str, dict[str, Any]]:
+    """The figures of "what changed since the last paper": deliverables whose status changed
+    after ``paper``'s data was read, and those of them now delivered (none without a paper)."""
+    if paper is None:
+        return {}
+    since = timezone.localtime(paper.read_at).isoformat()
+    return {
+        "changed": {"changed_after": since},
+        "changed_delivered": {"changed_after": since, "bucket": "delivered"},
+    }
+
+
 def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: Any) -> dict[str, Any]:
+    orgs = scope(organisation)
+    papers = issued_papers(orgs, as_at=as_at)
+    if as_at is not None:
+        from apps.reports.as_at import records_began
+
+        began = records_began(orgs)
+        if began is None or as_at.moment < began:
+            # Nothing was recorded yet: say so, rather than show zeros as if they were data.
+            return {
+                "organisation": organisation,
+                "scope": orgs,
+                "today": as_at.day,
+                "as_at": as_at,
+                "before_records": True,
+                "records_began": began,
+                **papers,
+            }
     source = DataSource.of(as_at)
     today = source.today
     now = timezone.now()
-    orgs = scope(organisation)
     # Archived deliverables and risks are left out of every figure and list, as the lists
     # the figures link to leave them out (both start from ``current()``, see DataSource).
     deliverables = source.deliverables.filter(theme__plan__organisation__in=orgs)
@@ -134,7 +172,13 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         organisation,
         request,
     ).count(
-        source.params({**DELIVERABLE_FIGURES, **{f"domain_{d.number}": {"domain": d.pk} for d in domains}}),
+        source.params(
+            {
+                **DELIVERABLE_FIGURES,
+                **{f"domain_{d.number}": {"domain": d.pk} for d in domains},
+                **changed_since_figures(papers["last_paper"]),
+            }
+        ),
     )
     risk_figures = FigureList(
         "risks:risk_list",
@@ -165,12 +209,15 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
     total = deliverable_figures["total"].count
     delivered = deliverable_figures["delivered"].count
     plans = ODPlan.objects.filter(organisation__in=orgs)
+    if as_at is not None:  # no link to a plan that was not recorded yet
+        plans = plans.filter(created_at__lte=as_at.moment)
     plan_rows = list(plans.select_related("organisation"))
     rollup = (
         progress_beneath(organisation, deliverables, orgs)
         if len({plan.organisation_id for plan in plan_rows}) > 1
         else []
     )
+    updates = latest_updates(source, deliverables, orgs, total)
     return {
         "organisation": organisation,
         "scope": orgs,
@@ -178,6 +225,18 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         "figures": deliverable_figures,
         "risk_figures": risk_figures,
         "delivered_pct": round(100 * delivered / total, 1) if total else 0,
+        "fully_delivered_pct": _pct(
+            deliverable_figures[f"status_{Deliverable.Status.DELIVERED}"].count, total
+        ),
+        "further_work_pct": _pct(
+            deliverable_figures[f"status_{Deliverable.Status.DELIVERED_FURTHER_WORK}"].count, total
+        ),
+        # How many of the three off-track checks (overdue, not updated, red risks) are not zero.
+        "attention_count": sum(
+            1
+            for f in (deliverable_figures["overdue"], deliverable_figures["stale"], risk_figures["red"])
+            if f.count
+        ),
         "status_counts": status_counts,
         "band_rows": band_rows,
         "budget": plans.aggregate(total=Sum("budget_amount"))["total"],
@@ -198,7 +257,12 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
             .select_related("theme__plan__organisation", "owner")
             .order_by("deadline", "pk")[:LIST_LENGTH]
         ),
-        "latest_updates": latest_updates(source, deliverables, orgs, total),
+        "latest_updates": updates,
+        # What changed since the last paper (the latest updates if none was issued): a few, the
+        # figures "changed" and "changed_delivered" count them all.
+        "recent_changes": [
+            u for u in updates if papers["last_paper"] is None or u.created_at > papers["last_paper"].read_at
+        ][:RECENT_CHANGES],
         "top_risks": list(
             risks.filter(status=Risk.Status.OPEN)
             .select_related("organisation")
@@ -210,7 +274,45 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         "delivered_per_month": delivered_per_month(orgs, source.status_updates),
         "as_at": as_at,
         "as_at_query": f"&as_at={source.as_at_param}" if source.as_at_param else "",
+        "comparison": paper_comparison(papers["last_paper"], plan_rows, deliverable_figures, risk_figures),
+        **papers,
     }
+
+
+def paper_comparison(
+    paper: Any, plans: list[ODPlan], figures: dict[str, Figure], risk_figures: dict[str, Figure]
+) -> dict[str, dict[str, Any]] | None:
+    """Each headline figure against the last paper issued here: {key: {"then", "difference",
+    "words"}}, where the paper reported that figure. Only where the dashboard shows one plan and
+    the paper is that plan's: a paper reports one plan, so for several plans the trend table
+    over the papers stands instead (None)."""
+    if paper is None or len(plans) != 1 or paper.plan_id != plans[0].pk:
+        return None
+    further = paper.further_work
+    then = {
+        "total": paper.deliverable_count,
+        "to_deliver": paper.deliverable_count - paper.delivered_count,
+        "overdue": paper.overdue_count,
+        "red": paper.red_risk_count,
+    }
+    now = {
+        "total": figures["total"].count,
+        "to_deliver": figures["to_deliver"].count,
+        "overdue": figures["overdue"].count,
+        "red": risk_figures["red"].count,
+    }
+    if further is not None:  # every snapshot has it; the guard is for a paper without totals
+        then.update(fully_delivered=paper.delivered_count - further, further_work=further)
+        now.update(
+            fully_delivered=figures[f"status_{Deliverable.Status.DELIVERED}"].count,
+            further_work=figures[f"status_{Deliverable.Status.DELIVERED_FURTHER_WORK}"].count,
+        )
+    result = {}
+    for key, before in then.items():
+        difference = now[key] - before
+        words = f"up {difference}" if difference > 0 else f"down {-difference}" if difference else "no change"
+        result[key] = {"then": before, "difference": difference, "words": words}
+    return result
 
 
 # Up to this many deliverables in scope, the latest updates are found deliverable by deliverable.
@@ -389,10 +491,13 @@ class DataSource:
 # --- Issued papers: the list and the trend ---------------------------------------------------
 
 
-def issued_papers(orgs: list[int]) -> dict[str, Any]:
+def issued_papers(orgs: list[int], *, as_at: Any = None) -> dict[str, Any]:
     """The board papers issued from the plans of the organisation and everything beneath,
-    latest first, and the trend over the papers that stand (not superseded), oldest first:
-    per paper, % delivered, overdue and red risks as the paper reported them. One query."""
+    latest first; the trend over the papers that stand (not superseded), oldest first: per
+    paper, % delivered, fully delivered, delivered with further work, overdue and red risks as
+    the paper reported them; and the ``last_paper``: the latest that stood at the end of the
+    as-at day (now, without one), which "what changed since the last paper" counts from. One
+    query."""
     from apps.reports.selectors import organisation_papers
 
     papers = organisation_papers(orgs)
@@ -403,13 +508,34 @@ def issued_papers(orgs: list[int]) -> dict[str, Any]:
             "paper": p,
             "label": (f"{p.plan.organisation.name} " if several_plans else "") + f"{p.meeting_date:%d/%m/%Y}",
             "delivered_pct": p.delivered_pct,
+            "fully_delivered": p.delivered_count - p.further_work if p.further_work is not None else None,
+            "further_work": p.further_work,
             "overdue": p.overdue_count,
             "red_risks": p.red_risk_count,
             "red_residual_risks": p.red_residual_risk_count,
         }
         for p in standing
     ]
-    return {"issued_papers": papers, "paper_trend": trend, "several_paper_plans": several_plans}
+    return {
+        "issued_papers": papers,
+        "paper_trend": trend,
+        "several_paper_plans": several_plans,
+        "last_paper": last_paper(papers, as_at),
+    }
+
+
+def last_paper(papers: list[Any], as_at: Any = None) -> Any:
+    """Of ``papers`` (latest first), the latest issued that stood at ``as_at``'s moment (now,
+    without one): issued by then and not superseded by a correction issued by then."""
+    moment = as_at.moment if as_at is not None else None
+    for paper in sorted(papers, key=lambda p: (p.issued_at, p.pk), reverse=True):
+        correction = getattr(paper, "superseded_by", None)
+        if moment is None:
+            if correction is None:
+                return paper
+        elif paper.issued_at <= moment and (correction is None or correction.issued_at > moment):
+            return paper
+    return None
 
 
 def ccg_summary(*, visible: QuerySet[Organisation]) -> QuerySet[Organisation]:

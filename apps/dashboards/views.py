@@ -53,6 +53,12 @@ class OrganisationDashboardView(TemplateView):
         if not permissions.can_view(self.request.user, organisation):
             raise PermissionDenied("You do not have access to this organisation's dashboard.")
         data = selectors.organisation_dashboard(organisation, request=self.request, as_at=self.as_at)
+        context.update(data)
+        context["within"] = organisation.pk
+        context["as_at_form"] = history.AsAtForm()
+        if data.get("before_records"):  # a day before the records began: only the papers
+            context["charts"] = {"paper_trend": paper_trend(context["paper_trend"])}
+            return context
         within = QueryDict(mutable=True)
         within["within"] = str(organisation.pk)
         if self.as_at:
@@ -63,12 +69,8 @@ class OrganisationDashboardView(TemplateView):
                     params = within.copy()
                     params.update(cell["params"])
                     cell["query"] = params.urlencode()
-        context.update(data)
-        context["within"] = organisation.pk
         context["charts"] = charts.organisation_charts(data)
-        context.update(selectors.issued_papers(data["scope"]))
         context["charts"]["paper_trend"] = paper_trend(context["paper_trend"])
-        context["as_at_form"] = history.AsAtForm()
         return context
 
 

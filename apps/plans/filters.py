@@ -105,7 +105,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
         method="filter_due_soon", label=f"Due in the next {SOON_DAYS} days", widget=AnyYesNoWidget
     )
     stale = django_filters.BooleanFilter(
-        method="filter_stale", label=f"No update for {STALE_DAYS} days", widget=AnyYesNoWidget
+        method="filter_stale", label=f"Not updated by anyone for {STALE_DAYS} days", widget=AnyYesNoWidget
     )
     owner = PersonChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
     has_cost = django_filters.BooleanFilter(
@@ -123,6 +123,12 @@ class DeliverableFilterSet(django_filters.FilterSet):
         error_messages={"invalid": "Enter a month as year and month, YYYY-MM (for example 2013-03)."},
     )
     deadline = django_filters.DateFromToRangeFilter(label="Deadline between", widget=LabelledDateRangeWidget)
+    # The dashboard's "changed status since the last paper": the moment the paper's data was read.
+    changed_after = django_filters.IsoDateTimeFilter(
+        method="filter_changed_after",
+        label="Status changed after (date and time)",
+        error_messages={"invalid": "Give a date and time as YYYY-MM-DDTHH:MM, for example 2014-01-15T09:30."},
+    )
 
     class Meta:
         model = Deliverable
@@ -154,6 +160,11 @@ class DeliverableFilterSet(django_filters.FilterSet):
         dashboard counts its domain figures in its one pass over the rows (figures.py)."""
         tagged = Deliverable.domains.through.objects.filter(authorisationdomain=value)
         return queryset.filter(pk__in=tagged.values("deliverable_id"))
+
+    def filter_changed_after(self, queryset, name, value):
+        """Deliverables whose status was changed after the moment ``value``."""
+        changed = StatusUpdate.objects.status_changes().filter(created_at__gt=value)
+        return queryset.filter(pk__in=changed.values("deliverable_id"))
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())

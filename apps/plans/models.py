@@ -255,22 +255,41 @@ def due_soon_q(today=None):
 
 
 def stale_q(now=None):
-    """Not delivered and not changed for STALE_DAYS days: the one definition of stale."""
+    """Not delivered, and nobody has updated it in the STALE_DAYS days up to ``now``: the one
+    definition of stale ("no update for 60 days").
+
+    An update is one a person made: a ``StatusUpdate`` with its author
+    (``StatusUpdate.objects.by_people()``), which every write of a person leaves (the form, the
+    in-place control, the admin, an import, adding a deliverable). Loading the seed leaves none
+    and only sets the rows' ``updated_at``, so a seed record nobody has touched here (Darlington's
+    actions of 2012-13) counts as not updated, however recently it was loaded. ``now`` may be a
+    past moment (a list or dashboard as at a day): updates after it do not count. Works on the
+    deliverables and on their audit-trail rows (both carry the deliverable's ``id``)."""
     now = now or timezone.now()
-    return Q(updated_at__lt=now - datetime.timedelta(days=STALE_DAYS)) & ~Q(
-        status__in=Deliverable.DELIVERED_STATUSES
+    recent = StatusUpdate.objects.by_people().filter(
+        deliverable=models.OuterRef("id"),
+        created_at__gt=now - datetime.timedelta(days=STALE_DAYS),
+        created_at__lte=now,
     )
+    return Q(~models.Exists(recent)) & ~Q(status__in=Deliverable.DELIVERED_STATUSES)
 
 
 def stale_changes_at(deliverables, now=None):
     """The moment ``stale_q``'s answer over ``deliverables`` next changes with nothing written
-    (the first deliverable not delivered to reach STALE_DAYS without a change), or None: a
-    figure of stale deliverables holds until then, not for the day (one query)."""
+    (the first deliverable not delivered whose latest update by a person reaches STALE_DAYS), or
+    None: a figure of stale deliverables holds until then, not for the day (one query)."""
     now = now or timezone.now()
+    latest = (
+        StatusUpdate.objects.by_people()
+        .filter(deliverable=models.OuterRef("pk"), created_at__lte=now)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
     first = (
         deliverables.exclude(status__in=Deliverable.DELIVERED_STATUSES)
-        .filter(updated_at__gte=now - datetime.timedelta(days=STALE_DAYS))
-        .aggregate(first=models.Min("updated_at"))["first"]
+        .annotate(last_update=models.Subquery(latest))
+        .filter(last_update__gt=now - datetime.timedelta(days=STALE_DAYS))
+        .aggregate(first=models.Min("last_update"))["first"]
     )
     return first + datetime.timedelta(days=STALE_DAYS) if first else None
 
@@ -423,9 +442,18 @@ class Deliverable(TimeStampedModel):
 
 
 class StatusUpdateQuerySet(models.QuerySet):
+    def by_people(self):
+        """Updates a person made (with their author): what "last updated by a person" and
+        "no update for 60 days" (``stale_q``) count."""
+        return self.filter(created_by__isnull=False)
+
     def current(self):
         """Updates of deliverables that are not archived."""
         return self.filter(deliverable__archived_at__isnull=True)
+
+    def status_changes(self):
+        """Updates that changed the status (not a progress note alone)."""
+        return self.exclude(from_status=models.F("to_status"))
 
     def deliveries(self):
         """Updates that moved a deliverable from not delivered to delivered."""

@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING
 
 import django_tables2 as tables
 from django.db.models import BooleanField, Case, OuterRef, TextField, Value, When
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.middleware.csrf import get_token
 from django.utils.html import format_html
 
@@ -25,6 +25,17 @@ def _overdue(today=None):
 
 
 _LATEST_UPDATE = StatusUpdate.objects.filter(deliverable=OuterRef("pk")).order_by("-created_at", "-pk")
+# The latest progress note: the newest update with a note (a status change may come without).
+_LATEST_NOTE = _LATEST_UPDATE.exclude(note="")
+
+
+def _note_columns(notes):
+    """The latest progress note and its date (a date, UK time) from ``notes`` (newest first)."""
+    return [
+        ExportColumn("Latest progress note", exports.latest(notes, "note"), width=60),
+        ExportColumn("Latest progress note date", exports.latest(notes, TruncDate("created_at")), DATE),
+    ]
+
 
 # The full record, as the deliverable's page shows it (templates/plans/deliverable_detail.html).
 DELIVERABLE_EXPORT = [
@@ -56,6 +67,7 @@ DELIVERABLE_EXPORT = [
     ExportColumn("Comments", "comments", width=60),
     ExportColumn("Last update", exports.latest(_LATEST_UPDATE, "created_at"), DATETIME),
     ExportColumn("Last update by", exports.latest(_LATEST_UPDATE, exports.person_name("created_by__"))),
+    *_note_columns(_LATEST_NOTE),
 ]
 
 
@@ -190,5 +202,6 @@ class AsAtDeliverableTable(DeliverableTable):
             "Last update by": ExportColumn(
                 "Last update by", exports.latest(updates, exports.person_name("created_by__"))
             ),
+            **{column.header: column for column in _note_columns(updates.exclude(note=""))},
         }
         return [replaced.get(column.header, column) for column in cls.export_columns]

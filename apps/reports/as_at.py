@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import Lookup, Q, QuerySet
 from django.http import QueryDict
 from django.shortcuts import render
@@ -190,6 +191,30 @@ def status_updates(
     return updates
 
 
+def records_began(organisations) -> datetime.datetime | None:
+    """When ccgtrack's records of ``organisations`` (pks, or a subquery of them) begin: the
+    first audit event of any of their deliverables or risks (for the seed, the moment it was
+    loaded), or None if there is none. Before it there is nothing to show as at a day, and a
+    page says so rather than showing zeros. One query."""
+    first_deliverable = (
+        DeliverableAsAt.objects.filter(theme__plan__organisation__in=organisations)
+        .order_by("pgh_created_at")
+        .values("pgh_created_at")[:1]
+    )
+    first_risk = (
+        RiskAsAt.objects.filter(organisation__in=organisations)
+        .order_by("pgh_created_at")
+        .values("pgh_created_at")[:1]
+    )
+    d_sql, d_params = first_deliverable.query.sql_with_params()
+    r_sql, r_params = first_risk.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # LEAST skips a NULL: the first of either, or NULL when neither has a record.
+        cursor.execute(f"SELECT LEAST(({d_sql}), ({r_sql}))", (*d_params, *r_params))
+        (began,) = cursor.fetchone()
+    return began
+
+
 if TYPE_CHECKING:
     from apps.core.views import FilteredTableView as _ListViewBase
 else:
@@ -241,6 +266,10 @@ class DeliverableAsAtFilterSet(AsAtFilterMixin, DeliverableFilterSet):
     def filter_delivered_month(self, queryset, name, value):
         delivered = status_updates(self.as_at_value).delivered_in_month(value.year, value.month)
         return queryset.filter(id__in=delivered.values("deliverable_id"))
+
+    def filter_changed_after(self, queryset, name, value):
+        changed = status_updates(self.as_at_value).status_changes().filter(created_at__gt=value)
+        return queryset.filter(id__in=changed.values("deliverable_id"))
 
 
 class RiskAsAtFilterSet(AsAtFilterMixin, RiskFilterSet):
@@ -321,4 +350,11 @@ class AsAtListMixin(_ListViewBase):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(as_at=self.as_at, as_at_form=self.as_at_form, as_at_title=self.as_at_title)
+        if self.as_at is not None:
+            # A day before anything the user may see was recorded: the page says so in words.
+            from apps.organisations.permissions import visible_organisations
+
+            began = records_began(visible_organisations(self.request.user).values("pk"))
+            context["records_began"] = began
+            context["before_records"] = began is None or self.as_at.moment < began
         return context

@@ -21,7 +21,12 @@ from apps.risks.models import Band
 
 from .models import COVER_FIELDS, BoardReport
 
-SCHEMA = 1
+# 2: each deliverable row also keeps its latest progress note (``latest_note``), when its status
+# last changed and when each narrative was last written; papers of schema 1 render without them.
+SCHEMA = 2
+# A summary list (notable areas, changes) prints a title whole up to this many words; a longer
+# one is cut after a whole word, with an ellipsis and a link to the full text in the appendix.
+TITLE_WORDS = 60
 RED_BAND = Band.EXTREME  # "red" risks, as the national dashboard counts them
 
 
@@ -48,14 +53,17 @@ def _moment(value):
 # --- Building the snapshot ---------------------------------------------------------------------
 
 
-def build(*, plan, report, risks, scheme, assessment, levels, read_at):
+def build(*, plan, report, risks, scheme, assessment, levels, read_at, marks=None):
     """The snapshot of a paper: ``plan`` as ``plans.selectors.plan_detail`` prefetches it,
     ``report`` its cover sheet (or None), ``risks`` every risk of its organisation with ratings
-    annotated, ``assessment`` the latest self-assessment (scores prefetched) or None."""
+    annotated, ``assessment`` the latest self-assessment (scores prefetched) or None, ``marks``
+    each deliverable's latest progress note and when its status and narratives last changed
+    (``selectors.deliverable_marks``)."""
     today = read_at.date()
+    marks = marks or {}
     deliverables, themes = [], []
     for theme in plan.themes.all():
-        rows = [_deliverable(d, theme, today) for d in theme.deliverables.all()]
+        rows = [_deliverable(d, theme, today, marks.get(d.pk, {})) for d in theme.deliverables.all()]
         deliverables.extend(rows)
         themes.append(
             {
@@ -115,7 +123,7 @@ def build(*, plan, report, risks, scheme, assessment, levels, read_at):
     }
 
 
-def _deliverable(d, theme, today):
+def _deliverable(d, theme, today, marks):
     delivered = d.status in Deliverable.DELIVERED_STATUSES
     return {
         "id": d.pk,
@@ -138,6 +146,10 @@ def _deliverable(d, theme, today):
         "in_progress_narrative": d.in_progress_narrative,
         "comments": d.comments,
         "version": d.version,
+        "latest_note": marks.get("latest_note"),
+        "status_changed_at": marks.get("status_changed_at"),
+        "delivered_narrative_at": marks.get("delivered_narrative_at"),
+        "in_progress_narrative_at": marks.get("in_progress_narrative_at"),
     }
 
 
@@ -520,7 +532,35 @@ def cover_rows(report):
 
 
 def _display_row(d):
-    return {**d, "deadline": _date(d["deadline"])}
+    """A deliverable row as the template shows it: dates as dates, its latest progress note,
+    and, for each narrative written before the latest change of status, a line that says so
+    (a delivered item whose narrative still says what "will be in place"). Rows of papers
+    issued before these were kept (schema 1) have neither."""
+    note = d.get("latest_note")
+    changed_at = _moment(d.get("status_changed_at"))
+    older = {}
+    for field in ("delivered_narrative", "in_progress_narrative"):
+        written_at = _moment(d.get(f"{field}_at"))
+        if d[field] and written_at and changed_at and written_at < changed_at:
+            older[field] = (
+                f"Written before the status changed to {d['status_label']} on {changed_at:%-d %B %Y}."
+            )
+    return {
+        **d,
+        "deadline": _date(d["deadline"]),
+        "latest_note": {**note, "at": _moment(note["at"])} if note else None,
+        "delivered_narrative_older": older.get("delivered_narrative", ""),
+        "in_progress_narrative_older": older.get("in_progress_narrative", ""),
+    }
+
+
+def title_parts(text, words=TITLE_WORDS):
+    """``text`` as a summary prints it: (shown, cut). Whole, or past ``words`` words, the
+    first ``words`` whole words and an ellipsis (cut is True): never in the middle of a word."""
+    parts = (text or "").split()
+    if len(parts) <= words:
+        return text, False
+    return " ".join(parts[:words]) + "…", True
 
 
 def _group_by_subheading(rows):

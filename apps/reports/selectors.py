@@ -4,16 +4,19 @@ way. A fixed number of queries whatever the number of deliverables, risks or iss
 
 import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import IntegerField, Prefetch, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
-from apps.plans.models import MaturityLevel, SelfAssessment, SelfAssessmentScore, StatusUpdate
+from apps.plans.models import Deliverable, MaturityLevel, SelfAssessment, SelfAssessmentScore, StatusUpdate
 from apps.risks.models import BandScheme, Risk
 
 from . import paper
-from .models import BoardReport, IssuedPaper
+from .models import BoardReport, DeliverableEvent, IssuedPaper
 
 # What lists of papers load: never the snapshot or the HTML.
 LIST_FIELDS = (
@@ -43,9 +46,63 @@ def latest_report(plan) -> BoardReport | None:
     return BoardReport.objects.filter(plan=plan).order_by("-meeting_date", "-pk").first()
 
 
+def deliverable_marks(plan) -> dict[int, dict]:
+    """Per current deliverable of ``plan`` (by id): its latest progress note
+    (``latest_note``: the newest status update with a note, its text, when and by whom), and,
+    from the audit trail, when its status last changed (``status_changed_at``) and when each of
+    its narratives was last written (``delivered_narrative_at``, ``in_progress_narrative_at``):
+    the moment of the event in which the value became what it is. Two queries, whatever the
+    number of deliverables or of their history rows."""
+    marks: dict[int, dict] = {}
+    notes = (
+        StatusUpdate.objects.filter(deliverable__theme__plan=plan, deliverable__archived_at__isnull=True)
+        .exclude(note="")
+        .select_related("created_by")
+        .order_by("deliverable_id", "-created_at", "-pk")
+        .distinct("deliverable_id")
+    )
+    for update in notes:
+        marks.setdefault(update.deliverable_id, {})["latest_note"] = {
+            "text": update.note,
+            "at": update.created_at.isoformat(),
+            "by": paper.person(update.created_by),
+        }
+    ids_sql, ids_params = (
+        Deliverable.objects.current().filter(theme__plan=plan).order_by().values("id").query.sql_with_params()
+    )
+    # Each history row, against the row before it of the same deliverable: did the status or a
+    # narrative change there? The latest such row of each is when it last changed.
+    sql = f"""
+        SELECT pgh_obj_id,
+               MAX(pgh_created_at) FILTER (WHERE status_changed),
+               MAX(pgh_created_at) FILTER (WHERE delivered_changed),
+               MAX(pgh_created_at) FILTER (WHERE in_progress_changed)
+        FROM (
+            SELECT pgh_obj_id, pgh_created_at,
+                   status IS DISTINCT FROM LAG(status) OVER w AS status_changed,
+                   delivered_narrative IS DISTINCT FROM LAG(delivered_narrative) OVER w AS delivered_changed,
+                   in_progress_narrative IS DISTINCT FROM LAG(in_progress_narrative) OVER w
+                       AS in_progress_changed
+            FROM {DeliverableEvent._meta.db_table}
+            WHERE pgh_obj_id IN ({ids_sql})
+            WINDOW w AS (PARTITION BY pgh_obj_id ORDER BY pgh_id)
+        ) history
+        GROUP BY pgh_obj_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids_params)
+        for pk, status_at, delivered_at, in_progress_at in cursor.fetchall():
+            marks.setdefault(pk, {}).update(
+                status_changed_at=status_at.isoformat() if status_at else None,
+                delivered_narrative_at=delivered_at.isoformat() if delivered_at else None,
+                in_progress_narrative_at=in_progress_at.isoformat() if in_progress_at else None,
+            )
+    return marks
+
+
 def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
     """The snapshot of ``plan``'s report as the data stands now (``plan`` as
-    ``plans.selectors.plan_detail`` returns it). Seven queries."""
+    ``plans.selectors.plan_detail`` returns it). Nine queries."""
     read_at = timezone.localtime(read_at or timezone.now())
     scheme = BandScheme.current()
     risks = (
@@ -68,6 +125,7 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
         assessment=assessment,
         levels=list(MaturityLevel.objects.all()),
         read_at=read_at,
+        marks=deliverable_marks(plan),
     )
 
 
@@ -182,7 +240,9 @@ def paper_pair(*, first_id, second_id, user):
 
 def organisation_papers(orgs):
     """Issued papers of the plans of ``orgs`` (a subquery of organisation pks), latest first,
-    without their snapshots: for the dashboard's list and trend (one query)."""
+    without their snapshots but for the number of delivered deliverables with further work in
+    progress (``further_work``, read from the snapshot's totals): for the dashboard's list and
+    trend (one query)."""
     return list(
         IssuedPaper.objects.filter(plan__organisation__in=orgs)
         .only(
@@ -193,7 +253,9 @@ def organisation_papers(orgs):
             "plan__organisation__name",
             "superseded_by__id",
             "superseded_by__number",
+            "superseded_by__issued_at",
         )
+        .annotate(further_work=Cast(KT("snapshot__totals__further_work"), IntegerField()))
         .select_related("plan__organisation", "superseded_by")
         .order_by("-read_at", "-pk")
     )

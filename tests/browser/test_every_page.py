@@ -197,7 +197,11 @@ PAGES = {
     "reports:paper_compare": lambda s: [({"pk": s.papers[0].pk, "other": s.papers[-1].pk}, "", ROLES)],
     "dashboards:national": lambda s: [({}, "", ADMIN)],
     "dashboards:organisation": lambda s: (
-        _slugs(s.dorset.slug, s.darlington.slug) + _slugs("wessex", s.kinds["national"], roles=ADMIN)
+        _slugs(s.dorset.slug, s.darlington.slug)
+        + _slugs("wessex", s.kinds["national"], roles=ADMIN)
+        # As at a day: one before the records began (a sentence, no figures), and today.
+        + [({"slug": s.dorset.slug}, "?as_at=2014-03-31", ("board",))]
+        + [({"slug": s.dorset.slug}, f"?as_at={timezone.localdate().isoformat()}", ("board",))]
     ),
 }
 

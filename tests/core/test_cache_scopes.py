@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.core import freshness
 from apps.dashboards import selectors as dashboard_selectors
 from apps.organisations.models import Membership, Organisation
-from apps.plans.models import STALE_DAYS, Deliverable
+from apps.plans.models import STALE_DAYS, Deliverable, StatusUpdate
 from apps.reminders.models import ReminderDelivery
 from apps.risks.models import Risk
 from tests.factories import MembershipFactory, UserFactory
@@ -107,10 +107,13 @@ def test_the_stale_figure_agrees_with_its_list_at_any_time_of_day(client, admin_
         .exclude(status__in=Deliverable.DELIVERED_STATUSES)
         .first()
     )
-    # Last changed 60 days before 10:05 (update() sets it as given): not stale at 10:00, stale
-    # from 10:05.
-    Deliverable.objects.filter(pk=deliverable.pk).update(
-        updated_at=start + datetime.timedelta(minutes=5) - datetime.timedelta(days=STALE_DAYS)
+    # Last updated by a person 60 days before 10:05: not stale at 10:00, stale from 10:05.
+    StatusUpdate.objects.create(
+        deliverable=deliverable,
+        created_by=admin_user,
+        to_status=deliverable.status,
+        note="Checked.",
+        created_at=start + datetime.timedelta(minutes=5) - datetime.timedelta(days=STALE_DAYS),
     )
     url = reverse("dashboards:organisation", args=[dorset.slug])
     seen = []

@@ -15,9 +15,12 @@ from apps.dashboards.tables import CcgProgressTable
 from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate
+from apps.reports.models import IssuedPaper
+from apps.reports.services import issue_paper, latest_report
 from tests import seed_data
 from tests.factories import LatFactory, MembershipFactory, OrganisationFactory, UserFactory
 from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
+from tests.reports.helpers import first_cover_sheet
 from tests.risks.factories import RiskFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,11 +57,15 @@ def _list_count(client, url):
 @pytest.fixture
 def every_bucket(db):
     """A CCG under a LAT with something in every bucket the dashboard counts: each status,
-    overdue, due soon (in progress and not started), stale, costed, every domain, a delivery this
-    month, and risks in every band, inherent and residual."""
+    overdue, due soon (in progress and not started), not updated by anyone for 60 days (never,
+    and 61 days ago) beside updated lately, costed, every domain, a delivery this month, risks in
+    every band, inherent and residual, open and closed, and an issued paper with status changes
+    since (to delivered, to delivered with further work, and to in progress)."""
     today = timezone.localdate()
     lat = LatFactory()
     ccg = OrganisationFactory(parent=lat)
+    staff = UserFactory(username="every.bucket.staff")
+    MembershipFactory(user=staff, organisation=ccg, role=Membership.Role.STAFF)
     theme = ThemeFactory(plan=ODPlanFactory(organisation=ccg), number=1)
     other = ThemeFactory(plan=theme.plan, number=2)
     domains = list(AuthorisationDomain.objects.all())
@@ -85,16 +92,31 @@ def every_bucket(db):
         )
         deliverable.domains.set(domains[: position % len(domains) + 1])
         made.append(deliverable)
-    Deliverable.objects.filter(pk__in=[made[1].pk, made[3].pk, made[8].pk, made[6].pk]).update(
-        updated_at=timezone.now() - datetime.timedelta(days=61)
+    # Updates people made: lately (not stale), 61 days ago (stale again); none for the rest.
+    for deliverable, days_ago in ((made[5], 3), (made[2], 59), (made[1], 61)):
+        StatusUpdate.objects.create(
+            deliverable=deliverable,
+            created_by=staff,
+            created_at=timezone.now() - datetime.timedelta(days=days_ago),
+            from_status=deliverable.status,
+            to_status=deliverable.status,
+            note="Progress noted.",
+        )
+    Deliverable.objects.filter(pk=made[3].pk).update(updated_at=timezone.now())  # not a person's update
+    first_cover_sheet(theme.plan, staff, title="Every bucket update", meeting_date="2026-01-14")
+    cover = latest_report(theme.plan)
+    issue_paper(
+        plan_id=theme.plan.pk, acting_user=staff, cover_sheet_id=cover.pk, cover_sheet_version=cover.version
     )
-    StatusUpdate.objects.create(
-        deliverable=made[6],
-        from_status="in_progress",
-        to_status="delivered",
-        note="Done",
-        created_at=timezone.now(),
-    )
+    for deliverable, before in ((made[6], "in_progress"), (made[7], "in_progress"), (made[0], "not_started")):
+        StatusUpdate.objects.create(
+            deliverable=deliverable,
+            created_by=staff if deliverable != made[6] else None,
+            from_status=before,
+            to_status=deliverable.status,
+            note="Done" if deliverable.status != "in_progress" else "Started",
+            created_at=timezone.now(),
+        )
     for severity, likelihood, residual in [
         (1, 2, (1, 1)),
         (2, 3, (2, 2)),
@@ -129,9 +151,22 @@ def test_every_figure_equals_the_count_of_the_list_it_links_to(client, admin_use
         assert _list_count(client, url) == figure, url
     if where == "ccg":  # the generated data really fills every bucket
         figures = response.context["figures"]
-        for key in ("overdue", "due_soon", "stale", "costed", "delivered", "total"):
+        for key in (
+            "overdue",
+            "due_soon",
+            "stale",
+            "costed",
+            "delivered",
+            "total",
+            "to_deliver",
+            "status_delivered",
+            "status_delivered_further_work",
+        ):
             assert figures[key].count > 0, key
         assert figures["due_soon"].count == 3  # in progress, not started and proposed alike
+        assert figures["total"].count > figures["stale"].count  # and some were updated lately
+        assert (figures["changed"].count, figures["changed_delivered"].count) == (3, 2)
+        assert response.context["risk_figures"]["red"].count > 0
         assert all(row["inherent"].count and row["residual"].count for row in response.context["band_rows"])
 
 
@@ -209,7 +244,9 @@ def test_governing_body_member_sees_the_dashboard_read_only(client, board_dorset
     response = client.get(dashboard(dorset.slug))
     assert response.status_code == HTTPStatus.OK
     content = response.content.decode()
-    assert content.count("<form") == 1  # the log-out button only
+    # The log-out button is the only form that writes; the as-at date picker only reads (GET).
+    assert content.count('<form method="post"') == 1 and content.count("<form") == 2
+    assert 'id="as-at-picker"' in content
     assert "Change status" not in content
 
 
@@ -349,3 +386,183 @@ def test_national_view_is_for_members_of_a_region_or_the_national_body_only(staf
     regional.save()
     assert not permissions.has_national_view(regional)
     assert not permissions.has_national_view(AnonymousUser())
+
+
+# --- The first screen: are we on track, what changed, what needs attention ---------------------
+
+
+def test_not_updated_counts_what_people_did_not_the_seed_load(client, admin_user, darlington):
+    """Darlington's actions date from 2012-13 and were only loaded: none was updated by anyone,
+    so every open one is "not updated for 60 days", however recently the seed was loaded. The
+    figure is the list's own filter, so an update by a person takes it off both."""
+    client.force_login(admin_user)
+    seed = seed_data.deliverables("nhs-darlington-ccg")
+    still_open = [d for d in seed if d["status"] not in seed_data.DELIVERED]
+    figures = client.get(dashboard(darlington.slug)).context["figures"]
+    assert figures["stale"].count == len(still_open) > 30
+    assert _list_count(client, figures["stale"].url) == figures["stale"].count
+
+    quiet = Deliverable.objects.filter(theme__plan__organisation=darlington, status="in_progress").first()
+    staff = UserFactory(username="darlington.updater")
+    MembershipFactory(user=staff, organisation=darlington, role=Membership.Role.STAFF)
+    client.force_login(staff)
+    response = client.post(
+        reverse("plans:deliverable_status", args=[quiet.pk]),
+        {
+            "status": "in_progress",
+            "note": "Still under way: the board meets in March.",
+            "version": quiet.version,
+        },
+    )
+    assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
+    assert StatusUpdate.objects.by_people().filter(deliverable=quiet).count() == 1
+    client.force_login(admin_user)
+    figures = client.get(dashboard(darlington.slug)).context["figures"]
+    assert figures["stale"].count == len(still_open) - 1
+    assert _list_count(client, figures["stale"].url) == figures["stale"].count
+
+
+def test_fully_delivered_is_counted_apart_from_delivered_with_further_work(client, board_dorset, dorset):
+    client.force_login(board_dorset)
+    response = client.get(dashboard(dorset.slug))
+    figures = response.context["figures"]
+    seed = seed_data.deliverables("nhs-dorset-ccg")
+    fully = sum(1 for d in seed if d["status"] == "delivered")
+    further = sum(1 for d in seed if d["status"] == "delivered_further_work")
+    assert figures["status_delivered"].count == fully > 0
+    assert figures["status_delivered_further_work"].count == further > 0
+    assert figures["delivered"].count == fully + further
+    html = response.content.decode()
+    headline = html.split('id="headline"')[1].split("</section>")[0]
+    assert f'id="stat-fully-delivered" data-count="{fully}"' in headline
+    assert f"fully delivered ({round(100 * fully / len(seed), 1)}%)" in headline
+    assert f'id="stat-further-work" data-count="{further}"' in headline
+    assert "delivered, with further work in progress" in headline
+
+
+def _attention(html, key):
+    item = html.split(f'id="attention-{key}"')[1].split("</li>")[0]
+    return item
+
+
+def test_off_track_checks_are_a_warning_only_when_not_zero(client, admin_user, every_bucket):
+    """Overdue, not updated and red risks: a non-zero is a warning in words and a mark, not by
+    colour alone; a zero says it is on track."""
+    client.force_login(admin_user)
+    html = client.get(dashboard(every_bucket.slug)).content.decode()
+    for key in ("overdue", "stale", "red"):
+        item = html.split(f'id="attention-{key}"')[0].rsplit("<li", 1)[1]
+        assert "is-warning" in item, key
+        assert "Needs attention" in _attention(html, key) and ">!<" in _attention(html, key), key
+    assert "Not everywhere:" in html
+
+    calm = OrganisationFactory(parent=every_bucket.parent)  # a plan with nothing off track
+    plan_theme = ThemeFactory(plan=ODPlanFactory(organisation=calm), number=1)
+    done = DeliverableFactory(theme=plan_theme, position=1, status="delivered")
+    html = client.get(dashboard(calm.slug)).content.decode()
+    for key in ("overdue", "stale", "red"):
+        item = html.split(f'id="attention-{key}"')[0].rsplit("<li", 1)[1]
+        assert "is-calm" in item and "is-warning" not in item, key
+        assert "On track" in _attention(html, key) and "Needs attention" not in _attention(html, key), key
+    assert "<strong>Yes:</strong>" in html
+    assert done.pk
+
+
+def test_changes_since_the_last_paper_come_first_and_figures_are_compared_with_it(
+    client, admin_user, every_bucket
+):
+    client.force_login(admin_user)
+    response = client.get(dashboard(every_bucket.slug))
+    context = response.context
+    paper = context["last_paper"]
+    assert paper is not None and paper.number == 1
+    html = response.content.decode()
+    # Near the top: after the headline figures, before the detailed sections.
+    assert html.index('id="headline"') < html.index('id="what-changed"') < html.index('id="status-heading"')
+    changes = html.split('id="what-changed"')[1].split("</section>")[0]
+    assert "What changed since the last paper" in changes and "paper 1" in changes
+    assert 'id="stat-changed" data-count="3"' in changes
+    assert len(context["recent_changes"]) == 3  # the status changes recorded after the paper
+    assert all(u.created_at > paper.read_at for u in context["recent_changes"])
+
+    comparison = context["comparison"]
+    assert comparison["overdue"]["then"] == paper.overdue_count
+    assert comparison["red"]["then"] == paper.red_risk_count
+    assert comparison["to_deliver"]["then"] == paper.deliverable_count - paper.delivered_count
+    assert comparison["further_work"]["then"] == paper.further_work
+    assert comparison["fully_delivered"]["then"] == paper.delivered_count - paper.further_work
+    for key, figure in (("overdue", "overdue"), ("to_deliver", "to_deliver")):
+        difference = context["figures"][figure].count - comparison[key]["then"]
+        assert comparison[key]["difference"] == difference
+    assert f"last paper: {paper.overdue_count} (" in _attention(html, "overdue")
+    issued = IssuedPaper.objects.get(pk=paper.pk)
+    assert paper.further_work == issued.snapshot["totals"]["further_work"] > 0
+
+
+def test_without_a_paper_the_dashboard_says_so_and_shows_the_latest_updates(client, board_dorset, dorset):
+    client.force_login(board_dorset)
+    response = client.get(dashboard(dorset.slug))
+    html = response.content.decode()
+    assert response.context["last_paper"] is None and response.context["comparison"] is None
+    assert 'id="no-paper-yet"' in html and 'id="stat-changed"' not in html
+
+
+def test_a_day_before_the_records_began_is_said_in_words_not_zeros(client, board_dorset, dorset):
+    """As at a day before anything of Dorset was recorded here (the seed was loaded today): a
+    sentence saying when the records begin, a link to that day, and no figure or plan link."""
+    client.force_login(board_dorset)
+    response = client.get(dashboard(dorset.slug), {"as_at": "2014-03-31"})
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    began = response.context["records_began"]
+    assert began is not None and timezone.localtime(began).date() == timezone.localdate()
+    sentence = html.split('id="before-records-sentence">')[1].split("</p>")[0]
+    assert "begin on " + timezone.localdate().strftime("%-d %B %Y") in sentence
+    assert "no figures for 31 March 2014" in sentence
+    assert f'href="?as_at={timezone.localdate().isoformat()}"' in sentence
+    assert not _list_links(response.content)  # no zeros pretending to be data
+    plan = ODPlan.objects.get(organisation=dorset)
+    assert plan.get_absolute_url() not in html and reverse("reports:board_report", args=[plan.pk]) not in html
+    assert 'id="headline"' not in html and "No OD plan is recorded" not in html
+    # The first day of the records shows the dashboard.
+    response = client.get(dashboard(dorset.slug), {"as_at": timezone.localdate().isoformat()})
+    assert response.context["figures"]["total"].count == len(seed_data.deliverables("nhs-dorset-ccg"))
+
+
+def test_as_at_a_day_a_plan_recorded_later_is_not_linked(client, admin_user, every_bucket):
+    client.force_login(admin_user)
+    later = ODPlanFactory(organisation=every_bucket, title="A plan written later")
+    ODPlan.objects.filter(pk=later.pk).update(created_at=timezone.now() + datetime.timedelta(days=1))
+    response = client.get(dashboard(every_bucket.slug), {"as_at": timezone.localdate().isoformat()})
+    assert later not in response.context["plans"]
+    assert later.get_absolute_url() not in response.content.decode()
+    assert later in client.get(dashboard(every_bucket.slug)).context["plans"]
+
+
+def test_the_as_at_day_is_picked_with_a_date_field(client, board_dorset, dorset):
+    client.force_login(board_dorset)
+    html = client.get(dashboard(dorset.slug)).content.decode()
+    picker = html.split('id="as-at-picker"')[1].split("</form>")[0]
+    assert '<label for="as-at-day">' in picker
+    assert 'type="date" name="as_at" id="as-at-day"' in picker
+    assert f'max="{timezone.localdate().isoformat()}"' in picker
+
+
+def test_a_progress_note_alone_is_listed_but_not_counted_as_a_change_of_status(
+    client, admin_user, every_bucket
+):
+    client.force_login(admin_user)
+    before = client.get(dashboard(every_bucket.slug)).context["figures"]["changed"].count
+    quiet = Deliverable.objects.get(theme__plan__organisation=every_bucket, title="no deadline")
+    StatusUpdate.objects.create(
+        deliverable=quiet,
+        created_by=UserFactory(username="note.only"),
+        from_status=quiet.status,
+        to_status=quiet.status,
+        note="Waiting for the new structure.",
+    )
+    response = client.get(dashboard(every_bucket.slug))
+    figure = response.context["figures"]["changed"]
+    assert figure.count == before == _list_count(client, figure.url)
+    changes = response.content.decode().split('id="latest-updates"')[1].split("</ul>")[0]
+    assert "no deadline</a>: progress note (not started)" in changes

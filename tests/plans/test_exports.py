@@ -45,6 +45,8 @@ HEADERS = [
     "Comments",
     "Last update",
     "Last update by",
+    "Latest progress note",
+    "Latest progress note date",
 ]
 
 
@@ -153,6 +155,8 @@ def test_csv_has_the_full_record_as_the_detail_page_shows_it(client, admin_user,
         "Comments": "On track — see the board paper.",
         "Last update": "2013-06-20 17:45",
         "Last update by": "lbird",
+        "Latest progress note": "Still going.",
+        "Latest progress note date": "2013-06-20",
     }
     assert by_id[str(bare.pk)] == {
         **dict.fromkeys(HEADERS, ""),
@@ -180,6 +184,8 @@ def test_xlsx_has_the_same_record_typed(client, admin_user, full, bare):
     assert record["Overdue"] == "Yes" and record["Status"] == "In progress"
     assert record["Last update"] == datetime.datetime(2013, 6, 20, 17, 45)
     assert record["Last update by"] == "lbird"
+    assert record["Latest progress note"] == "Still going."
+    assert record["Latest progress note date"] == datetime.datetime(2013, 6, 20)
     assert record["Owner"] == "Jane Smith"
     empty = next(r for r in records if r["ID"] == bare.pk)
     assert (empty["Owner"], empty["Deadline"], empty["Cost (£)"], empty["Last update"]) == (None,) * 4
@@ -190,6 +196,8 @@ def test_xlsx_has_the_same_record_typed(client, admin_user, full, bare):
     assert cells["Deadline"].is_date and cells["Deadline"].number_format == "dd/mm/yyyy"
     assert cells["Cost (£)"].data_type == "n" and cells["Cost (£)"].number_format == "#,##0.00"
     assert cells["Last update"].is_date and cells["Last update"].number_format == "dd/mm/yyyy hh:mm"
+    note_date = cells["Latest progress note date"]
+    assert note_date.is_date and note_date.number_format == "dd/mm/yyyy"
     assert {cells[h].data_type for h in ("ID", "Theme no.", "Position in theme")} == {"n"}
 
 
@@ -332,3 +340,36 @@ def test_export_query_count_is_fixed_from_20_to_500_rows(
         body = _body(client.get(LIST, params))
     if export_format == "csv":
         assert body.count(b"\r\n") == 501
+
+
+def test_the_latest_progress_note_is_the_newest_update_with_a_note_dated_in_uk_time(
+    client, admin_user, theme
+):
+    """A status change without a note does not hide the note before it; the date is the note's
+    day in the UK (23:30 UTC on a summer day is the next day in London)."""
+    deliverable = DeliverableFactory(theme=theme, position=9, title="Noted")
+    author = UserFactory(username="note.taker")
+    StatusUpdate.objects.create(
+        deliverable=deliverable,
+        created_by=author,
+        created_at=datetime.datetime(2013, 7, 1, 23, 30, tzinfo=UTC),
+        from_status="not_started",
+        to_status="in_progress",
+        note="Kick-off held with the localities.",
+    )
+    StatusUpdate.objects.create(
+        deliverable=deliverable,
+        created_by=author,
+        created_at=datetime.datetime(2013, 8, 1, 9, 0, tzinfo=UTC),
+        from_status="in_progress",
+        to_status="under_development",
+    )
+    client.force_login(admin_user)
+    _, records = _csv(client.get(LIST, {"theme": theme.pk, "_export": "csv"}))
+    (record,) = [r for r in records if r["ID"] == str(deliverable.pk)]
+    assert record["Latest progress note"] == "Kick-off held with the localities."
+    assert record["Latest progress note date"] == "2013-07-02"
+    assert record["Last update"] == "2013-08-01 10:00"
+    _, _, records, _ = _xlsx(client.get(LIST, {"theme": theme.pk, "_export": "xlsx"}))
+    (record,) = [r for r in records if r["ID"] == deliverable.pk]
+    assert record["Latest progress note date"] == datetime.datetime(2013, 7, 2)

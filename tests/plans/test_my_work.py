@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.organisations.models import Membership
 from apps.plans import selectors as plan_selectors
-from apps.plans.models import Deliverable, ODPlan
+from apps.plans.models import Deliverable, ODPlan, StatusUpdate
 from apps.risks import selectors as risk_selectors
 from apps.risks.models import Risk
 from tests.factories import MembershipFactory, UserFactory
@@ -62,12 +62,20 @@ def test_owned_deliverables_come_overdue_first_then_due_soon_then_the_rest(theme
 
 
 def test_owned_deliverables_flag_no_update_for_60_days(theme, owner):
+    """Counted from the updates people made: a row changed without one (the seed load sets
+    ``updated_at`` and writes no update) is not an update."""
     fresh = _deliverable(theme, owner, None, title="fresh")
     stale = _deliverable(theme, owner, None, title="stale")
-    Deliverable.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - datetime.timedelta(days=61))
+    never = _deliverable(theme, owner, None, title="never updated by anyone")
+    long_ago = timezone.now() - datetime.timedelta(days=61)
+    StatusUpdate.objects.create(deliverable=fresh, created_by=owner, to_status="in_progress", note="On it.")
+    StatusUpdate.objects.create(
+        deliverable=stale, created_by=owner, created_at=long_ago, to_status="in_progress", note="Started."
+    )
+    StatusUpdate.objects.create(deliverable=never, created_by=None, to_status="in_progress", note="Loaded.")
+    Deliverable.objects.filter(pk=stale.pk).update(updated_at=timezone.now())  # not a person's update
     flags = {d.title: d.is_stale for d in plan_selectors.owned_by(owner)}
-    assert flags == {"fresh": False, "stale": True}
-    assert fresh.pk
+    assert flags == {"fresh": False, "stale": True, "never updated by anyone": True}
 
 
 def test_owned_work_is_only_in_organisations_the_owner_may_still_see(theme, owner, darlington):

@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from apps.organisations.models import Membership
-from apps.plans.models import Deliverable
+from apps.plans.models import Deliverable, StatusUpdate
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.plans.factories import ODPlanFactory, ThemeFactory
 from tests.risks.factories import RiskFactory
@@ -48,8 +48,10 @@ class World:
         self.lead = self.member("t.lead", Membership.Role.ORG_ADMIN, first_name="Lee")
         self.board = self.member("t.board", Membership.Role.GOVERNING_BODY)
 
-        def item(title, deadline, owner=None, status=Deliverable.Status.IN_PROGRESS):
-            return Deliverable.objects.create(
+        def item(title, deadline, owner=None, status=Deliverable.Status.IN_PROGRESS, added_days_ago=0):
+            # Added by a person, as the product adds one: with its first history row, which is
+            # the update "no update for 60 days" counts from.
+            deliverable = Deliverable.objects.create(
                 theme=theme,
                 position=Deliverable.objects.filter(theme=theme).count() + 1,
                 title=title,
@@ -57,13 +59,18 @@ class World:
                 owner=owner,
                 status=status,
             )
+            StatusUpdate.objects.create(
+                deliverable=deliverable,
+                created_by=self.lead,
+                created_at=timezone.now() - datetime.timedelta(days=added_days_ago),
+                to_status=status,
+                note="Added to the plan.",
+            )
+            return deliverable
 
         self.overdue = item("Overdue five days", days(-5), self.owner)
         self.due_soon = item("Due in ten days", days(10), self.owner)
-        self.stale = item("Quiet for two months", days(90), self.owner)
-        Deliverable.objects.filter(pk=self.stale.pk).update(
-            updated_at=timezone.now() - datetime.timedelta(days=61)
-        )
+        self.stale = item("Quiet for two months", days(90), self.owner, added_days_ago=61)
         self.fine = item("Due in ninety days, updated today", days(90), self.owner)
         self.done = item("Delivered though late", days(-40), self.owner, Deliverable.Status.DELIVERED)
         self.colleagues = item("Colleague's, due in ninety days", days(90), self.colleague)

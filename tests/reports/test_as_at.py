@@ -534,3 +534,23 @@ def test_as_at_the_moment_a_paper_was_read_equals_the_paper(settings, tmp_path):
         "delivered",
     ]
     assert Deliverable.objects.filter(theme=theme).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_day_before_the_records_began_says_so_on_the_lists_and_the_dashboard(client, kept):
+    """The kept CCG's records begin on 10 January 2025: the day before, the lists and the
+    dashboard say so in a sentence (no zeros that look like data); from that day they list."""
+    client.force_login(kept["staff"])
+    for url in (DELIVERABLES, RISKS):
+        response, found = rows(client, url, as_at="2025-01-09")
+        assert not found
+        sentence = response.content.decode().split('id="before-records-sentence">')[1].split("</p>")[0]
+        assert "begin on 10 January 2025" in sentence and "9 January 2025" in sentence
+        response, found = rows(client, url, as_at="2025-01-10")
+        assert found and 'id="before-records-sentence"' not in response.content.decode()
+    dashboard = reverse("dashboards:organisation", args=["nhs-kept-ccg"])
+    response = client.get(dashboard, {"as_at": "2025-01-09"})
+    assert response.context["before_records"] and "figures" not in response.context
+    assert "begin on 10 January 2025" in response.content.decode()
+    response = client.get(dashboard, {"as_at": "2025-01-10"})
+    assert response.context["figures"]["total"].count == 3
