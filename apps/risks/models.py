@@ -1,5 +1,7 @@
 """The risk register: 5x5 scoring, derived ratings and bands, residual risk and reviews."""
 
+import textwrap
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -236,7 +238,8 @@ class Risk(TimeStampedModel):
         triggers = [raise_version()]
 
     def __str__(self):
-        return self.description if len(self.description) <= 90 else self.description[:87] + "..."
+        # Cut at a word, never inside one (a list of choices, the admin): pages show it whole.
+        return textwrap.shorten(self.description, width=90, placeholder=" …")
 
     def get_absolute_url(self):
         return reverse("risks:risk_detail", args=[self.pk])

@@ -2,6 +2,7 @@ import re
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -167,3 +168,33 @@ def fresh_cache(parser, token):
     nodelist = parser.parse(("endfresh_cache",))
     parser.delete_first_token()
     return FreshCacheNode(nodelist, bits[1].strip("\"'"), [parser.compile_filter(bit) for bit in bits[2:]])
+
+
+class CardCellNode(template.Node):
+    def __init__(self, nodelist, heading, classes):
+        self.nodelist, self.heading, self.classes = nodelist, heading, classes
+
+    def render(self, context):
+        classes = " ".join(["nhsuk-table__cell", *(str(c.resolve(context)) for c in self.classes)])
+        return format_html(
+            '<td class="{}" role="cell"><span class="nhsuk-table__heading" aria-hidden="true">{}</span>'
+            '<div class="cell-value">{}</div></td>',
+            classes,
+            self.heading.resolve(context),
+            mark_safe(self.nodelist.render(context)),  # the enclosed template's own (escaped) output
+        )
+
+
+@register.tag
+def cell(parser, token):
+    """``{% cell "Heading" "card-full" %}...{% endcell %}``: a cell of a hand-written list table
+    (class "nhsuk-table--responsive"), written as templates/django_tables2/table.html writes
+    those of the django-tables2 lists: on a phone each row is a card and the cell is led by its
+    heading. Extra arguments are the cell's classes (card-title, card-full, card-flag,
+    card-more, or any other)."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("cell needs a heading")
+    nodelist = parser.parse(("endcell",))
+    parser.delete_first_token()
+    return CardCellNode(nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]])
