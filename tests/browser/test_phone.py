@@ -21,20 +21,25 @@ SIDEWAYS = """() => {
   const page = document.scrollingElement;
   if (page.scrollWidth > window.innerWidth) { out.push("the page: " + page.scrollWidth + " px"); }
   for (const box of document.querySelectorAll(".table-container")) {
-    if (box.scrollWidth > box.clientWidth + 1) { out.push((box.querySelector("table") || box).id + ": " + box.scrollWidth + " px"); }
+    if (box.scrollWidth > box.clientWidth + 1) {
+      out.push((box.querySelector("table") || box).id + ": " + box.scrollWidth + " px");
+    }
   }
   return out;
 }"""
 
 # Whether an element lies wholly inside the window, left to right.
-INSIDE = """el => { const r = el.getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth + 0.5; }"""
+INSIDE = """el => {
+  const r = el.getBoundingClientRect();
+  return r.left >= 0 && r.right <= window.innerWidth + 0.5;
+}"""
 
 # The width a select needs to show its chosen option whole: a copy of it, free to take its own
 # width, measured beside it.
 NEEDED = """select => {
   const copy = select.cloneNode(true);
   copy.value = select.value;
-  copy.style.cssText = "position:absolute;left:0;top:0;visibility:hidden;width:auto;max-width:none;min-width:0";
+  copy.style.cssText = "position:absolute; left:0; top:0; visibility:hidden; width:auto; max-width:none";
   select.parentElement.appendChild(copy);
   const needed = copy.getBoundingClientRect().width;
   copy.remove();
@@ -112,7 +117,9 @@ def test_the_first_rows_status_changes_on_a_phone_with_nothing_to_scroll(login, 
 @pytest.mark.parametrize("width", [320, 390])
 def test_my_work_changes_a_status_on_a_phone_with_nothing_to_scroll(login, seeded_live_server, width):
     staff = _staff()
-    open_work = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-dorset-ccg", status="in_progress")
+    open_work = Deliverable.objects.filter(
+        theme__plan__organisation__slug="nhs-dorset-ccg", status="in_progress"
+    )
     Deliverable.objects.filter(pk__in=open_work.order_by("pk").values("pk")[:2]).update(owner=staff)
     page = login("phone.staff", PASSWORD)
     page.set_viewport_size({"width": width, "height": 844})
