@@ -28,7 +28,7 @@ import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff
+from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff, field_label
 
 
 @dataclass
@@ -96,7 +96,8 @@ class VersionedEdit:
             raise StaleVersionError(obj)
         unknown = set(changes) - set(self.allowed_fields(acting_user))
         if unknown:
-            raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+            names = sorted(field_label(self.model, name).lower() for name in unknown)
+            raise ValidationError(f"These fields cannot be changed here: {', '.join(names)}.")
         note = (note or "").strip()
         if len(note) > NOTE_MAX_LENGTH:
             raise ValidationError({self.note_label: f"Keep the note to {NOTE_MAX_LENGTH} characters."})

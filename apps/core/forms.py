@@ -1,5 +1,8 @@
 from typing import Any
 
+from django import forms
+from django.forms.utils import pretty_name
+
 
 def add_service_errors(form: Any, error: Any) -> None:
     """Show a service's ValidationError on the form: per field where it names one, else at the top."""
@@ -13,3 +16,38 @@ def add_service_errors(form: Any, error: Any) -> None:
 def person_label(obj: Any) -> str:
     """How a user is offered in a choice of owner: full name, else username."""
     return obj.get_full_name() or obj.get_username()
+
+
+def _lower_first(text: str) -> str:
+    # "Plan title" -> "plan title"; an initialism stays as it is ("PDF file").
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def required_message(field: Any, name: str = "") -> str:
+    """What a person is told when they left ``field`` empty: a sentence naming it ("Enter the
+    plan title", "Choose the organisation", "Choose a file to upload"), never Django's "This
+    field is required."."""
+    label = _lower_first(str(field.label or pretty_name(name) or "this").strip().rstrip(":"))
+    if isinstance(field, forms.FileField):
+        return "Choose a file to upload."
+    if isinstance(field, forms.ChoiceField | forms.ModelChoiceField | forms.BooleanField):
+        return f"Choose the {label}."
+    return f"Enter the {label}."
+
+
+class PlainErrorsMixin:
+    """A form whose required fields, left empty, say so in a sentence a person understands
+    (``required_message``); ``required_messages`` gives a field its own ({name: message})."""
+
+    required_messages: dict[str, str] = {}
+    fields: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.use_plain_required_messages()
+
+    def use_plain_required_messages(self) -> None:
+        """Give every field its sentence (again, after a subclass replaced some fields)."""
+        for name, field in self.fields.items():
+            message = self.required_messages.get(name) or required_message(field, name)
+            field.error_messages = {**field.error_messages, "required": message}

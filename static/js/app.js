@@ -156,6 +156,32 @@
     });
   }
 
+  // A risk review's ratings as its scores are chosen: each pair of scores is looked up in the
+  // table the server gives (severity x likelihood and its band, defined once there).
+  function liveRatings(root) {
+    (root || document).querySelectorAll("[data-live-ratings]").forEach(function (box) {
+      var source = document.getElementById(box.dataset.liveRatings);
+      if (!source) { return; }
+      var table = JSON.parse(source.textContent);
+      box.querySelectorAll("[data-severity][data-likelihood]").forEach(function (line) {
+        var severity = document.getElementById(line.dataset.severity);
+        var likelihood = document.getElementById(line.dataset.likelihood);
+        if (!severity || !likelihood) { return; }
+        function show() {
+          var found = table[severity.value + "x" + likelihood.value];
+          if (!found) { return; }
+          line.querySelector(".rating-value").textContent = found.rating;
+          var band = line.querySelector(".rating-band");
+          band.textContent = found.label;
+          band.className = "badge rating-band band-" + found.band;
+        }
+        severity.addEventListener("change", show);
+        likelihood.addEventListener("change", show);
+        show();
+      });
+    });
+  }
+
   // The Django admin's change forms (templates/admin/base_site.html loads this file there): name
   // the controls its widgets and scripts leave without a name (axe: label, select-name,
   // aria-input-field-name, aria-prohibited-attr, scrollable-region-focusable). Run when the
@@ -255,6 +281,7 @@
     if (summary) { focusErrorSummary(summary); }
     paperCards(document);
     foldAppendix(document);
+    liveRatings(document);
     drawCharts(document);
     markScrollers(document);
   });

@@ -61,6 +61,55 @@ NOT_FOR_READERS = (
 )
 
 
+# A developer's words, which nobody reading a page should meet (issue 19.5): a column name
+# ("owner_id"), a stored choice value rather than its label ("delivered_further_work"), the name
+# of a library. _developer_words finds them in a page's text.
+LIBRARIES = (
+    "django",
+    "pghistory",
+    "pgtrigger",
+    "htmx",
+    "weasyprint",
+    "psycopg",
+    "openpyxl",
+    "select2",
+    "tables2",
+    "django-axes",
+    "traceback",
+    "exception",
+    "none of the available choices",
+    "this field is required",
+)
+
+
+def _stored_choice_values():
+    """Every choice value of ccgtrack's models that is not a word of English (it has a "_")."""
+    from django.apps import apps
+
+    values = set()
+    for model in apps.get_models():
+        if not model.__module__.startswith("apps."):
+            continue
+        for field in model._meta.get_fields():
+            for value, _label in getattr(field, "flatchoices", None) or ():
+                if isinstance(value, str) and "_" in value:
+                    values.add(value)
+    return values
+
+
+SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def _developer_words(text):
+    """The developer's words in ``text`` (a page's text, as read): each snake_case word (a field
+    name, an "_id" column, a stored choice value) and each library name."""
+    lowered = text.lower()
+    found = {m.group() for m in SNAKE_CASE.finditer(lowered)}
+    found |= {value for value in _stored_choice_values() if value in lowered}
+    found |= {name for name in LIBRARIES if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", lowered)}
+    return sorted(found)
+
+
 @dataclass
 class Seed:
     """The seed records the URLs are filled from."""
@@ -426,8 +475,11 @@ class Sweep:
             elif width in AXE_WIDTHS:
                 # Colours do not change with the width, and contrast is axe's slowest rule.
                 self.axe(page, where, skip=["color-contrast"])
+        text = page.evaluate("() => document.body.innerText")
+        for words in _developer_words(text):
+            self.fail(f"{role} {url}", f"shows a developer's word: {words!r}")
         if role == "board":
-            text = page.evaluate("() => document.body.innerText").lower()
+            text = text.lower()
             for words in NOT_FOR_READERS:
                 if words in text:
                     self.fail(f"{role} {url}", f"shows a governing-body member the words {words!r}")
@@ -593,6 +645,36 @@ def test_a_governing_body_member_reads_no_developers_or_transcribers_words(clien
         found = [words for words in NOT_FOR_READERS if words in text]
         assert not found, f"{url} shows a governing-body member {found}"
     assert checked >= 15
+
+
+@pytest.mark.django_db
+def test_no_page_shows_anyone_a_developers_words(client):
+    """Every page of the sweep, as every role, without a browser: no field or column name, no
+    stored choice value, no library's name in what it says (the browser sweep checks the same
+    of the text as shown, and of the forms sent back with their errors)."""
+    users = _users()
+    checked, found = 0, []
+    for role, _name, url in _visits(Seed.load()):
+        if role == "anonymous":
+            client.logout()
+        else:
+            client.force_login(users[role])
+        response = client.get(url, follow=True)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        checked += 1
+        found += [f"{role} {url}: {words!r}" for words in _developer_words(_text(response.content.decode()))]
+    assert checked >= 60
+    assert not found, "\n".join(sorted(set(found)))
+
+
+def test_the_words_check_finds_developers_words():
+    assert _developer_words("Owner_id changed. status: delivered_further_work") == [
+        "delivered_further_work",
+        "owner_id",
+    ]
+    assert _developer_words("Rendered by WeasyPrint; see the htmx docs") == ["htmx", "weasyprint"]
+    assert _developer_words("Owner: none → Jane Smith. Delivered, with further work in progress.") == []
 
 
 @pytest.mark.django_db
