@@ -141,7 +141,7 @@ def field_label(model: type[models.Model], name: str) -> str:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return capfirst(name.removesuffix("_id").replace("_", " "))
-    return LABELS.get(field.name) or capfirst(str(field.verbose_name))
+    return LABELS.get(field.name) or capfirst(str(getattr(field, "verbose_name", field.name)))
 
 
 def _in_words(field: Any, value: Any, related: dict[tuple[Any, Any], Any]) -> str:

@@ -35,7 +35,8 @@ class CardTable(tables.Table):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.attrs["class"] = " ".join(filter(None, (self.attrs.get("class"), "nhsuk-table--responsive")))
-        self.row_attrs = AttributeDict({**self.row_attrs, "class": "nhsuk-table__row", "role": "row"})
+        row_attrs = dict(getattr(self, "row_attrs", None) or {})  # django-tables2 sets it untyped
+        self.row_attrs = AttributeDict({**row_attrs, "class": "nhsuk-table__row", "role": "row"})
 
     def get_column_class_names(self, classes_set, bound_column):
         return super().get_column_class_names(classes_set, bound_column) | {"nhsuk-table__cell"}

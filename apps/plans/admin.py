@@ -67,12 +67,13 @@ class DeliverableAdmin(ArchivingAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # The themes of every plan in one list: each says whose plan it belongs to.
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "theme" and field is not None:
-            field.queryset = field.queryset.select_related("plan__organisation").order_by(
+        if db_field.name == "theme":
+            kwargs["queryset"] = Theme.objects.select_related("plan__organisation").order_by(
                 "plan__organisation__name", "plan__title", "number"
             )
-            field.label_from_instance = theme_choice_label
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "theme" and field is not None:
+            field.label_from_instance = theme_choice_label  # type: ignore[method-assign]
         return field
 
     edit_service = services.deliverable_edit

@@ -155,3 +155,25 @@ def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_
             assert page.evaluate(SIDEWAYS) == [], url
             row = page.locator(f"#{table_id} tbody tr").first
             assert row.evaluate("tr => getComputedStyle(tr).display") != "table-row", url
+
+
+SMALLEST_TEXT = """selector => {
+  let smallest = Infinity;
+  for (const el of document.querySelectorAll(selector + ", " + selector + " *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (own && el.getClientRects().length) {
+      smallest = Math.min(smallest, parseFloat(getComputedStyle(el).fontSize));
+    }
+  }
+  return smallest;
+}"""
+
+
+@pytest.mark.parametrize("width", [1366, 390, 320])
+def test_the_heat_maps_labels_are_at_least_12_px(login, seeded_live_server, width):
+    _staff()
+    page = login("phone.staff", PASSWORD)
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(seeded_live_server.url + "/risks/heatmap/")
+    assert page.locator(".heatmap .axis .descriptor").first.inner_text() in ("Almost certain", "Rare")
+    assert page.evaluate(SMALLEST_TEXT, ".heatmap") >= 12

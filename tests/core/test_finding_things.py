@@ -120,3 +120,17 @@ def test_the_rating_table_agrees_with_the_register_for_every_pair_of_scores(darl
             assert (entry["rating"], entry["band"]) == (row.rating, row.band)
     assert set(SEVERITY_DESCRIPTORS) == set(LIKELIHOOD_DESCRIPTORS) == set(SCORES)
     assert SEVERITY_DESCRIPTORS[4] == "Major" and LIKELIHOOD_DESCRIPTORS[4] == "Likely"
+
+
+def test_the_admins_theme_select_names_each_themes_plan(client, admin_user, dorset):
+    from apps.plans.models import Deliverable
+
+    deliverable = Deliverable.objects.filter(theme__plan__organisation=dorset).order_by("pk").first()
+    client.force_login(admin_user)
+    html = client.get(reverse("admin:plans_deliverable_change", args=[deliverable.pk])).content.decode()
+    select = html[html.index('<select name="theme"') : html.index("</select>", html.index('name="theme"'))]
+    theme = deliverable.theme
+    expected = f"{dorset.name}, {theme.plan.title}: {theme.number}. {theme.title}"
+    assert re.search(rf'<option value="{theme.pk}" selected>{re.escape(expected)}</option>', select)
+    options = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
+    assert len({o.split(":")[0] for o in options}) >= 2  # the themes of more than one plan, each named
