@@ -185,3 +185,54 @@ def test_the_admin_index_shows_no_library_names(client, admin_user):
     text = _text(client.get(reverse("admin:index")).content.decode())
     for library in ("axes", "pghistory", "tasks database backend"):
         assert library not in text
+
+
+def test_the_emails_speak_in_words(dorset):
+    """The invitation and the reminder digest: no field name, stored value or library name."""
+    import datetime
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from apps.organisations import services as organisation_services
+    from apps.reminders.models import ReminderDelivery
+    from apps.reminders.services import build_reminder
+
+    orgadmin = UserFactory(username="t.words.orgadmin")
+    Membership.objects.create(user=orgadmin, organisation=dorset, role=Membership.Role.ORG_ADMIN)
+    organisation_services.membership_invite(
+        acting_user=orgadmin,
+        organisation=dorset,
+        email="new.person@nhs.example",
+        role=Membership.Role.GOVERNING_BODY,
+        first_name="New",
+        last_name="Person",
+        link_base="http://testserver",
+    )
+    owner = UserFactory(username="t.words.owner", email="owner@nhs.example")
+    Membership.objects.create(user=owner, organisation=dorset, role=Membership.Role.STAFF)
+    deliverable = _open_deliverable()
+    Deliverable.objects.filter(pk=deliverable.pk).update(
+        owner=owner, deadline=timezone.localdate() - datetime.timedelta(days=3)
+    )
+    digest = build_reminder(owner, ReminderDelivery.Kind.DIGEST, "2026-W01")
+    assert digest is not None
+    texts = [m.body for m in mail.outbox] + [digest.message.body, digest.message.alternatives[0][0]]
+    assert len(texts) == 3
+    for text in texts:
+        assert _developer_words(_text(text)) == [], text
+
+
+def test_the_board_report_pdf_speaks_in_words(client, staff_dorset):
+    import io
+
+    from pypdf import PdfReader
+
+    plan = _open_deliverable().theme.plan
+    client.force_login(staff_dorset)
+    response = client.get(reverse("reports:board_report_pdf", args=[plan.pk]))
+    assert response.status_code == HTTPStatus.OK
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(text) > 1000
+    assert _developer_words(text) == []
