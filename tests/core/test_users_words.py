@@ -236,3 +236,20 @@ def test_the_board_report_pdf_speaks_in_words(client, staff_dorset):
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert len(text) > 1000
     assert _developer_words(text) == []
+
+
+def test_the_admins_audit_trail_speaks_in_words(client, admin_user, staff_dorset):
+    deliverable = _open_deliverable()
+    deliverable_edit(
+        pk=deliverable.pk,
+        acting_user=staff_dorset,
+        expected_version=deliverable.version,
+        changes={"owner": staff_dorset},
+        note="Mine now.",
+        via="admin",
+    )
+    client.force_login(admin_user)
+    text = _text(client.get("/admin/pghistory/events/").content.decode())
+    assert f"deliverable (number {deliverable.pk}) changed in the admin owner: none → " in text
+    assert "mine now." in text
+    assert "pgh diff" not in text and "owner_id" not in text
