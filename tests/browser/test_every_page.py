@@ -1,7 +1,9 @@
 """Every page, every role, on a phone and a desktop: no page scrolls sideways (at 1366, 768, 390
 and 320 px wide), axe-core finds no WCAG 2.0/2.1/2.2 A or AA violation (at 1366 and 390 px, with
 every disclosure opened as well as closed), no page logs a browser error (a CSP refusal is one),
-and a governing-body member reads no developer's or transcriber's words.
+a governing-body member reads no developer's or transcriber's words, nobody reads a developer's
+word (a field name, a stored value, a library), no word in a table is broken letter by letter at
+390 px, and a page with an error summary opens with the focus on it.
 
 The pages are the URLconf's: test_every_url_pattern_is_swept walks django.urls.get_resolver(),
 and a pattern that PAGES does not know how to fill (or NOT_PAGES does not exclude, with a reason)
@@ -42,6 +44,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__tests__/axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_WIDTHS = (1366, 390)
+BROKEN_WORDS_WIDTH = 390  # no word in a table is broken inside at this width (issue 19.1)
 SCROLL_WIDTHS = (1366, 768, 390, 320)
 
 # Words of the people who built the data, which a governing-body member must not be shown (their
@@ -377,6 +380,11 @@ MISSING_DESCRIPTIONS = """() => [...document.querySelectorAll("[aria-describedby
   el.getAttribute("aria-describedby").split(/\\s+/).filter(id => id && !document.getElementById(id))
     .map(id => (el.id ? "#" + el.id : el.tagName.toLowerCase()) + " names #" + id))"""
 OPEN_ALL = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+# A page with an error summary (a form sent back with its errors) opens with the focus on it.
+SUMMARY_FOCUSED = """() => {
+  const summary = document.querySelector("[data-error-summary]");
+  return !summary || document.activeElement === summary;
+}"""
 SETTLE = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 OVERFLOW = """() => {
   const W = window.innerWidth, S = document.scrollingElement.scrollWidth;
@@ -391,6 +399,30 @@ OVERFLOW = """() => {
     }
   }
   return S + " px wide in a " + W + " px window: " + culprits.join(", ");
+}"""
+
+
+# Words broken inside (letter by letter) in the tables shown: a word whose letters lie on two
+# lines. Words are split at spaces, hyphens and slashes (where a line may break).
+BROKEN_WORDS = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode()) && found.length < 5) {
+    const parent = node.parentElement;
+    if (!parent || !parent.closest("table")) { continue; }
+    const words = /[^\\s\\-\\/–—]+/g;
+    let m;
+    while ((m = words.exec(node.textContent))) {
+      if (m[0].length < 3 || m[0].length > 24 || m[0].includes("@")) { continue; }
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (lines.size > 1) { found.push(m[0] + " (" + (parent.closest("table").id || "a table") + ")"); }
+    }
+  }
+  return found;
 }"""
 
 
@@ -462,6 +494,8 @@ class Sweep:
         self.visited += 1
         page.evaluate(SETTLE)
         self.check(page, f"{role} {SCROLL_WIDTHS[0]}px {url} (as loaded)")
+        if not page.evaluate(SUMMARY_FOCUSED):
+            self.fail(f"{role} {url}", "has an error summary that is not focused as the page opens")
         for missing in page.evaluate(MISSING_DESCRIPTIONS):
             self.fail(f"{role} {url}", f"aria-describedby: {missing}, which is not on the page")
         for width in SCROLL_WIDTHS:
@@ -470,6 +504,9 @@ class Sweep:
             page.evaluate(SETTLE)
             where = f"{role} {width}px {url} (every disclosure open)"
             self.check(page, where)
+            if width == BROKEN_WORDS_WIDTH:
+                for word in page.evaluate(BROKEN_WORDS):
+                    self.fail(where, f"breaks a word inside, letter by letter: {word}")
             if width == AXE_WIDTHS[0]:
                 self.axe(page, where)
             elif width in AXE_WIDTHS:

@@ -8,6 +8,7 @@ import pytest
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import Deliverable
 from apps.risks.models import Risk
+from tests.browser.test_every_page import BROKEN_WORDS
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory
 
@@ -44,29 +45,6 @@ NEEDED = """select => {
   const needed = copy.getBoundingClientRect().width;
   copy.remove();
   return [needed, select.getBoundingClientRect().width];
-}"""
-
-# Words broken inside (letter by letter) in the tables shown: a word whose letters lie on two
-# lines. Words are split at spaces, hyphens and slashes (where a line may break).
-BROKEN_WORDS = """() => {
-  const found = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  let node;
-  while ((node = walker.nextNode()) && found.length < 5) {
-    const parent = node.parentElement;
-    if (!parent || !parent.closest("table")) { continue; }
-    const words = /[^\\s\\-\\/–—]+/g;
-    let m;
-    while ((m = words.exec(node.textContent))) {
-      if (m[0].length < 3 || m[0].length > 24 || m[0].includes("@")) { continue; }
-      const range = document.createRange();
-      range.setStart(node, m.index);
-      range.setEnd(node, m.index + m[0].length);
-      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
-      if (lines.size > 1) { found.push(m[0] + " (" + (parent.closest("table").id || "a table") + ")"); }
-    }
-  }
-  return found;
 }"""
 
 
