@@ -114,6 +114,9 @@ def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_
     Risk.objects.filter(pk=risk.pk).update(owner=staff)
     plan = deliverable.theme.plan
     page = login("phone.staff", PASSWORD)
+    page.set_default_timeout(
+        30_000
+    )  # eight pages, the dashboard and the report among them, on a busy machine
     page.set_viewport_size({"width": 390, "height": 844})
     pages = {
         "/risks/": "risk-table",
