@@ -67,9 +67,9 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "pgtrigger",
-    "pghistory",
+    "apps.core.apps.AuditTrailConfig",  # pghistory, with a readable name in the admin
     "pghistory.admin",
-    "axes",
+    "apps.core.apps.SignInAttemptsConfig",  # axes
     "csp",
     "apps.core",
     "apps.organisations",
@@ -330,7 +330,11 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 #                     DEBUG (`make run`), database otherwise
 import dj_email_url  # noqa: E402
 
-INSTALLED_APPS += ["django_tasks", "django_tasks_db", "apps.reminders"]
+INSTALLED_APPS += [
+    "django_tasks",
+    "apps.core.apps.BackgroundTasksConfig",
+    "apps.reminders",
+]  # django_tasks_db
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ccgtrack <ccgtrack@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
 from apps.core.edits import Edit, VersionedEdit
+from apps.core.forms import PlainErrorsMixin
 
 
 class HistoryAdmin(admin.ModelAdmin):
@@ -35,7 +36,7 @@ class ReadOnlyTabularInline(admin.TabularInline):
         return False
 
 
-class VersionedEditAdminForm(forms.ModelForm):
+class VersionedEditAdminForm(PlainErrorsMixin, forms.ModelForm):
     """The admin change form of a record with a versioned edit path: it carries the version the
     admin opened and a note, and validates the edit through the service under a row lock (the
     admin's save runs in one transaction, so the lock holds until the service commits)."""

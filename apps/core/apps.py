@@ -1,5 +1,8 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django_tasks_db.apps import TasksAppConfig
+from pghistory.apps import PGHistoryConfig
 
 
 class CoreConfig(AppConfig):
@@ -29,3 +32,18 @@ class CoreConfig(AppConfig):
 class CcgtrackAdminConfig(admin_apps.AdminConfig):
     default = False
     default_site = "apps.organisations.admin_site.CcgtrackAdminSite"
+
+
+# The libraries' sections of the Django admin, named for the people who use it rather than by
+# the library ("AXES", "PGHISTORY", "TASKS DATABASE BACKEND"). Their labels, and so their
+# tables and migrations, are the libraries' own.
+class SignInAttemptsConfig(AxesConfig):
+    verbose_name = "Sign-in attempts and lockouts"
+
+
+class AuditTrailConfig(PGHistoryConfig):
+    verbose_name = "Audit trail"
+
+
+class BackgroundTasksConfig(TasksAppConfig):
+    verbose_name = "Background tasks (reminder emails)"

@@ -6,9 +6,11 @@ from django.apps import apps
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.text import capfirst
 from pghistory import config
 from pghistory.admin import EventsAdmin
 
+from apps.core.audit import EVENT_LABELS, HIDDEN_FIELDS, VIA_LABELS, describe_changes
 from apps.core.input import bad_request
 
 METHODS = ("tracks", "references")
@@ -29,6 +31,40 @@ class AuditTrailAdmin(EventsAdmin):
 
     def get_actions(self, request):
         return {}
+
+    # The list says what happened in people's words, as the product's audit trail does (not the
+    # stored diff, "owner_id: [null, 2]").
+    def get_list_display(self, request):
+        return ("when", "record", "what", "changes", "note")
+
+    @admin.display(description="When", ordering="pgh_created_at")
+    def when(self, event):
+        return event.pgh_created_at
+
+    @admin.display(description="Record")
+    def record(self, event):
+        model = _model(event.pgh_obj_model)
+        name = capfirst(str(model._meta.verbose_name)) if model else event.pgh_obj_model
+        return f"{name} (number {event.pgh_obj_id})"
+
+    @admin.display(description="What")
+    def what(self, event):
+        what = EVENT_LABELS.get(event.pgh_label, capfirst(event.pgh_label))
+        via = (event.pgh_context or {}).get("via", "")
+        return f"{what} {VIA_LABELS[via]}" if via in VIA_LABELS else what
+
+    @admin.display(description="Changes")
+    def changes(self, event):
+        model = _model(event.pgh_obj_model)
+        diff = {f: v for f, v in (event.pgh_diff or {}).items() if f not in HIDDEN_FIELDS}
+        if model is None or not diff:
+            return "—"
+        (changes,) = describe_changes(model, [diff])
+        return "; ".join(f"{c.label}: {c.before} → {c.after}" for c in changes)
+
+    @admin.display(description="Note")
+    def note(self, event):
+        return (event.pgh_context or {}).get("note", "") or "—"
 
     def changelist_view(self, request, extra_context=None):
         error = parameter_error(request.GET)

@@ -45,7 +45,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff, display
+from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff, display, field_label
 
 
 @dataclass
@@ -151,7 +151,8 @@ class VersionedEdit:
         values set, the diff, the service's rule and the whole record's validation."""
         unknown = set(changes) - set(allowed)
         if unknown:
-            raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+            names = sorted(field_label(self.model, name).lower() for name in unknown)
+            raise ValidationError(f"These fields cannot be changed here: {', '.join(names)}.")
         if len(edit.note) > NOTE_MAX_LENGTH:
             raise ValidationError({self.note_label: f"Keep the note to {NOTE_MAX_LENGTH} characters."})
         related = {name: changes.pop(name) for name in list(changes) if name in self.related_fields}
@@ -201,7 +202,8 @@ class VersionedEdit:
         columns = {name: value for name, value in values.items() if name not in self.related_fields}
         unknown = set(columns) - set(self.create_fields)
         if unknown:
-            raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+            names = sorted(field_label(self.model, name).lower() for name in unknown)
+            raise ValidationError(f"These fields cannot be set here: {', '.join(names)}.")
         obj = self.new_object(columns)
         self.authorise(acting_user, obj)
         edit = Edit(obj=obj, acting_user=acting_user, note=(note or "").strip(), via=via, created=True)

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.forms.utils import pretty_name
 
 from apps.core.bounds import NOTE_MAX_LENGTH
 
@@ -19,6 +20,41 @@ def person_label(obj: Any) -> str:
     return obj.get_full_name() or obj.get_username()
 
 
+def _lower_first(text: str) -> str:
+    # "Plan title" -> "plan title"; an initialism stays as it is ("PDF file").
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def required_message(field: Any, name: str = "") -> str:
+    """What a person is told when they left ``field`` empty: a sentence naming it ("Enter the
+    plan title", "Choose the organisation", "Choose a file to upload"), never Django's "This
+    field is required."."""
+    label = _lower_first(str(field.label or pretty_name(name) or "this").strip().rstrip(":"))
+    if isinstance(field, forms.FileField):
+        return "Choose a file to upload."
+    if isinstance(field, forms.ChoiceField | forms.ModelChoiceField | forms.BooleanField):
+        return f"Choose the {label}."
+    return f"Enter the {label}."
+
+
+class PlainErrorsMixin:
+    """A form whose required fields, left empty, say so in a sentence a person understands
+    (``required_message``); ``required_messages`` gives a field its own ({name: message})."""
+
+    required_messages: dict[str, str] = {}
+    fields: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.use_plain_required_messages()
+
+    def use_plain_required_messages(self) -> None:
+        """Give every field its sentence (again, after a subclass replaced some fields)."""
+        for name, field in self.fields.items():
+            message = self.required_messages.get(name) or required_message(field, name)
+            field.error_messages = {**field.error_messages, "required": message}
+
+
 class NoteField(forms.CharField):
     """The note every write of the product keeps in the audit trail (and the history row)."""
 
@@ -33,7 +69,7 @@ class NoteField(forms.CharField):
         )
 
 
-class ArchiveForm(forms.Form):
+class ArchiveForm(PlainErrorsMixin, forms.Form):
     """Archive or restore a record: why (kept in its history), and the version the user saw."""
 
     note = NoteField(label="Why", help_text="Kept in the record's history.")
@@ -45,7 +81,7 @@ class ArchiveForm(forms.Form):
             self.initial["version"] = instance.version
 
 
-class ServiceModelForm(forms.ModelForm):
+class ServiceModelForm(PlainErrorsMixin, forms.ModelForm):
     """A model form whose save is the record's service (the edit path): the form checks its
     fields; the service validates the whole record under the row lock. Editing a record, it
     carries the version the user loaded (hidden), for the service's conflict check."""

@@ -1,5 +1,6 @@
 import django_tables2 as tables
 from django.utils.html import format_html
+from django_tables2.utils import AttributeDict
 
 
 class NumberColumn(tables.Column):
@@ -20,3 +21,29 @@ class NumberColumn(tables.Column):
 
 def badge(css_class, text):
     return format_html('<span class="badge {}">{}</span>', css_class, text)
+
+
+class CardTable(tables.Table):
+    """A list table that is a stack of cards on a phone: nhsuk-frontend's responsive table
+    (templates/django_tables2/table.html writes each cell's heading and the roles; the cards'
+    layout is in static/css/app.css). A column places its cell on the card with a td class:
+    "card-title", "card-full", "card-flag" or "card-more" (see the template), and may give the
+    card a longer heading than its column's (``card_heading``)."""
+
+    cards = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attrs["class"] = " ".join(filter(None, (self.attrs.get("class"), "nhsuk-table--responsive")))
+        row_attrs = dict(getattr(self, "row_attrs", None) or {})  # django-tables2 sets it untyped
+        self.row_attrs = AttributeDict({**row_attrs, "class": "nhsuk-table__row", "role": "row"})
+
+    def get_column_class_names(self, classes_set, bound_column):
+        return super().get_column_class_names(classes_set, bound_column) | {"nhsuk-table__cell"}
+
+
+def card_heading(column, heading):
+    """``column``, whose cells a CardTable heads with ``heading`` on a phone's cards (where a
+    column header kept short for a wide table, "S", would not be understood)."""
+    column.card_heading = heading
+    return column

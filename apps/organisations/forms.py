@@ -6,6 +6,8 @@ from typing import cast
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
+from apps.core.forms import PlainErrorsMixin
+
 from .models import Membership, Organisation
 
 ROLE_HELP = (
@@ -23,7 +25,7 @@ def _role_choices(roles):
     return [(role, Membership.Role(role).label) for role in roles]
 
 
-class InviteForm(forms.Form):
+class InviteForm(PlainErrorsMixin, forms.Form):
     """Invite a person by email, with a role at this organisation or one beneath it."""
 
     email = forms.EmailField(
@@ -47,11 +49,11 @@ class InviteForm(forms.Form):
             self.initial.setdefault("role", Membership.Role.STAFF)
 
 
-class RoleForm(forms.Form):
+class RoleForm(PlainErrorsMixin, forms.Form):
     """A membership's new role (any role by shape; the service decides whether it may be given)."""
 
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
-class InvitationPasswordForm(SetPasswordForm):
+class InvitationPasswordForm(PlainErrorsMixin, SetPasswordForm):
     """The invited person's first password, checked by the password validators."""

@@ -165,13 +165,14 @@ def has_national_view(user) -> bool:
     )
 
 
-def role_label(user) -> str:
-    """A short description of the user's role for the page header."""
+def role_label(user, memberships=None) -> str:
+    """A short description of the user's role for the page header (from ``memberships``, the
+    user's, when they are loaded already)."""
     if not user.is_authenticated:
         return ""
     if is_admin(user):
         return "Administrator"
-    roles = {m.get_role_display() for m in user.memberships.all()}
+    roles = {m.get_role_display() for m in (user.memberships.all() if memberships is None else memberships)}
     return ", ".join(sorted(roles)) or "No organisation"
 
 

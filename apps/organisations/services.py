@@ -184,7 +184,9 @@ def membership_invite(*, acting_user, organisation, email, role, first_name="", 
         user.full_clean(exclude=["password"])
         user.save()
         action = MembershipChange.Action.INVITED
-    with pghistory.context(user=acting_user.pk, note=f"{action.label} as {role}", via=VIA) as audit:
+    with pghistory.context(
+        user=acting_user.pk, note=f"{action.label} as {Membership.Role(role).label}", via=VIA
+    ) as audit:
         membership = Membership.objects.create(user=user, organisation=organisation, role=role)
     _record(
         acting_user=acting_user,
@@ -242,7 +244,11 @@ def membership_change_role(*, acting_user, scope, membership_id, role):
     before = membership.role
     membership.role = role
     membership.full_clean()
-    with pghistory.context(user=acting_user.pk, note=f"Role {before} -> {role}", via=VIA) as audit:
+    with pghistory.context(
+        user=acting_user.pk,
+        note=f"Role {Membership.Role(before).label} → {Membership.Role(role).label}",
+        via=VIA,
+    ) as audit:
         membership.save(update_fields=["role", "updated_at"])
     _record(
         acting_user=acting_user,

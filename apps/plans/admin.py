@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
 from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline, VersionedEditAdmin
+from apps.core.templatetags.ccgtrack import person
 
 from . import selectors, services
 from .models import (
@@ -68,10 +69,28 @@ class ObjectiveAdmin(VersionedEditAdmin):
     readonly_fields = ("version",)
 
 
+def theme_choice_label(theme):
+    """A theme as a choice among those of every plan: its organisation, plan and number
+    ("NHS Dorset CCG, Organisational Development Strategy 2012-2017: 1. Governance ...")."""
+    plan = theme.plan
+    return f"{plan.organisation.name}, {plan.title}: {theme.number}. {theme.title}"
+
+
 @admin.register(Deliverable)
 class DeliverableAdmin(ArchivingAdmin):
     """Edits here go through the same service as the app's forms: history and version kept. A
     deliverable is archived, never deleted."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The themes of every plan in one list: each says whose plan it belongs to.
+        if db_field.name == "theme":
+            kwargs["queryset"] = Theme.objects.select_related("plan__organisation").order_by(
+                "plan__organisation__name", "plan__title", "number"
+            )
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "theme" and field is not None:
+            field.label_from_instance = theme_choice_label  # type: ignore[method-assign]
+        return field
 
     edit_service = services.deliverable_edit
     list_display = ("__str__", "organisation_name", "theme", "status", "deadline", "owner", "archived_at")
@@ -105,9 +124,9 @@ class DeliverableAdmin(ArchivingAdmin):
             (
                 (
                     e.created_at.strftime("%d/%m/%Y %H:%M"),
-                    e.label,
-                    getattr(e.actor, "username", "system"),
-                    ", ".join(e.changed) or "—",
+                    e.what,
+                    person(e.actor, "System"),
+                    "; ".join(f"{c.label}: {c.before} → {c.after}" for c in e.changes) or "—",
                 )
                 for e in events
             ),

@@ -3,13 +3,13 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 
-from apps.core.forms import NoteField, ServiceModelForm, person_label
+from apps.core.forms import NoteField, PlainErrorsMixin, ServiceModelForm, person_label
 
 from .models import AuthorisationDomain, Deliverable, Objective, SelfAssessment, Theme
 from .services import NOTE_MAX_LENGTH
 
 
-class DeliverableUpdateForm(forms.ModelForm):
+class DeliverableUpdateForm(PlainErrorsMixin, forms.ModelForm):
     """The staff update form: new status, progress note, narratives, owner, deadline. The
     version field carries the version the editor loaded, for the service's conflict check."""
 
@@ -51,15 +51,15 @@ class DeliverableUpdateForm(forms.ModelForm):
         pass
 
 
-class DeliverableStatusForm(forms.Form):
+class DeliverableStatusForm(PlainErrorsMixin, forms.Form):
     """The in-place status change on the deliverables list."""
 
-    status = forms.ChoiceField(choices=Deliverable.Status.choices)
-    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
+    status = forms.ChoiceField(label="New status", choices=Deliverable.Status.choices)
+    note = forms.CharField(label="Progress note", required=False, max_length=NOTE_MAX_LENGTH)
     version = forms.IntegerField(min_value=1)
 
 
-class PlanImportForm(forms.Form):
+class PlanImportForm(PlainErrorsMixin, forms.Form):
     """The upload of a plan spreadsheet into an existing plan."""
 
     file = forms.FileField(
@@ -79,23 +79,39 @@ class PlanImportForm(forms.Form):
         return upload
 
 
-class NewPlanImportForm(PlanImportForm):
-    """The upload of a plan spreadsheet as a new plan of an organisation the user may edit."""
+class OrganisationKindChoiceField(forms.ModelChoiceField):
+    """An organisation offered with its kind: "NHS Dorset CCG (Clinical commissioning group)"."""
 
-    organisation: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, empty_label=None)
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.get_kind_display()})"
+
+
+class NewPlanImportForm(PlanImportForm):
+    """The upload of a plan spreadsheet as a new plan of an organisation the user may edit: the
+    user's own organisation is chosen to begin with (``own``); an administrator, who belongs to
+    none, chooses."""
+
+    organisation: forms.ModelChoiceField = OrganisationKindChoiceField(
+        queryset=None, empty_label="Choose the organisation whose plan this is"
+    )
     title = forms.CharField(label="Plan title", max_length=300)
     period_label = forms.CharField(
         label="Period", max_length=100, help_text="As the plan states it, e.g. 2024-2027."
     )
     field_order = ("organisation", "title", "period_label", "file")
 
-    def __init__(self, *args, organisations, **kwargs):
+    def __init__(self, *args, organisations, own=None, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = organisations
+        field = cast(forms.ModelChoiceField, self.fields["organisation"])
+        field.queryset = organisations
+        if own is not None:
+            field.empty_label = None
+            if not self.is_bound:
+                self.initial.setdefault("organisation", own.pk)
         self.order_fields(self.field_order)
 
 
-class PlanImportConfirmForm(forms.Form):
+class PlanImportConfirmForm(PlainErrorsMixin, forms.Form):
     token = forms.CharField(max_length=100, widget=forms.HiddenInput)
 
 

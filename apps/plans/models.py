@@ -2,6 +2,7 @@
 authorisation domains, and the history of every status change."""
 
 import datetime
+import textwrap
 from decimal import Decimal
 
 import pghistory
@@ -418,7 +419,8 @@ class Deliverable(TimeStampedModel):
         triggers = [raise_version()]
 
     def __str__(self):
-        return self.title if len(self.title) <= 90 else self.title[:87] + "..."
+        # Cut at a word, never inside one (a list of choices, the admin): pages show it whole.
+        return textwrap.shorten(self.title, width=90, placeholder=" …")
 
     def get_absolute_url(self):
         return reverse("plans:deliverable_detail", args=[self.pk])

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, MONEY, ExportColumn
-from apps.core.tables import NumberColumn, badge
+from apps.core.tables import CardTable, NumberColumn, badge
 from apps.reports.models import DeliverableAsAt
 
 from .models import Deliverable, StatusUpdate, overdue_q
@@ -71,10 +71,12 @@ DELIVERABLE_EXPORT = [
 ]
 
 
-class DeliverableTable(tables.Table):
+class DeliverableTable(CardTable):
     """Deliverables and actions across the plans a user may see. Staff of the owning
     organisation get an in-place status control in the status column (HTMX). Exports write
-    ``export_columns``, the full record, rather than these columns."""
+    ``export_columns``, the full record, rather than these columns. On a phone each row is a
+    card: the title, the overdue flag, the status with its control, deadline and owner, then the
+    rest."""
 
     export_title = "Deliverables"
     export_columns = DELIVERABLE_EXPORT
@@ -85,23 +87,29 @@ class DeliverableTable(tables.Table):
         "Organisation",
         accessor="theme__plan__organisation__name",
         order_by=("theme__plan__organisation__name",),
+        attrs={"td": {"class": "card-more"}},
     )
     theme = tables.Column(
         "Theme / priority area",
         accessor="theme",
         order_by=("theme__plan__title", "theme__number", "position"),
+        attrs={"td": {"class": "card-more"}},
     )
-    status = tables.Column("Status", order_by=("status",))
+    status = tables.Column("Status", order_by=("status",), attrs={"td": {"class": "card-full"}})
     deadline = tables.Column("Deadline", default="—")
-    is_overdue = tables.Column(verbose_name="Overdue")
+    is_overdue = tables.Column(verbose_name="Overdue", attrs={"td": {"class": "card-flag"}})
     owner = tables.Column(
         "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")
     )
     domains = tables.ManyToManyColumn(
-        verbose_name="Domains", transform=lambda d: str(d.number), separator=", ", orderable=False
+        verbose_name="Domains",
+        transform=lambda d: str(d.number),
+        separator=", ",
+        orderable=False,
+        attrs={"td": {"class": "card-more"}},
     )
-    cost_text = tables.Column("Cost", default="")
-    cost_amount = NumberColumn("Cost (£)", decimals=0, default="")
+    cost_text = tables.Column("Cost", default="", attrs={"td": {"class": "card-more"}})
+    cost_amount = NumberColumn("Cost (£)", decimals=0, default="", attrs={"td": {"class": "num card-more"}})
 
     class Meta:
         model = Deliverable
@@ -166,6 +174,7 @@ class AsAtDeliverableTable(DeliverableTable):
         transform=lambda d: str(d.number),
         separator=", ",
         orderable=False,
+        attrs={"td": {"class": "card-more"}},
     )
 
     class Meta(DeliverableTable.Meta):

@@ -15,7 +15,7 @@ from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
-from apps.organisations.models import Organisation
+from apps.organisations.models import Membership, Organisation
 from apps.organisations.selectors import people_of
 from apps.reports import as_at
 from apps.risks import selectors as risk_selectors
@@ -45,6 +45,16 @@ def _visible_deliverable_or_404(user, pk):
     except Deliverable.DoesNotExist as exc:
         # Existing but invisible is a 404 too: no hint that another organisation's row exists.
         raise Http404("No such deliverable.") from exc
+
+
+def _own_organisation(user):
+    """The organisation whose plan the user most likely brings in: the widest one where they are
+    staff or an organisation administrator (a CCG before its localities); none for an
+    administrator who belongs nowhere."""
+    kinds = list(Organisation.Kind.values)
+    memberships = user.memberships.filter(role__in=Membership.EDITOR_ROLES).select_related("organisation")
+    organisations = [m.organisation for m in memberships]
+    return min(organisations, key=lambda o: (kinds.index(o.kind), o.name), default=None)
 
 
 def _local_url(request, url):
@@ -245,16 +255,19 @@ class PlanImportMixin:
             except ODPlan.DoesNotExist as exc:
                 raise Http404("No such plan.") from exc
             permissions.require_edit(request.user, self.plan.organisation)
-            self.organisations = None
+            self.organisations = self.own_organisation = None
         else:
             self.organisations = permissions.editable_organisations(request.user).order_by("name")
             if not self.organisations.exists():
                 raise PermissionDenied("Only staff of an organisation may import its plan.")
+            self.own_organisation = _own_organisation(request.user)
 
     def new_form(self, data=None, files=None, initial=None):
         if self.plan is not None:
             return PlanImportForm(data, files)
-        return NewPlanImportForm(data, files, organisations=self.organisations, initial=initial)
+        return NewPlanImportForm(
+            data, files, organisations=self.organisations, own=self.own_organisation, initial=initial
+        )
 
     def action_urls(self):
         if self.plan is not None:

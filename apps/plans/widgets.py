@@ -28,8 +28,9 @@ def status_cell(
 
     After a refused save, ``typed`` (the status and note the user sent) is said in the error
     beside the current status and put back in the form, which stays open with that choice and
-    note; the error is tied to the note field, and focus goes to that field. After a save focus
-    returns to the row (static/js/app.js acts on ``data-focus``)."""
+    note; an error summary at the top of the form (nhsuk-frontend's) links the error to the note
+    field, which also carries it, and focus goes to the summary. After a save focus returns to
+    the row (static/js/app.js acts on ``data-focus``)."""
     typed = typed or {}
     chosen_status = typed.get("status")
     pk = deliverable.pk
@@ -41,13 +42,23 @@ def status_cell(
         ((value, " selected" if value == selected else "", label) for value, label in STATUS_CHOICES),
     )
     error_id = f"status-error-{pk}"
+    summary_id = f"status-errors-{pk}"
     hint_id = f"note-hint-{pk}"
     label = deliverable.get_status_display()
-    error_html = saved_html = ""
+    summary_html = error_html = saved_html = ""
     if error:
-        error_html = format_html(
-            '<p class="errorlist" id="{}" role="alert">{}{}</p>', error_id, error, typed_text(typed)
+        sent = typed_text(typed).strip()
+        summary_html = format_html(
+            '<div class="nhsuk-error-summary" id="{}" data-error-summary tabindex="-1"><div role="alert">'
+            '<h3 class="nhsuk-error-summary__title">Not saved</h3><div class="nhsuk-error-summary__body">'
+            '<ul class="nhsuk-error-summary__list"><li><a href="#note-{}">{}</a></li></ul>{}'
+            "</div></div></div>",
+            summary_id,
+            pk,
+            error,
+            format_html("<p>{}</p>", sent) if sent else "",
         )
+        error_html = format_html('<p class="errorlist" id="{}">{}</p>', error_id, error)
     if saved:
         saved_html = format_html(' <span class="small muted" role="status">Saved: {}</span>', label)
     html = format_html(
@@ -59,20 +70,22 @@ def status_cell(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
         '<input type="hidden" name="version" value="{version}">'
         '<input type="hidden" name="next" value="{next_url}">'
-        "{error}"
+        "{summary}"
         '<label for="status-{pk}">New status</label>'
         '<select name="status" id="status-{pk}">{options}</select>'
         '<label for="note-{pk}">Progress note</label>'
         '<span class="note-hint" id="{hint_id}">Required when the status changes.</span>'
+        "{error}"
         '<textarea name="note" id="note-{pk}" rows="3" maxlength="{max_length}" '
         'aria-describedby="{described_by}"{invalid}>{note}</textarea>'
         '<button type="submit" class="button secondary">Save status</button>'
         "</form></details></div>",
         pk=pk,
-        focus=format_html(' data-focus="{}"', f"note-{pk}" if error else f"deliverable-{pk}")
+        focus=format_html(' data-focus="{}"', summary_id if error else f"deliverable-{pk}")
         if (error or saved)
         else "",
         badge=badge(f"status-{deliverable.status}", label),
+        summary=summary_html,
         error=error_html,
         saved=saved_html,
         open=" open" if error else "",

@@ -3,11 +3,12 @@ from typing import cast
 from django import forms
 
 from apps.core.bounds import NOTE_MAX_LENGTH
+from apps.core.forms import PlainErrorsMixin
 
 from .models import COVER_FIELDS, BoardReport
 
 
-class BoardReportForm(forms.ModelForm):
+class BoardReportForm(PlainErrorsMixin, forms.ModelForm):
     """The cover sheet of a board report. The version field carries the version the author
     loaded (0 when the plan had no report), for the service's conflict check."""
 
@@ -42,7 +43,7 @@ class BoardReportForm(forms.ModelForm):
         pass
 
 
-class IssuePaperForm(forms.Form):
+class IssuePaperForm(PlainErrorsMixin, forms.Form):
     """The confirmation of an issue: the cover sheet (and its version) the user was shown, so a
     cover sheet changed meanwhile is not issued unseen, and for a correction what it corrects."""
 

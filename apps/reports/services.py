@@ -16,7 +16,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apps.core.audit import StaleVersionError
+from apps.core.audit import StaleVersionError, field_label
 from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.organisations import permissions
 from apps.organisations.permissions import OrganisationEdit
@@ -90,7 +90,8 @@ def board_report_save(
         raise StaleVersionError(existing)
     unknown = set(data) - set(COVER_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+        names = sorted(field_label(BoardReport, name).lower() for name in unknown)
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(names)}.")
     report = BoardReport(plan=plan, version=1)
     for name, value in data.items():
         setattr(report, name, value.strip() if isinstance(value, str) else value)

@@ -2,12 +2,12 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.tables import NumberColumn
+from apps.core.tables import CardTable, NumberColumn
 
 from .models import IssuedPaper
 
 
-class IssuedPaperTable(tables.Table):
+class IssuedPaperTable(CardTable):
     """A plan's issued papers, latest first: what each said in headline figures, and which
     correction superseded which."""
 

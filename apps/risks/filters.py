@@ -8,7 +8,7 @@ from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
 
-from .models import RISK_SEARCH_FIELDS, SCORE_CHOICES, Band, Risk, review_overdue_q
+from .models import LIKELIHOOD_CHOICES, RISK_SEARCH_FIELDS, SEVERITY_CHOICES, Band, Risk, review_overdue_q
 
 
 def _organisations(request):
@@ -43,13 +43,15 @@ class RiskFilterSet(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=Risk.Status.choices, empty_label="Any")
     # Every filter starts blank and means "any" when blank.
-    severity = django_filters.ChoiceFilter(choices=SCORE_CHOICES, label="Severity", empty_label="Any")
-    likelihood = django_filters.ChoiceFilter(choices=SCORE_CHOICES, label="Likelihood", empty_label="Any")
+    severity = django_filters.ChoiceFilter(choices=SEVERITY_CHOICES, label="Severity", empty_label="Any")
+    likelihood = django_filters.ChoiceFilter(
+        choices=LIKELIHOOD_CHOICES, label="Likelihood", empty_label="Any"
+    )
     residual_severity = django_filters.ChoiceFilter(
-        choices=SCORE_CHOICES, label="Residual severity", empty_label="Any"
+        choices=SEVERITY_CHOICES, label="Residual severity", empty_label="Any"
     )
     residual_likelihood = django_filters.ChoiceFilter(
-        choices=SCORE_CHOICES, label="Residual likelihood", empty_label="Any"
+        choices=LIKELIHOOD_CHOICES, label="Residual likelihood", empty_label="Any"
     )
 
     class Meta:

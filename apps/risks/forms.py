@@ -4,10 +4,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from apps.core.audit import NOTE_MAX_LENGTH
-from apps.core.forms import NoteField, ServiceModelForm, person_label
+from apps.core.forms import NoteField, PlainErrorsMixin, ServiceModelForm, person_label
 from apps.plans.models import AuthorisationDomain, ODPlan
 
-from .models import SCORE_CHOICES, SCORE_FIELDS, SCORE_MAX, SCORE_MIN, Risk
+from .models import SCORE_FIELDS, Risk, score_choices
 
 # The register's own words of a risk, as the add and "edit details" forms offer them.
 DETAIL_WIDGETS: dict[str, Any] = {
@@ -24,8 +24,12 @@ DETAIL_HELP = {
 }
 
 
-class RiskReviewForm(forms.ModelForm):
+class RiskReviewForm(PlainErrorsMixin, forms.ModelForm):
     """A review: new scores, mitigation, owner, next review date, status and a note."""
+
+    required_messages = {
+        "note": "Enter a review note saying what was reviewed, and why the scores stand where they do."
+    }
 
     note = forms.CharField(
         label="Review note",
@@ -56,12 +60,14 @@ class RiskReviewForm(forms.ModelForm):
     def __init__(self, *args, owner_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         for name in SCORE_FIELDS:
+            choices = score_choices(name)
             self.fields[name] = forms.TypedChoiceField(
                 label=self.fields[name].label,
-                choices=SCORE_CHOICES,
+                choices=choices,
                 coerce=int,
-                help_text=f"{SCORE_MIN} (lowest) to {SCORE_MAX}",
+                help_text=f"From {choices[0][1]} to {choices[-1][1]}.",
             )
+        self.use_plain_required_messages()
         owner = cast(forms.ModelChoiceField, self.fields["owner"])
         owner.queryset = owner_choices if owner_choices is not None else get_user_model().objects.none()
         owner.label_from_instance = person_label  # type: ignore[method-assign]
@@ -108,7 +114,7 @@ class RiskCreateForm(RiskReviewForm):
         del self.fields["version"]
         for name in SCORE_FIELDS:
             field = cast(forms.TypedChoiceField, self.fields[name])
-            field.choices = [("", "Choose a score"), *SCORE_CHOICES]
+            field.choices = [("", "Choose a score"), *score_choices(name)]
             field.empty_value = None
         cast(forms.ModelChoiceField, self.fields["owner"]).empty_label = "No one yet"
         _offer_plans(self, plan_choices)

@@ -1,5 +1,7 @@
 """The risk register: 5x5 scoring, derived ratings and bands, residual risk and reviews."""
 
+import textwrap
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -28,6 +30,23 @@ SCORES = tuple(range(SCORE_MIN, SCORE_MAX + 1))
 SCORE_CHOICES = [(n, str(n)) for n in SCORES]
 SCORE_VALIDATORS = [MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
 SCORE_FIELDS = ("severity", "likelihood", "residual_severity", "residual_likelihood")
+
+# What each score means, once (the NHS 5x5 risk matrix's descriptors): the forms, the filters
+# and the heat map say "4 Major", "4 Likely", never a bare number.
+SEVERITY_DESCRIPTORS = {1: "Negligible", 2: "Minor", 3: "Moderate", 4: "Major", 5: "Catastrophic"}
+LIKELIHOOD_DESCRIPTORS = {1: "Rare", 2: "Unlikely", 3: "Possible", 4: "Likely", 5: "Almost certain"}
+SEVERITY_CHOICES = [(n, f"{n} {SEVERITY_DESCRIPTORS[n]}") for n in SCORES]
+LIKELIHOOD_CHOICES = [(n, f"{n} {LIKELIHOOD_DESCRIPTORS[n]}") for n in SCORES]
+
+
+def score_choices(field_name):
+    """The choices of a score field ("severity", "residual_likelihood", ...), with descriptors."""
+    return SEVERITY_CHOICES if field_name.endswith("severity") else LIKELIHOOD_CHOICES
+
+
+def rating_of(severity, likelihood):
+    """A rating: severity x likelihood (its SQL twin is RiskQuerySet.with_ratings)."""
+    return severity * likelihood
 
 
 class Band(models.TextChoices):
@@ -96,6 +115,22 @@ class BandScheme(models.Model):
             default=models.Value(Band.EXTREME),
             output_field=models.CharField(),
         )
+
+    def ratings(self):
+        """Every pair of scores with its rating and band, {"4x3": {"rating": 12, "band": "high",
+        "label": "High"}}: what a form shows as the scores change (static/js/app.js looks the
+        pair up; the rule stays here)."""
+        table = {}
+        for severity in SCORES:
+            for likelihood in SCORES:
+                rating = rating_of(severity, likelihood)
+                band = self.band_for(rating)
+                table[f"{severity}x{likelihood}"] = {
+                    "rating": rating,
+                    "band": band,
+                    "label": Band(band).label,
+                }
+        return table
 
     def rating_range(self, band):
         """(lowest, highest) ratings in a band, for filtering on the stored scores."""
@@ -236,14 +271,15 @@ class Risk(TimeStampedModel):
         triggers = [raise_version()]
 
     def __str__(self):
-        return self.description if len(self.description) <= 90 else self.description[:87] + "..."
+        # Cut at a word, never inside one (a list of choices, the admin): pages show it whole.
+        return textwrap.shorten(self.description, width=90, placeholder=" …")
 
     def get_absolute_url(self):
         return reverse("risks:risk_detail", args=[self.pk])
 
     @property
     def inherent_rating(self):
-        return self.severity * self.likelihood
+        return rating_of(self.severity, self.likelihood)
 
     @property
     def residual(self):

@@ -14,7 +14,18 @@ from apps.organisations import permissions
 from apps.organisations.models import Organisation
 from apps.plans.models import SOON_DAYS, STALE_DAYS
 
-from .models import SCORES, Band, BandScheme, Risk, RiskQuerySet, RiskReview, review_overdue_q
+from .models import (
+    LIKELIHOOD_DESCRIPTORS,
+    SCORES,
+    SEVERITY_DESCRIPTORS,
+    Band,
+    BandScheme,
+    Risk,
+    RiskQuerySet,
+    RiskReview,
+    rating_of,
+    review_overdue_q,
+)
 
 
 def risk_list(*, user: Any, scheme: BandScheme | None = None) -> RiskQuerySet:
@@ -43,12 +54,13 @@ def heatmap(queryset: QuerySet[Risk], scheme: BandScheme) -> dict[str, dict[str,
         for severity in reversed(SCORES):
             cells = []
             for likelihood in SCORES:
-                rating = severity * likelihood
+                rating = rating_of(severity, likelihood)
                 band = scheme.band_for(rating)
                 cells.append(
                     {
                         "severity": severity,
                         "likelihood": likelihood,
+                        "likelihood_descriptor": LIKELIHOOD_DESCRIPTORS[likelihood],
                         "rating": rating,
                         "band": band,
                         "band_label": Band(band).label,
@@ -56,7 +68,7 @@ def heatmap(queryset: QuerySet[Risk], scheme: BandScheme) -> dict[str, dict[str,
                         "params": {s_field: severity, l_field: likelihood},
                     }
                 )
-            rows.append({"severity": severity, "cells": cells})
+            rows.append({"severity": severity, "descriptor": SEVERITY_DESCRIPTORS[severity], "cells": cells})
         grids[kind] = {"rows": rows, "total": sum(counts.values()), "s_field": s_field, "l_field": l_field}
     return grids
 

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, ExportColumn
-from apps.core.tables import NumberColumn, badge
+from apps.core.tables import CardTable, NumberColumn, badge, card_heading
 from apps.reports.models import RiskAsAt
 
 from .models import Band, Risk, RiskReview
@@ -68,21 +68,29 @@ RISK_EXPORT = [
 ]
 
 
-class RiskTable(tables.Table):
-    """The risk register. Exports write ``export_columns``, the full record."""
+class RiskTable(CardTable):
+    """The risk register. Exports write ``export_columns``, the full record. On a phone each risk
+    is a card: its reference and description, ratings, status, review date and owner, then the
+    scores and the rest."""
 
     export_title = "Risk register"
     export_columns = RISK_EXPORT
 
     reference = tables.Column("Ref", linkify=True)
-    description = tables.Column("Risk", linkify=True)
-    organisation = tables.Column("Organisation", accessor="organisation__name")
-    category = tables.Column("Category")
-    severity = NumberColumn("S")
-    likelihood = NumberColumn("L")
+    description = tables.Column("Risk", linkify=True, attrs={"td": {"class": "card-title"}})
+    organisation = tables.Column(
+        "Organisation", accessor="organisation__name", attrs={"td": {"class": "card-more"}}
+    )
+    category = tables.Column("Category", attrs={"td": {"class": "card-more"}})
+    severity = card_heading(NumberColumn("S", attrs={"td": {"class": "num card-more"}}), "Severity")
+    likelihood = card_heading(NumberColumn("L", attrs={"td": {"class": "num card-more"}}), "Likelihood")
     rating = tables.Column("Rating", attrs={"td": {"class": "rating"}})
-    residual_severity = NumberColumn("Res S")
-    residual_likelihood = NumberColumn("Res L")
+    residual_severity = card_heading(
+        NumberColumn("Res S", attrs={"td": {"class": "num card-more"}}), "Residual severity"
+    )
+    residual_likelihood = card_heading(
+        NumberColumn("Res L", attrs={"td": {"class": "num card-more"}}), "Residual likelihood"
+    )
     residual_rating = tables.Column("Residual rating", attrs={"td": {"class": "residual-rating"}})
     owner = tables.Column(
         "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")

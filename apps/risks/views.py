@@ -120,7 +120,10 @@ class RiskDetailView(VersionedEditView):
 
     def get_context(self, request, obj):
         reviews, events = selectors.risk_history(obj)
-        return {"risk": obj, "reviews": reviews, "events": events}
+        context = {"risk": obj, "reviews": reviews, "events": events}
+        if self.service.may_edit(request.user, obj):
+            context["rating_table"] = selectors.current_scheme().ratings()
+        return context
 
 
 def _register(organisation=None):

@@ -52,7 +52,8 @@ def test_staff_change_a_status_in_place_on_the_list(login, seeded_live_server):
     cell = page.locator(f"#status-cell-{deliverable.pk}")
     cell.locator("summary").click()
     cell.locator("select").select_option("delivered")
-    # No note: refused, and the form keeps the choice, ties the error to the note and focuses it.
+    # No note: refused, and the form keeps the choice, ties the error to the note, and focuses
+    # an error summary whose link takes the user to the note.
     cell.locator("button").click()
     error = page.locator(f"#status-cell-{deliverable.pk} [role=alert]")
     error.wait_for()
@@ -61,6 +62,8 @@ def test_staff_change_a_status_in_place_on_the_list(login, seeded_live_server):
     assert cell.locator("select").input_value() == "delivered"
     note = cell.locator("textarea[name=note]")
     assert f"status-error-{deliverable.pk}" in note.get_attribute("aria-describedby")
+    page.wait_for_function(FOCUSED, arg=f"status-errors-{deliverable.pk}")
+    cell.locator(f"#status-errors-{deliverable.pk} a").click()
     page.wait_for_function(FOCUSED, arg=f"note-{deliverable.pk}")
     deliverable.refresh_from_db()
     assert deliverable.status == "in_progress"

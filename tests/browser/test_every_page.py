@@ -1,7 +1,9 @@
 """Every page, every role, on a phone and a desktop: no page scrolls sideways (at 1366, 768, 390
 and 320 px wide), axe-core finds no WCAG 2.0/2.1/2.2 A or AA violation (at 1366 and 390 px, with
 every disclosure opened as well as closed), no page logs a browser error (a CSP refusal is one),
-and a governing-body member reads no developer's or transcriber's words.
+a governing-body member reads no developer's or transcriber's words, nobody reads a developer's
+word (a field name, a stored value, a library), no word in a table is broken letter by letter at
+390 px, and a page with an error summary opens with the focus on it.
 
 The pages are the URLconf's: test_every_url_pattern_is_swept walks django.urls.get_resolver(),
 and a pattern that PAGES does not know how to fill (or NOT_PAGES does not exclude, with a reason)
@@ -42,6 +44,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__tests__/axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_WIDTHS = (1366, 390)
+BROKEN_WORDS_WIDTH = 390  # no word in a table is broken inside at this width (issue 19.1)
 SCROLL_WIDTHS = (1366, 768, 390, 320)
 
 # Words of the people who built the data, which a governing-body member must not be shown (their
@@ -59,6 +62,55 @@ NOT_FOR_READERS = (
     "fixture",
     "load_seed",
 )
+
+
+# A developer's words, which nobody reading a page should meet (issue 19.5): a column name
+# ("owner_id"), a stored choice value rather than its label ("delivered_further_work"), the name
+# of a library. _developer_words finds them in a page's text.
+LIBRARIES = (
+    "django",
+    "pghistory",
+    "pgtrigger",
+    "htmx",
+    "weasyprint",
+    "psycopg",
+    "openpyxl",
+    "select2",
+    "tables2",
+    "django-axes",
+    "traceback",
+    "exception",
+    "none of the available choices",
+    "this field is required",
+)
+
+
+def _stored_choice_values():
+    """Every choice value of ccgtrack's models that is not a word of English (it has a "_")."""
+    from django.apps import apps
+
+    values = set()
+    for model in apps.get_models():
+        if not model.__module__.startswith("apps."):
+            continue
+        for field in model._meta.get_fields():
+            for value, _label in getattr(field, "flatchoices", None) or ():
+                if isinstance(value, str) and "_" in value:
+                    values.add(value)
+    return values
+
+
+SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def _developer_words(text):
+    """The developer's words in ``text`` (a page's text, as read): each snake_case word (a field
+    name, an "_id" column, a stored choice value) and each library name."""
+    lowered = text.lower()
+    found = {m.group() for m in SNAKE_CASE.finditer(lowered)}
+    found |= {value for value in _stored_choice_values() if value in lowered}
+    found |= {name for name in LIBRARIES if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", lowered)}
+    return sorted(found)
 
 
 @dataclass
@@ -370,6 +422,11 @@ MISSING_DESCRIPTIONS = """() => [...document.querySelectorAll("[aria-describedby
   el.getAttribute("aria-describedby").split(/\\s+/).filter(id => id && !document.getElementById(id))
     .map(id => (el.id ? "#" + el.id : el.tagName.toLowerCase()) + " names #" + id))"""
 OPEN_ALL = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+# A page with an error summary (a form sent back with its errors) opens with the focus on it.
+SUMMARY_FOCUSED = """() => {
+  const summary = document.querySelector("[data-error-summary]");
+  return !summary || document.activeElement === summary;
+}"""
 SETTLE = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 OVERFLOW = """() => {
   const W = window.innerWidth, S = document.scrollingElement.scrollWidth;
@@ -384,6 +441,30 @@ OVERFLOW = """() => {
     }
   }
   return S + " px wide in a " + W + " px window: " + culprits.join(", ");
+}"""
+
+
+# Words broken inside (letter by letter) in the tables shown: a word whose letters lie on two
+# lines. Words are split at spaces, hyphens and slashes (where a line may break).
+BROKEN_WORDS = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode()) && found.length < 5) {
+    const parent = node.parentElement;
+    if (!parent || !parent.closest("table")) { continue; }
+    const words = /[^\\s\\-\\/–—]+/g;
+    let m;
+    while ((m = words.exec(node.textContent))) {
+      if (m[0].length < 3 || m[0].length > 24 || m[0].includes("@")) { continue; }
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (lines.size > 1) { found.push(m[0] + " (" + (parent.closest("table").id || "a table") + ")"); }
+    }
+  }
+  return found;
 }"""
 
 
@@ -455,6 +536,8 @@ class Sweep:
         self.visited += 1
         page.evaluate(SETTLE)
         self.check(page, f"{role} {SCROLL_WIDTHS[0]}px {url} (as loaded)")
+        if not page.evaluate(SUMMARY_FOCUSED):
+            self.fail(f"{role} {url}", "has an error summary that is not focused as the page opens")
         for missing in page.evaluate(MISSING_DESCRIPTIONS):
             self.fail(f"{role} {url}", f"aria-describedby: {missing}, which is not on the page")
         for width in SCROLL_WIDTHS:
@@ -463,13 +546,19 @@ class Sweep:
             page.evaluate(SETTLE)
             where = f"{role} {width}px {url} (every disclosure open)"
             self.check(page, where)
+            if width == BROKEN_WORDS_WIDTH:
+                for word in page.evaluate(BROKEN_WORDS):
+                    self.fail(where, f"breaks a word inside, letter by letter: {word}")
             if width == AXE_WIDTHS[0]:
                 self.axe(page, where)
             elif width in AXE_WIDTHS:
                 # Colours do not change with the width, and contrast is axe's slowest rule.
                 self.axe(page, where, skip=["color-contrast"])
+        text = page.evaluate("() => document.body.innerText")
+        for words in _developer_words(text):
+            self.fail(f"{role} {url}", f"shows a developer's word: {words!r}")
         if role == "board":
-            text = page.evaluate("() => document.body.innerText").lower()
+            text = text.lower()
             for words in NOT_FOR_READERS:
                 if words in text:
                     self.fail(f"{role} {url}", f"shows a governing-body member the words {words!r}")
@@ -653,6 +742,36 @@ def test_a_governing_body_member_reads_no_developers_or_transcribers_words(clien
         found = [words for words in NOT_FOR_READERS if words in text]
         assert not found, f"{url} shows a governing-body member {found}"
     assert checked >= 15
+
+
+@pytest.mark.django_db
+def test_no_page_shows_anyone_a_developers_words(client):
+    """Every page of the sweep, as every role, without a browser: no field or column name, no
+    stored choice value, no library's name in what it says (the browser sweep checks the same
+    of the text as shown, and of the forms sent back with their errors)."""
+    users = _users()
+    checked, found = 0, []
+    for role, _name, url in _visits(Seed.load()):
+        if role == "anonymous":
+            client.logout()
+        else:
+            client.force_login(users[role])
+        response = client.get(url, follow=True)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        checked += 1
+        found += [f"{role} {url}: {words!r}" for words in _developer_words(_text(response.content.decode()))]
+    assert checked >= 60
+    assert not found, "\n".join(sorted(set(found)))
+
+
+def test_the_words_check_finds_developers_words():
+    assert _developer_words("Owner_id changed. status: delivered_further_work") == [
+        "delivered_further_work",
+        "owner_id",
+    ]
+    assert _developer_words("Rendered by WeasyPrint; see the htmx docs") == ["htmx", "weasyprint"]
+    assert _developer_words("Owner: none → Jane Smith. Delivered, with further work in progress.") == []
 
 
 @pytest.mark.django_db

@@ -189,7 +189,7 @@ def test_the_admin_login_gives_the_same_error(client):
 def test_other_bad_usernames_get_a_form_error(username):
     response = attempt(username, "whatever", "10.10.0.2")
     assert response.status_code == HTTPStatus.OK
-    assert b'class="error-summary"' in response.content
+    assert b"data-error-summary" in response.content  # the error summary, focused by app.js
 
 
 def test_a_wrong_password_says_so_without_saying_which_part_was_wrong(staff_dorset):

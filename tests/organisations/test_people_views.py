@@ -164,18 +164,19 @@ def test_a_removed_invitee_cannot_use_their_link(client, as_orgadmin):
 @pytest.mark.parametrize(
     "data, field",
     [
-        ({"email": "not-an-email"}, "Email address"),
-        ({"email": ""}, "Email address"),
-        ({"role": "superuser"}, "Role"),
-        ({"organisation": "999999"}, "Organisation"),
-        ({"first_name": "x" * 151}, "First name"),
+        ({"email": "not-an-email"}, "email"),
+        ({"email": ""}, "email"),
+        ({"role": "superuser"}, "role"),
+        ({"organisation": "999999"}, "organisation"),
+        ({"first_name": "x" * 151}, "first_name"),
     ],
 )
 def test_bad_invitations_get_form_errors_and_change_nothing(as_orgadmin, data, field):
     users = get_user_model().objects.count()
     response = _invite(as_orgadmin, **data)
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert f"<li>{field}:" in response.content.decode()
+    # The error summary lists the error, linked to its field.
+    assert f'<li><a href="#id_{field}">' in response.content.decode()
     assert get_user_model().objects.count() == users and not mail.outbox
     assert not MembershipChange.objects.exists()
 

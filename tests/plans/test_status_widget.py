@@ -48,7 +48,10 @@ def test_an_error_keeps_the_choice_and_the_note_and_ties_the_error_to_the_note(
     assert "<details open>" in html
     assert f'<textarea name="note" id="note-{deliverable.pk}"' in html
     assert f'aria-describedby="status-error-{deliverable.pk} note-hint-{deliverable.pk}"' in html
-    assert f'data-focus="note-{deliverable.pk}"' in html
+    # Focus goes to the error summary (19.2), whose link leads to the note.
+    assert f'data-focus="status-errors-{deliverable.pk}"' in html
+    assert f'id="status-errors-{deliverable.pk}" data-error-summary' in html
+    assert f'<a href="#note-{deliverable.pk}">' in html
     assert 'aria-invalid="true"' in html
     _ids_described_by_exist(html)
 

@@ -134,7 +134,7 @@ def test_the_deliverables_list_as_at_a_day(client, kept, day, statuses):
     response, found = rows(client, DELIVERABLES, as_at=day)
     assert {r.title: r.status for r in found.values()} == statuses
     html = response.content.decode()
-    assert 'id="as-at-banner"' in html and "reconstructed from the audit trail" in html
+    assert 'id="as-at-banner"' in html and "worked out from the record ccgtrack keeps of every change" in html
     assert "status-cell" not in html and "Change status" not in html  # staff, yet nothing to edit
     if "D" in statuses:
         assert f'id="deliverable-{kept["d"].pk}"' in html and f'href="/deliverables/{kept["d"].pk}/"' in html

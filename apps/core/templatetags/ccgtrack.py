@@ -2,7 +2,9 @@ import re
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 
 register = template.Library()
 
@@ -177,3 +179,88 @@ def fresh_cache(parser, token):
         else:
             parts.append(parser.compile_filter(bit))
     return FreshCacheNode(nodelist, bits[1].strip("\"'"), parts, scope)
+
+
+class CardCellNode(template.Node):
+    def __init__(self, nodelist, heading, classes):
+        self.nodelist, self.heading, self.classes = nodelist, heading, classes
+
+    def render(self, context):
+        classes = " ".join(["nhsuk-table__cell", *(str(c.resolve(context)) for c in self.classes)])
+        return format_html(
+            '<td class="{}" role="cell"><span class="nhsuk-table__heading" aria-hidden="true">{}</span>'
+            '<div class="cell-value">{}</div></td>',
+            classes,
+            self.heading.resolve(context),
+            mark_safe(self.nodelist.render(context)),  # the enclosed template's own (escaped) output
+        )
+
+
+@register.tag
+def cell(parser, token):
+    """``{% cell "Heading" "card-full" %}...{% endcell %}``: a cell of a hand-written list table
+    (class "nhsuk-table--responsive"), written as templates/django_tables2/table.html writes
+    those of the django-tables2 lists: on a phone each row is a card and the cell is led by its
+    heading. Extra arguments are the cell's classes (card-title, card-full, card-flag,
+    card-more, or any other)."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("cell needs a heading")
+    nodelist = parser.parse(("endcell",))
+    parser.delete_first_token()
+    classes = [parser.compile_filter(bit) for bit in bits[2:]]
+    return CardCellNode(nodelist, parser.compile_filter(bits[1]), classes)
+
+
+def _summary_text(label: str, message: str) -> str:
+    """An error as the summary lists it: the message, led by its field's label unless it names
+    the field already ("Enter a review note ..."), so each line says which field it is about."""
+    label = str(label or "").strip()
+    if not label or label.lower() in message.lower():
+        return message
+    return f"{capfirst(label)}: {message}"
+
+
+def summary_items(form: Any) -> list[dict[str, str]]:
+    """The errors of ``form`` for an error summary, in the order of the form: the form's own
+    errors (no link), then each field's, linked to the field (its first option for a group of
+    radios or checkboxes)."""
+    if form is None or not form.errors:
+        return []
+    items = [{"text": str(e), "href": ""} for e in form.non_field_errors()]
+    for bound in form:
+        for error in bound.errors:
+            target = bound.id_for_label or (f"{bound.auto_id}_0" if bound.auto_id else "")
+            if bound.is_hidden:
+                items.append({"text": str(error), "href": ""})
+            else:
+                items.append(
+                    {"text": _summary_text(bound.label, str(error)), "href": f"#{target}" if target else ""}
+                )
+    return items
+
+
+@register.inclusion_tag("includes/_error_summary.html")
+def error_summary(form=None, intro="", errors=(), summary_id="error-summary", heading="There is a problem"):
+    """nhsuk-frontend's error summary (GOV.UK's pattern): a box at the top of the form naming
+    each error, each linked to its field; static/js/app.js focuses it when the page opens (or
+    the in-place control comes back), and a link focuses its field. ``errors``: more messages,
+    not tied to a field."""
+    items = [{"text": str(e), "href": ""} for e in errors] + summary_items(form)
+    return {"items": items, "intro": intro, "summary_id": summary_id, "heading": heading}
+
+
+@register.filter
+def error_messages(messages):
+    """The messages of the error level (shown as an error summary, which takes the focus)."""
+    from django.contrib.messages import constants
+
+    return [m for m in messages if m.level >= constants.ERROR]
+
+
+@register.filter
+def other_messages(messages):
+    """The other messages (shown in a status region, read out without moving the focus)."""
+    from django.contrib.messages import constants
+
+    return [m for m in messages if m.level < constants.ERROR]

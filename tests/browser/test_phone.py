@@ -1,0 +1,160 @@
+"""Staff on a phone, their main task: at 320 and 390 px wide every list shows each row as a card,
+and the first row's status is changed, with a note, without anything scrolling sideways, the
+status select wide enough to show its longest choice whole ("Delivered, with further work in
+progress"). No word in a table is broken inside at 390 px."""
+
+import pytest
+
+from apps.organisations.models import Membership, Organisation
+from apps.plans.models import Deliverable
+from apps.risks.models import Risk
+from tests.browser.test_every_page import BROKEN_WORDS
+from tests.conftest import PASSWORD
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+
+LONGEST = Deliverable.Status.DELIVERED_FURTHER_WORK
+
+# What scrolls sideways: the page, or a list's box (a card list has nothing to scroll to).
+SIDEWAYS = """() => {
+  const out = [];
+  const page = document.scrollingElement;
+  if (page.scrollWidth > window.innerWidth) { out.push("the page: " + page.scrollWidth + " px"); }
+  for (const box of document.querySelectorAll(".table-container")) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      out.push((box.querySelector("table") || box).id + ": " + box.scrollWidth + " px");
+    }
+  }
+  return out;
+}"""
+
+# Whether an element lies wholly inside the window, left to right.
+INSIDE = """el => {
+  const r = el.getBoundingClientRect();
+  return r.left >= 0 && r.right <= window.innerWidth + 0.5;
+}"""
+
+# The width a select needs to show its chosen option whole: a copy of it, free to take its own
+# width, measured beside it.
+NEEDED = """select => {
+  const copy = select.cloneNode(true);
+  copy.value = select.value;
+  copy.style.cssText = "position:absolute; left:0; top:0; visibility:hidden; width:auto; max-width:none";
+  select.parentElement.appendChild(copy);
+  const needed = copy.getBoundingClientRect().width;
+  copy.remove();
+  return [needed, select.getBoundingClientRect().width];
+}"""
+
+
+def _staff():
+    user = UserFactory(username="phone.staff", first_name="Pat", last_name="Phone")
+    for slug in ("nhs-dorset-ccg", "nhs-darlington-ccg"):
+        MembershipFactory(
+            user=user, organisation=Organisation.objects.get(slug=slug), role=Membership.Role.STAFF
+        )
+    return user
+
+
+def _change_first_status(page, table_id):
+    """Open the first row's status control, choose the longest status, write a note and save;
+    check on the way that nothing scrolls sideways and the select shows its choice whole."""
+    assert page.evaluate(SIDEWAYS) == []
+    row = page.locator(f"#{table_id} tbody tr").first
+    assert row.evaluate("tr => getComputedStyle(tr).display") != "table-row", "rows are cards"
+    assert page.locator(f"#{table_id} thead").evaluate("el => el.getBoundingClientRect().height") <= 1
+    cell = row.locator(".status-cell")
+    pk = int(cell.get_attribute("id").removeprefix("status-cell-"))
+    cell.locator("summary").click()
+    select, note, button = cell.locator("select"), cell.locator("textarea"), cell.locator("button")
+    select.select_option(LONGEST)
+    needed, width = select.evaluate(NEEDED)
+    assert width >= needed, f"the select is {width:.0f} px wide and needs {needed:.0f} to show its choice"
+    for control in (select, note, button):
+        assert control.evaluate(INSIDE), "a control of the status form is outside the window"
+    note.fill("Done, with more to follow: changed on a phone.")
+    assert page.evaluate(SIDEWAYS) == []
+    button.click()
+    page.locator(f"#status-cell-{pk} >> text=Saved").wait_for()
+    assert page.evaluate(SIDEWAYS) == []
+    return Deliverable.objects.get(pk=pk)
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_the_first_rows_status_changes_on_a_phone_with_nothing_to_scroll(login, seeded_live_server, width):
+    _staff()
+    page = login("phone.staff", PASSWORD)
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(seeded_live_server.url + "/deliverables/?status=in_progress")
+    deliverable = _change_first_status(page, "deliverable-table")
+    assert deliverable.status == LONGEST
+    assert deliverable.updates.get().note == "Done, with more to follow: changed on a phone."
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_my_work_changes_a_status_on_a_phone_with_nothing_to_scroll(login, seeded_live_server, width):
+    staff = _staff()
+    open_work = Deliverable.objects.filter(
+        theme__plan__organisation__slug="nhs-dorset-ccg", status="in_progress"
+    )
+    Deliverable.objects.filter(pk__in=open_work.order_by("pk").values("pk")[:2]).update(owner=staff)
+    page = login("phone.staff", PASSWORD)
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(seeded_live_server.url + "/my/")
+    assert _change_first_status(page, "my-deliverables").status == LONGEST
+
+
+def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_server):
+    """The risk register, a deliverable's history, the plan and the board report: cards where
+    they are lists, and no word broken letter by letter in any table."""
+    staff = _staff()
+    deliverable = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-darlington-ccg").first()
+    risk = Risk.objects.filter(organisation__slug="nhs-darlington-ccg").first()
+    Risk.objects.filter(pk=risk.pk).update(owner=staff)
+    plan = deliverable.theme.plan
+    page = login("phone.staff", PASSWORD)
+    page.set_default_timeout(
+        30_000
+    )  # eight pages, the dashboard and the report among them, on a busy machine
+    page.set_viewport_size({"width": 390, "height": 844})
+    pages = {
+        "/risks/": "risk-table",
+        deliverable.get_absolute_url(): "update-history",
+        risk.get_absolute_url(): "review-history",
+        "/my/": "my-risks",
+        plan.get_absolute_url(): None,
+        f"/plans/{plan.pk}/report/": None,
+        f"/dashboard/{plan.organisation.slug}/": None,
+        "/national/": None,
+    }
+    for url, table_id in pages.items():
+        page.goto(seeded_live_server.url + url)
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        assert page.evaluate(BROKEN_WORDS) == [], url
+        if table_id:
+            assert page.evaluate(SIDEWAYS) == [], url
+            row = page.locator(f"#{table_id} tbody tr").first
+            assert row.evaluate("tr => getComputedStyle(tr).display") != "table-row", url
+
+
+SMALLEST_TEXT = """selector => {
+  let smallest = Infinity;
+  for (const el of document.querySelectorAll(selector + ", " + selector + " *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (own && el.getClientRects().length) {
+      smallest = Math.min(smallest, parseFloat(getComputedStyle(el).fontSize));
+    }
+  }
+  return smallest;
+}"""
+
+
+@pytest.mark.parametrize("width", [1366, 390, 320])
+def test_the_heat_maps_labels_are_at_least_12_px(login, seeded_live_server, width):
+    _staff()
+    page = login("phone.staff", PASSWORD)
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(seeded_live_server.url + "/risks/heatmap/")
+    assert page.locator(".heatmap .axis .descriptor").first.inner_text() in ("Almost certain", "Rare")
+    assert page.evaluate(SMALLEST_TEXT, ".heatmap") >= 12
