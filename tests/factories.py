@@ -42,3 +42,12 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = Membership.Role.STAFF
+
+
+def domain_pks(*numbers):
+    """The primary keys (as a form sends them) of the authorisation domains numbered ``numbers``:
+    the seed gives domains no fixed keys, so they change whenever a test reloads the seed."""
+    from apps.plans.models import AuthorisationDomain
+
+    pks = dict(AuthorisationDomain.objects.filter(number__in=numbers).values_list("number", "pk"))
+    return [str(pks[number]) for number in numbers]

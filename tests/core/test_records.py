@@ -26,7 +26,7 @@ from apps.plans.models import (
     Theme,
 )
 from apps.risks.models import Risk, RiskReview
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, domain_pks
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,6 @@ NEW_RISK = {
     "residual_likelihood": "2",
     "owner": "",
     "next_review_on": "2027-01-31",
-    "domains": ["4", "6"],
     "note": "Raised at the governing body seminar.",
 }
 
@@ -129,7 +128,7 @@ WRITES = [
         "risk_create",
         DORSET,
         lambda: reverse("risks:risk_create", args=[DORSET]),
-        lambda: {**NEW_RISK, "plan": _plan(DORSET).pk},
+        lambda: {**NEW_RISK, "domains": domain_pks(4, 6), "plan": _plan(DORSET).pk},
     ),
     Write(
         "risk_edit",
@@ -161,7 +160,7 @@ WRITES = [
             "title": "Hold a governing body development day",
             "status": "not_started",
             "deadline": "2027-06-30",
-            "domains": ["6"],
+            "domains": domain_pks(6),
             "note": "Agreed at the Executive.",
         },
     ),

@@ -11,6 +11,7 @@ from django.urls import reverse
 from apps.core.audit import audit_events
 from apps.plans.models import Deliverable, Objective, ODPlan, SelfAssessment, StatusUpdate, Theme
 from tests.core.test_edit_path import _admin_form_data, _admin_url
+from tests.factories import domain_pks
 from tests.plans.factories import DeliverableFactory
 from tests.reports.helpers import first_cover_sheet, issue
 
@@ -29,7 +30,7 @@ def _new_deliverable(client, plan, theme, **changes):
         "subheading": "",
         "status": "in_progress",
         "deadline": "2027-06-30",
-        "domains": ["6", "2"],
+        "domains": domain_pks(6, 2),
         "in_progress_narrative": "Venue booked.",
         "note": "Agreed at the Executive.",
         **changes,
