@@ -120,12 +120,18 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL only -------------------------------------------------------------
+# Two roles (apps/core/dbroles.py, README "Database roles"): DATABASE_URL is how the app
+# connects (a role that owns nothing and cannot rewrite history); DATABASE_OWNER_URL how
+# `migrate` and `load_seed --reset` connect (the role that owns the tables). Unset: one role for
+# both. The embedded PostgreSQL sets up both roles itself.
+_owner_url = os.environ.get("DATABASE_OWNER_URL", "")
 if os.environ.get("DATABASE_URL"):
     _database_url = os.environ["DATABASE_URL"]
 else:
-    from ccgtrack.embedded_db import database_url
+    from ccgtrack import embedded_db
 
-    _database_url = database_url()
+    _database_url = embedded_db.database_url()
+    _owner_url = _owner_url or embedded_db.owner_url()
 # Persistent connections (DB_CONN_MAX_AGE seconds, 0: one per request, as behind a pooler such as
 # PgBouncer in transaction mode) with a health check before reuse. TLS and other libpq options
 # come with the URL, e.g. ?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca.pem.
@@ -140,6 +146,10 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("ccgtrack runs on PostgreSQL only; DATABASE_URL must be postgres://...")
+DATABASE_OWNER: dict[str, Any] | None = dj_database_url.parse(_owner_url) if _owner_url else None
+# The role `migrate` grants the app's privileges to: default, the user of DATABASE_URL when the
+# owner's is another.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
