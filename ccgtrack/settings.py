@@ -210,6 +210,9 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Messages live in the session, not in a cookie: "Saved at 10:42: ..." must reach the user's
+# next page even when the response to their POST never reached the browser (apps/core/receipts.py).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_ACTIVITY_INTERVAL = 60
 SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60

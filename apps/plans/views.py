@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.core import receipts
 from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edit_views import VersionedEditView
 from apps.core.views import FilteredTableView
@@ -175,11 +176,13 @@ class DeliverableStatusView(View):
             "status": request.POST.get("status", ""),
             "note": form.data.get("note", "").replace("\x00", "")[:NOTE_MAX_LENGTH],
         }
+        if error is None:
+            # Also after an HTMX swap: kept in the session for the next page, in case this
+            # answer never reaches the browser (apps/core/receipts.py).
+            receipts.saved(request, f"status of '{deliverable}' set to {deliverable.get_status_display()}.")
         if not request.htmx:
             if error:
                 messages.error(request, error + typed_text(typed))
-            else:
-                messages.success(request, "Status updated.")
             return redirect(_local_url(request, request.POST.get("next")) or "plans:deliverable_list")
         html = status_cell(
             deliverable,
@@ -354,7 +357,7 @@ class PlanImportConfirmView(PlanImportMixin, View):
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
             return self.render_page(request, self.new_form(), status=400)
         imports.discard(request, pending.token)
-        messages.success(
+        receipts.saved(
             request,
             f"Imported {pending.file_name}: {len(preview.new)} added, {len(preview.changed)} changed, "
             f"{len(preview.unchanged)} unchanged.",
