@@ -132,7 +132,8 @@ def test_the_suite_runs_as_an_app_role_that_owns_nothing():
     )[0]
     assert owned == 0
     memberships = _one(
-        "SELECT count(*) FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+        "SELECT count(*) FROM pg_auth_members "
+        "WHERE member = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
     )[0]
     assert memberships == 0
 
@@ -162,7 +163,8 @@ def test_history_cannot_be_truncated_updated_or_deleted(rows, table):
 def _trigger_names(table):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT string_agg(tgname, ',') FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+            "SELECT string_agg(tgname, ',') FROM pg_trigger "
+            "WHERE tgrelid = %s::regclass AND NOT tgisinternal",
             [table],
         )
         return cursor.fetchone()[0] or ""
