@@ -100,7 +100,9 @@ class ExportColumn:
     ``source`` is a field path (``"theme__plan__title"``), a query expression, or a callable
     returning one (for expressions that depend on the day, such as "overdue"). ``transform``
     maps the fetched value in Python (a choice's label, say). ``decimals`` is for DECIMAL;
-    ``width`` (characters) overrides the type's default column width in the XLSX.
+    ``width`` (characters) overrides the type's default column width in the XLSX. ``audience``
+    (``apps.core.audience``) says who may see the column; None: the audience of the model field
+    the source names (everyone, unless the model's ``FIELD_AUDIENCE`` says otherwise).
     """
 
     header: str
@@ -109,6 +111,7 @@ class ExportColumn:
     transform: Any = None
     decimals: int = 2
     width: int | None = None
+    audience: str | None = None
 
     def __post_init__(self):
         if self.type not in TYPES:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from apps.core import exports
+from apps.core import audience, exports
 from apps.core.errors import RETRY_AFTER_SECONDS
 from apps.core.freshness import CachedPaginator
 from apps.core.input import bad_request, per_page_error
@@ -84,6 +84,8 @@ class FilteredTableView(SingleTableMixin, FilterView):
         columns = self.get_export_columns(table_class)
         if not columns:
             raise ImproperlyConfigured(f"{table_class.__name__} declares no export_columns to export.")
+        # Only what the person exporting may see on the pages (apps/core/audience.py).
+        columns = audience.visible_columns(columns, table_class._meta.model, self.request.user)
         rows = exports.export_rows(table.data.data, columns)
         filename = self.get_export_filename(export_format)
         if export_format == "csv":

@@ -18,13 +18,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, QuerySet, When
 
+from apps.core.audience import is_administrator
 from apps.core.edits import VersionedEdit
 
 from .models import MAX_DEPTH, Membership, Organisation
 
 
 def is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+    return is_administrator(user)
 
 
 def _membership_ids(user: Any, roles: Iterable[str] | None = None) -> QuerySet[Membership, Any]:

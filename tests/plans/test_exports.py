@@ -332,3 +332,21 @@ def test_export_query_count_is_fixed_from_20_to_500_rows(
         body = _body(client.get(LIST, params))
     if export_format == "csv":
         assert body.count(b"\r\n") == 501
+
+
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_what_a_reader_may_not_see_is_not_in_their_export(
+    client, board_dorset, staff_dorset, full, export_format
+):
+    """ "Status in the source" is for administrators on the deliverable's page; a board member's
+    and staff's exports leave the column out, as the page does (apps/core/audience.py)."""
+    for reader in (board_dorset, staff_dorset):
+        client.force_login(reader)
+        response = client.get(LIST, {"theme": full.theme_id, "_export": export_format})
+        if export_format == "csv":
+            header, records = _csv(response)
+        else:
+            _, header, records, _ = _xlsx(response)
+        assert header == [h for h in HEADERS if h != "Status in the source"]
+        assert len(records) == 1
+        assert 'id="about-source"' not in client.get(full.get_absolute_url()).content.decode()
