@@ -174,10 +174,12 @@ LOGOUT_REDIRECT_URL = "login"
 # shares one address sign in, and keep one attacker from locking a named user out.
 LOGIN_FAILURE_LIMITS = {
     ("username", "ip_address"): 5,
-    ("ip_address",): 25,
+    ("ip_address",): 100,
     ("username",): 10,
 }
-LOGIN_KNOWN_ADDRESS_DAYS = 30  # the per-username limit spares addresses the user signed in from
+# The per-username and per-address limits spare the addresses and browsers a person signed in
+# from in this many days.
+LOGIN_KNOWN_ADDRESS_DAYS = 30
 AXES_HANDLER = "apps.core.login_throttle.LoginThrottleHandler"
 AXES_LOCKOUT_PARAMETERS = [list(parameters) for parameters in LOGIN_FAILURE_LIMITS]
 AXES_FAILURE_LIMIT = 5  # the scale the handler reports on; each combination has its own limit
@@ -188,6 +190,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts count 
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "apps.core.client_address.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "apps.core.login_throttle.lockout_response"  # 429 with Retry-After
 
 # Sessions end after 30 minutes idle, after 12 hours in all, and on logout. Activity is recorded
 # (the session saved, so its expiry and cookie renewed) at most once a minute by
