@@ -149,7 +149,11 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 DATABASE_OWNER: dict[str, Any] | None = dj_database_url.parse(_owner_url) if _owner_url else None
 # The role `migrate` grants the app's privileges to: default, the user of DATABASE_URL when the
 # owner's is another.
-DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "")
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "") or (
+    DATABASES["default"]["USER"]
+    if DATABASE_OWNER and DATABASE_OWNER.get("USER") != DATABASES["default"].get("USER")
+    else ""
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------

@@ -89,15 +89,9 @@ def append_only_tables() -> list[str]:
 
 
 def app_role() -> str:
-    """The role ``migrate`` grants the app's privileges to ('' for none)."""
-    configured = getattr(settings, "DATABASE_APP_ROLE", "")
-    if configured:
-        return configured
-    owner = getattr(settings, "DATABASE_OWNER", None)
-    user = settings.DATABASES["default"].get("USER", "")
-    if owner and owner.get("USER") and owner["USER"] != user:
-        return user
-    return ""
+    """The role ``migrate`` grants the app's privileges to ('' for none): DATABASE_APP_ROLE,
+    which defaults to the user of DATABASE_URL when DATABASE_OWNER_URL names another."""
+    return getattr(settings, "DATABASE_APP_ROLE", "")
 
 
 def _quote(connection: Any, name: str) -> str:
@@ -185,8 +179,11 @@ def owner_connection(using: str = "default") -> Iterator[bool]:
     """Run the block as the owner role when ``DATABASE_OWNER_URL`` is set (yields True), else on
     the configured connection (yields False: a single-role setup, or a test run's owner)."""
     owner = getattr(settings, "DATABASE_OWNER", None)
-    if not owner:
-        yield False
+    connection = connections[using]
+    if not owner or all(connection.settings_dict.get(k) == owner.get(k) for k in ("USER", "NAME", "HOST")):
+        yield bool(owner)  # no owner configured, or already connected as the owner
         return
+    if connection.in_atomic_block:
+        raise RuntimeError("The owner's connection cannot be taken inside a transaction of the app's.")
     with connected_as(owner, using):
         yield True

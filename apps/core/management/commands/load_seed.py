@@ -50,6 +50,8 @@ class Command(BaseCommand):
             summary = f"{result.added} added, {result.overwritten} overwritten"
         else:
             summary = f"{result.added} added, {result.kept} already present and left unchanged"
+            if result.gone:
+                summary += f", {result.gone} deleted since they were loaded and left out"
         if options["verbosity"] >= 1:
             self.stdout.write(
                 self.style.SUCCESS(f"Seed from {len(result.files)} fixture files ({names}): {summary}.")
