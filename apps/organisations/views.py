@@ -154,6 +154,10 @@ class PeopleActionView(PeopleView):
             return self.render_page(organisation, action_errors=error.messages, status=400)
         except _FormInvalid as invalid:
             return self.render_page(organisation, **invalid.render_kwargs)
+        except services.EmailNotSent as not_sent:
+            # The change is saved (the email is sent after it commits); say what is missing.
+            messages.warning(request, str(not_sent))
+            return redirect("organisations:people", slug=organisation.slug)
         receipts.saved(request, message)
         return redirect("organisations:people", slug=organisation.slug)
 
