@@ -19,6 +19,15 @@ admin and any import call the same object, so the rules cannot drift apart. An e
 
 ``prepare`` does 1-6 and ``commit`` does 7-8, so a form can validate an edit under the lock and
 save it later in the same transaction (the admin does); ``__call__`` does both at once.
+
+``prepare_many`` and ``commit_many`` take the same path for many records at once (a plan import
+of a thousand rows): one locking query for all of them, the permission asked once per
+organisation (``authorisation_key``), each record's version checked, diffed and validated as
+above, then one UPDATE of all of them inside one audit context (PostgreSQL's triggers still
+raise each version and write each audit event), the versions read back in one query and the
+service's history rows written together (``record_many``). Batches validate fields in Python
+(``full_clean`` without the per-row constraint queries) and leave the constraints to PostgreSQL,
+which checks every row of the UPDATE: a refusal undoes the whole batch.
 """
 
 from dataclasses import dataclass, field
@@ -27,6 +36,7 @@ from typing import Any
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff
 
@@ -81,6 +91,16 @@ class VersionedEdit:
         if not self.may_edit(user, obj):
             raise PermissionDenied("Only staff of the owning organisation may change this.")
 
+    def authorisation_key(self, obj) -> Any:
+        """What ``may_edit`` depends on, so that a batch asks it once per key (default: the
+        record itself, i.e. every time)."""
+        return ("record", obj.pk)
+
+    def record_many(self, edits: list[Edit], audit_context_id) -> None:
+        """Write the history rows of a batch (default: ``record`` for each)."""
+        for edit in edits:
+            self.record(edit, audit_context_id)
+
     def lock(self, pk: Any) -> Any:
         return (
             self.model._default_manager.select_for_update(of=("self",))
@@ -88,10 +108,26 @@ class VersionedEdit:
             .get(pk=pk)
         )
 
+    def lock_many(self, pks) -> dict:
+        """The records ``pks``, locked in one query, in primary-key order (two batches that
+        overlap wait for each other rather than deadlock)."""
+        rows = (
+            self.model._default_manager.select_for_update(of=("self",))
+            .select_related(*self.select_related)
+            .filter(pk__in=list(pks))
+            .order_by("pk")
+        )
+        return {obj.pk: obj for obj in rows}
+
     def prepare(self, *, pk, acting_user, expected_version, changes, note="", via="ccgtrack") -> Edit:
         """Steps 1-6: the edit, checked under a row lock (call inside a transaction)."""
         obj = self.lock(pk)
         self.authorise(acting_user, obj)
+        return self._prepare_locked(obj, acting_user, expected_version, changes, note, via)
+
+    def _prepare_locked(
+        self, obj, acting_user, expected_version, changes, note, via, *, validate_constraints=True
+    ) -> Edit:
         if expected_version != obj.version:
             raise StaleVersionError(obj)
         unknown = set(changes) - set(self.allowed_fields(acting_user))
@@ -106,8 +142,69 @@ class VersionedEdit:
         edit = Edit(obj=obj, acting_user=acting_user, note=note, via=via, before=before)
         edit.changed = diff(before, obj, changes)
         self.check(edit)
-        obj.full_clean(exclude=list(self.clean_exclude))
+        if validate_constraints:
+            obj.full_clean(exclude=list(self.clean_exclude))
+        else:  # a batch: PostgreSQL checks the constraints of every row of its one UPDATE
+            obj.full_clean(
+                exclude=list(self.clean_exclude), validate_unique=False, validate_constraints=False
+            )
         return edit
+
+    def prepare_many(self, *, items, acting_user, note="", via="ccgtrack") -> list[Edit]:
+        """Steps 1-6 for many records: ``items`` are (pk, expected version, changes, note or
+        None for ``note``). Raises as ``prepare`` does, for the first record that fails (call
+        inside a transaction: nothing of the batch is then saved); a pk that is gone raises
+        the model's DoesNotExist."""
+        items = list(items)
+        locked = self.lock_many(pk for pk, *_ in items)
+        allowed: dict[Any, bool] = {}
+        edits = []
+        for pk, expected_version, changes, own_note in items:
+            obj = locked.get(pk)
+            if obj is None:
+                raise self.model.DoesNotExist(f"{self.model._meta.verbose_name} {pk} no longer exists.")
+            key = self.authorisation_key(obj)
+            if key not in allowed:
+                allowed[key] = self.may_edit(acting_user, obj)
+            if not allowed[key]:
+                self.authorise(acting_user, obj)  # raises PermissionDenied with its message
+            edits.append(
+                self._prepare_locked(
+                    obj,
+                    acting_user,
+                    expected_version,
+                    changes,
+                    note if own_note is None else own_note,
+                    via,
+                    validate_constraints=False,
+                )
+            )
+        return edits
+
+    def commit_many(self, edits: list[Edit], *, note: str = "", via: str = "ccgtrack") -> list:
+        """Steps 7-8 for a batch: one UPDATE of every record in one audit context (``note`` and
+        ``via`` its metadata; each history row keeps its edit's own note), the versions read
+        back in one query, the history rows written by ``record_many``."""
+        if not edits:
+            return []
+        objs = [edit.obj for edit in edits]
+        names = {"updated_at"} if any(f.name == "updated_at" for f in self.model._meta.fields) else set()
+        for edit in edits:
+            names.update(name for name in edit.before if name not in edit.related)
+        now = timezone.now()
+        for obj in objs:
+            if "updated_at" in names:
+                obj.updated_at = now
+        user_id = getattr(edits[0].acting_user, "pk", None)
+        with pghistory.context(user=user_id, note=note, via=via) as audit:
+            self.model._default_manager.bulk_update(objs, sorted(names), batch_size=500)
+        versions = dict(
+            self.model._default_manager.filter(pk__in=[o.pk for o in objs]).values_list("pk", "version")
+        )
+        for obj in objs:
+            obj.version = versions[obj.pk]
+        self.record_many(edits, audit.id)
+        return objs
 
     def commit(self, edit: Edit) -> Any:
         """Steps 7-8: save in the audit context (the database raises the version) and record

@@ -86,6 +86,14 @@ def guard(text):
     return text
 
 
+def unguard(text):
+    """``text`` as it was before ``guard``: the leading quote taken off again (the plan import
+    reads an export back this way, so a file exported from ccgtrack imports as it is)."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+        return text[1:]
+    return text
+
+
 def clean_text(value):
     """The text of ``value`` without the control characters a spreadsheet cannot hold, guarded."""
     if value is None:

@@ -188,5 +188,9 @@ class OrganisationEdit(VersionedEdit):
     def may_edit(self, user, obj) -> bool:
         return can_edit(user, self.organisation_of(obj))
 
+    def authorisation_key(self, obj) -> Any:
+        # The rule depends on the record's organisation only: a batch asks once per organisation.
+        return ("organisation", self.organisation_of(obj).pk)
+
     def is_administrator(self, user) -> bool:
         return is_admin(user)

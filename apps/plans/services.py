@@ -23,6 +23,7 @@ __all__ = [
     "StaleVersionError",
     "deliverables_create",
     "deliverable_import_update",
+    "deliverables_import_update",
     "deliverable_update",
     "objective_add",
     "plan_create",
@@ -65,14 +66,25 @@ class DeliverableEdit(OrganisationEdit):
         if not edit.changed and not edit.note:
             raise ValidationError("Nothing was changed: change a field or write a progress note.")
 
-    def record(self, edit: Edit, audit_context_id: Any) -> None:
-        StatusUpdate.objects.create(
+    def history_note(self, edit: Edit) -> str:
+        return edit.note
+
+    def history_row(self, edit: Edit, audit_context_id: Any) -> StatusUpdate:
+        return StatusUpdate(
             deliverable=edit.obj,
             created_by=edit.acting_user,
             from_status=edit.value_before("status"),
             to_status=edit.obj.status,
-            note=edit.note,
+            note=self.history_note(edit),
             audit_context_id=audit_context_id,
+        )
+
+    def record(self, edit: Edit, audit_context_id: Any) -> None:
+        self.history_row(edit, audit_context_id).save()
+
+    def record_many(self, edits: list[Edit], audit_context_id: Any) -> None:
+        StatusUpdate.objects.bulk_create(
+            [self.history_row(e, audit_context_id) for e in edits], batch_size=1000
         )
 
 
@@ -140,10 +152,20 @@ class DeliverableImportEdit(DeliverableEdit):
     # once per theme) cannot fail: two queries a row saved on a large import.
     clean_exclude = ("theme",)
 
-    def prepare(self, *, changes, **kwargs):
+    def lock_many(self, pks):
+        locked = (
+            Deliverable.objects.select_for_update(of=("self",))
+            .select_related(*self.select_related)
+            .prefetch_related("domains")  # the domains before, for the diff: one query for all
+            .filter(pk__in=list(pks))
+            .order_by("pk")
+        )
+        return {obj.pk: obj for obj in locked}
+
+    def _prepare_locked(self, obj, acting_user, expected_version, changes, note, via, **kwargs):
         changes = dict(changes)
         domains = changes.pop("domains", None)
-        edit = super().prepare(changes=changes, **kwargs)
+        edit = super()._prepare_locked(obj, acting_user, expected_version, changes, note, via, **kwargs)
         if domains is not None:
             before = sorted(d.number for d in edit.obj.domains.all())
             after = sorted(d.number for d in domains)
@@ -158,19 +180,28 @@ class DeliverableImportEdit(DeliverableEdit):
             obj.domains.set(edit.related["domains"])
         return obj
 
-    def record(self, edit, audit_context_id):
+    def commit_many(self, edits, **kwargs):
+        objs = super().commit_many(edits, **kwargs)
+        changed = [e for e in edits if "domains" in e.related]
+        if changed:
+            through = Deliverable.domains.through
+            through.objects.filter(deliverable_id__in=[e.obj.pk for e in changed]).delete()
+            through.objects.bulk_create(
+                [
+                    through(deliverable_id=e.obj.pk, authorisationdomain_id=domain.pk)
+                    for e in changed
+                    for domain in e.related["domains"]
+                ],
+                batch_size=1000,
+            )
+        return objs
+
+    def history_note(self, edit):
         note = edit.note
         if "domains" in edit.changed:
             before, after = edit.changed["domains"]
             note = f"{note} Authorisation domains: {before or 'none'} → {after or 'none'}."
-        StatusUpdate.objects.create(
-            deliverable=edit.obj,
-            created_by=edit.acting_user,
-            from_status=edit.value_before("status"),
-            to_status=edit.obj.status,
-            note=note,
-            audit_context_id=audit_context_id,
-        )
+        return note
 
 
 deliverable_import_edit = DeliverableImportEdit()
@@ -188,6 +219,21 @@ def deliverable_import_update(*, deliverable_id, acting_user, expected_version, 
         note=note,
         via=via,
     )
+
+
+def deliverables_import_update(*, items, acting_user, note, via="import"):
+    """Apply many import changes at once through the same edit path (``items``: deliverable
+    id, expected version, changes as for ``deliverable_import_update``): the rows locked in one
+    query, each checked as one edit is, saved in one UPDATE under one audit context, and a
+    StatusUpdate for each. Raises as ``deliverable_import_update`` does for the first row that
+    fails; call inside a transaction, so that nothing of the batch is then saved."""
+    edits = deliverable_import_edit.prepare_many(
+        items=[(pk, version, changes, None) for pk, version, changes in items],
+        acting_user=acting_user,
+        note=note,
+        via=via,
+    )
+    return deliverable_import_edit.commit_many(edits, note=(note or "").strip(), via=via)
 
 
 def _require_edit(user, organisation):

@@ -45,6 +45,7 @@ HEADERS = [
     "Comments",
     "Last update",
     "Last update by",
+    "Version",  # the row's version: an import of a row changed since is a conflict (issue 25.5)
 ]
 
 
@@ -153,6 +154,7 @@ def test_csv_has_the_full_record_as_the_detail_page_shows_it(client, admin_user,
         "Comments": "On track — see the board paper.",
         "Last update": "2013-06-20 17:45",
         "Last update by": "lbird",
+        "Version": str(full.version),
     }
     assert by_id[str(bare.pk)] == {
         **dict.fromkeys(HEADERS, ""),
@@ -165,6 +167,7 @@ def test_csv_has_the_full_record_as_the_detail_page_shows_it(client, admin_user,
         "Deliverable / action": "Bare",
         "Status": "In progress",
         "Overdue": "No",
+        "Version": "1",
     }
 
 
