@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.core.middleware.DatabaseUnavailableMiddleware",
+    "apps.core.middleware.RequestBodyLimitMiddleware",
     "apps.core.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -380,6 +381,10 @@ TASKS = {
     }
 }
 
-# An uploaded plan waits here between its preview and its confirmation (apps/plans/imports.py);
-# with several app servers, a folder they all share. Empty: .local/imports in the checkout.
+# An uploaded plan waits between its preview and its confirmation in Django's default storage
+# (plan-imports/ of MEDIA_ROOT, or the S3 bucket: shared by every app server), or in this folder
+# when it is set (apps/plans/imports/pending.py).
 PLAN_IMPORT_DIR = os.environ.get("PLAN_IMPORT_DIR", "")
+# No request body larger than this is read (apps/core/middleware.py RequestBodyLimitMiddleware):
+# a 10 MB plan upload and its form fit. Set the same limit at the proxy (README).
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 11 * 1024 * 1024)

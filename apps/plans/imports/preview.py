@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 
+from apps.core.exports import CONTROL_CHARACTERS
+
 from ..services import NOTE_MAX_LENGTH
 from .cells import build_dataset, cell_text, map_headers
 from .columns import FIELD_COLUMNS, column_letter
@@ -139,6 +141,7 @@ def build_preview(*, target, file_name, data, budget=None):
         for name, errors in items:
             column = FIELD_COLUMNS.get(name, "")
             value = cell_text(row_values[invalid.number].get(column)) if column else ""
+            value = CONTROL_CHARACTERS.sub("", value)  # shown as typed, less what a page cannot hold
             for item in errors:
                 for message in _messages(item):
                     preview.errors.append(CellError(sheet_row, column, value[:200], message))
