@@ -70,7 +70,7 @@ def test_a_preview_past_its_time_budget_is_stopped(plan, monkeypatch):
 
 def test_a_nul_past_the_first_64_kib_is_a_row_error_in_the_preview_not_a_500(client, staff_darlington, plan):
     rows = plan_rows(plan)
-    filler = [["9.%d" % (n + 1), "Bulk", "x" * 900] for n in range(80)]  # push the NUL past 64 KiB
+    filler = [[f"9.{n + 1}", "Bulk", "x" * 900] for n in range(80)]  # push the NUL past 64 KiB
     header = [im.REFERENCE, im.THEME_TITLE, im.TITLE]
     data = to_csv([header, *filler, ["9.99", "Bulk", "Has a \x00 in it"]])
     assert data.index(b"\x00") > 65536
