@@ -147,7 +147,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("ccgtrack runs on PostgreSQL only; DATABASE_URL must be postgres://...")
-DATABASE_OWNER: dict[str, Any] | None = dj_database_url.parse(_owner_url) if _owner_url else None
+DATABASE_OWNER: dict[str, Any] | None = dict(dj_database_url.parse(_owner_url)) if _owner_url else None
 # The role `migrate` grants the app's privileges to: default, the user of DATABASE_URL when the
 # owner's is another.
 DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "") or (

@@ -162,7 +162,8 @@ class VersionedEdit:
         for pk, expected_version, changes, own_note in items:
             obj = locked.get(pk)
             if obj is None:
-                raise self.model.DoesNotExist(f"{self.model._meta.verbose_name} {pk} no longer exists.")
+                missing = self.model.DoesNotExist  # type: ignore[attr-defined]  # every concrete model has it
+                raise missing(f"{self.model._meta.verbose_name} {pk} no longer exists.")
             key = self.authorisation_key(obj)
             if key not in allowed:
                 allowed[key] = self.may_edit(acting_user, obj)

@@ -94,7 +94,7 @@ class Target:
                 .annotate(
                     last_update_at=Subquery(latest.values("created_at")[:1]),
                     last_update_by=Subquery(
-                        latest.values(name=person_name("created_by__")).values("name")[:1]
+                        latest.annotate(who=person_name("created_by__")).values("who")[:1]
                     ),
                 )
             )
