@@ -388,3 +388,5 @@ PLAN_IMPORT_DIR = os.environ.get("PLAN_IMPORT_DIR", "")
 # No request body larger than this is read (apps/core/middleware.py RequestBodyLimitMiddleware):
 # a 10 MB plan upload and its form fit. Set the same limit at the proxy (README).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 11 * 1024 * 1024)
+# ... and from someone not signed in (the login and set-password forms are far smaller).
+ANONYMOUS_MAX_REQUEST_BYTES = 64 * 1024

@@ -85,11 +85,13 @@ class DatabaseUnavailableMiddleware:
 
 class RequestBodyLimitMiddleware:
     """Refuses, before a byte of the body is read: a request body larger than
-    MAX_REQUEST_BYTES (413: the largest form ccgtrack takes is a 10 MB plan upload), and an
-    upload (a multipart body) from someone not signed in (sent to the login page). Listed right
-    after AuthenticationMiddleware: CSRF's check, which reads the form, comes later, so a 300 MB
-    anonymous POST no longer fills a temporary file before it is refused. A body without a
-    Content-Length is read by Django as empty. Set the same limit at the proxy (README)."""
+    MAX_REQUEST_BYTES (413: the largest form ccgtrack takes is a 10 MB plan upload), and, from
+    someone not signed in, a body larger than ANONYMOUS_MAX_REQUEST_BYTES (sent to the login
+    page: the forms anyone may send, signing in and setting a password, are a few hundred bytes,
+    so this is an upload). Listed right after AuthenticationMiddleware: CSRF's check, which
+    reads the form, comes later, so a 300 MB anonymous POST no longer fills a temporary file
+    before it is refused. A body without a Content-Length is read by Django as empty. Set the
+    same limit at the proxy (README)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -110,10 +112,7 @@ class RequestBodyLimitMiddleware:
             response["Connection"] = "close"  # the unread body is not waited for
             log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
             return response
-        if (
-            request.META.get("CONTENT_TYPE", "").startswith("multipart/")
-            and not request.user.is_authenticated
-        ):
+        if length > settings.ANONYMOUS_MAX_REQUEST_BYTES and not request.user.is_authenticated:
             response = redirect_to_login(request.get_full_path())
             response["Connection"] = "close"
             return response

@@ -69,22 +69,23 @@ class DeliverableEdit(OrganisationEdit):
     def history_note(self, edit: Edit) -> str:
         return edit.note
 
-    def history_row(self, edit: Edit, audit_context_id: Any) -> StatusUpdate:
-        return StatusUpdate(
-            deliverable=edit.obj,
-            created_by=edit.acting_user,
-            from_status=edit.value_before("status"),
-            to_status=edit.obj.status,
-            note=self.history_note(edit),
-            audit_context_id=audit_context_id,
-        )
+    def history_row(self, edit: Edit, audit_context_id: Any) -> dict[str, Any]:
+        """The StatusUpdate of ``edit``, as field values."""
+        return {
+            "deliverable": edit.obj,
+            "created_by": edit.acting_user,
+            "from_status": edit.value_before("status"),
+            "to_status": edit.obj.status,
+            "note": self.history_note(edit),
+            "audit_context_id": audit_context_id,
+        }
 
     def record(self, edit: Edit, audit_context_id: Any) -> None:
-        self.history_row(edit, audit_context_id).save()
+        StatusUpdate.objects.create(**self.history_row(edit, audit_context_id))
 
     def record_many(self, edits: list[Edit], audit_context_id: Any) -> None:
         StatusUpdate.objects.bulk_create(
-            [self.history_row(e, audit_context_id) for e in edits], batch_size=1000
+            [StatusUpdate(**self.history_row(e, audit_context_id)) for e in edits], batch_size=1000
         )
 
 
