@@ -197,6 +197,7 @@ def restore(source: Path, using: str = "default") -> Summary:
                 "--if-exists",
                 "--single-transaction",
                 "--no-owner",
+                "--no-privileges",  # granted again below, to this server's app role
                 "--exit-on-error",
                 *args,
                 str(work / DUMP),
