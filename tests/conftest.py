@@ -62,6 +62,7 @@ def use_app_role():
     dbroles.ensure_role(role)
     dbroles.grant_app_role(role)
     settings.DATABASE_OWNER = owner
+    settings.DATABASE_APP_ROLE = role  # what migrate and restore grant to, as in production
     app = {**owner, "USER": role, "PASSWORD": ""}
     if _owner_item:  # the first test of this process runs as the owner: connect as the app after it
         _owner_item[0]._app_connection = app
