@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve seed lint mutation bench clean-db help
+.PHONY: run test serve seed lint mutation bench bench-import clean-db help
 
 help:
 	@echo "make run    set everything up and serve the app at http://$(HOST):$(PORT)/"
@@ -67,3 +67,7 @@ mutation: $(VENV)/.dev-installed
 SCALE ?= seed
 bench: $(VENV)/.dev-installed
 	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) -m bench --scale $(SCALE) $(BENCH_ARGS)
+
+# Importing 1,000 changed rows through the import's one service (tools/bench_import.py).
+bench-import: $(VENV)/.dev-installed
+	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) -m tools.bench_import $(BENCH_ARGS)

@@ -61,8 +61,10 @@ def main(argv=None):
             from ccgtrack import embedded_db
 
             started_postgres = not embedded_db.is_running()
-            # The commands below use this URL instead of each asking pgserver again.
+            # The commands below use these URLs instead of each asking pgserver again: the app
+            # role serves, the owner role migrates (apps/core/dbroles.py).
             env["DATABASE_URL"] = embedded_db.database_url()
+            env["DATABASE_OWNER_URL"] = embedded_db.owner_url()
         # migrate, load_seed and create_demo_accounts, in one process (each start costs a second)
         subprocess.run([sys.executable, "-c", SET_UP], cwd=ROOT, env=env, check=True)
         manage = [sys.executable, "manage.py"]

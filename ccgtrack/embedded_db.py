@@ -16,6 +16,44 @@ DATA_DIR = Path(
     os.environ.get("EMBEDDED_PGDATA") or Path(__file__).resolve().parent.parent / ".local" / "pgdata"
 )
 DATABASE_NAME = "ccgtrack"
+# The two roles of apps/core/dbroles.py: the owner migrates, the app serves.
+OWNER_ROLE = "ccgtrack_owner"
+APP_ROLE = "ccgtrack_app"
+
+_SET_UP = f"""
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+        CREATE ROLE {OWNER_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+    END IF;
+END $$;
+"""
+# A database made before the roles existed: its schema and everything in it pass to the owner.
+_ADOPT = f"""
+ALTER DATABASE {DATABASE_NAME} OWNER TO {OWNER_ROLE};
+ALTER SCHEMA public OWNER TO {OWNER_ROLE};
+DO $$ DECLARE item record; BEGIN
+    FOR item IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                  AND pg_get_userbyid(c.relowner) <> '{OWNER_ROLE}'
+                  AND NOT (c.relkind = 'S' AND EXISTS (
+                      SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
+    LOOP
+        EXECUTE format('ALTER %s public.%I OWNER TO {OWNER_ROLE}',
+                       CASE item.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                         WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                       item.relname);
+    END LOOP;
+    FOR item IN SELECT p.oid::regprocedure AS signature FROM pg_proc p
+                JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '{OWNER_ROLE}'
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO {OWNER_ROLE}', item.signature);
+    END LOOP;
+END $$;
+"""
 
 
 def _quiet():
@@ -23,17 +61,62 @@ def _quiet():
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 
-def database_url() -> str:
-    """Start (or reuse) the embedded server and return a URL for the ccgtrack database."""
+_server = None
+
+
+def _get_server():
+    """Start (or reuse) the embedded server, with the ccgtrack database and the two roles."""
+    global _server
+    if _server is not None:
+        return _server
     _quiet()
     import pgserver  # imported here: only needed when DATABASE_URL is unset
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(DATA_DIR, cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
-    if "1 row" not in exists:
-        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
-    return server.get_uri(DATABASE_NAME)
+    owned = server.psql(
+        f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}' "
+        f"AND pg_get_userbyid(datdba) = '{OWNER_ROLE}';"
+    )
+    if "1 row" not in owned:
+        server.psql(_SET_UP)
+        if "1 row" not in exists:
+            server.psql(f"CREATE DATABASE {DATABASE_NAME} OWNER {OWNER_ROLE};")
+        else:
+            adopt = server.get_uri(DATABASE_NAME)
+            import subprocess
+
+            from pgserver._commands import POSTGRES_BIN_PATH
+
+            subprocess.run(
+                [str(POSTGRES_BIN_PATH / "psql"), adopt, "-q", "-v", "ON_ERROR_STOP=1"],
+                input=_ADOPT.encode(),
+                check=True,
+                capture_output=True,
+            )
+    _server = server
+    return server
+
+
+def _uri(user: str, database: str = DATABASE_NAME) -> str:
+    server = _get_server()
+    return server.get_postmaster_info().get_uri(user=user, database=database)
+
+
+def database_url() -> str:
+    """Start (or reuse) the embedded server; the app role's URL for the ccgtrack database."""
+    return _uri(APP_ROLE)
+
+
+def owner_url() -> str:
+    """The owner role's URL (migrations, ``load_seed --reset``)."""
+    return _uri(OWNER_ROLE)
+
+
+def superuser_url() -> str:
+    """The server's superuser (tests create their own databases and roles with it)."""
+    return _uri("postgres")
 
 
 def is_running() -> bool:

@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.core.freshness.ViewerMiddleware",
     "apps.core.middleware.DatabaseUnavailableMiddleware",
+    "apps.core.middleware.RequestBodyLimitMiddleware",
     "apps.core.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -121,12 +122,18 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL only -------------------------------------------------------------
+# Two roles (apps/core/dbroles.py, README "Database roles"): DATABASE_URL is how the app
+# connects (a role that owns nothing and cannot rewrite history); DATABASE_OWNER_URL how
+# `migrate` and `load_seed --reset` connect (the role that owns the tables). Unset: one role for
+# both. The embedded PostgreSQL sets up both roles itself.
+_owner_url = os.environ.get("DATABASE_OWNER_URL", "")
 if os.environ.get("DATABASE_URL"):
     _database_url = os.environ["DATABASE_URL"]
 else:
-    from ccgtrack.embedded_db import database_url
+    from ccgtrack import embedded_db
 
-    _database_url = database_url()
+    _database_url = embedded_db.database_url()
+    _owner_url = _owner_url or embedded_db.owner_url()
 # Persistent connections (DB_CONN_MAX_AGE seconds, 0: one per request, as behind a pooler such as
 # PgBouncer in transaction mode) with a health check before reuse. TLS and other libpq options
 # come with the URL, e.g. ?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca.pem.
@@ -141,6 +148,14 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("ccgtrack runs on PostgreSQL only; DATABASE_URL must be postgres://...")
+DATABASE_OWNER: dict[str, Any] | None = dict(dj_database_url.parse(_owner_url)) if _owner_url else None
+# The role `migrate` grants the app's privileges to: default, the user of DATABASE_URL when the
+# owner's is another.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "") or (
+    DATABASES["default"]["USER"]
+    if DATABASE_OWNER and DATABASE_OWNER.get("USER") != DATABASES["default"].get("USER")
+    else ""
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
@@ -165,10 +180,12 @@ LOGOUT_REDIRECT_URL = "login"
 # shares one address sign in, and keep one attacker from locking a named user out.
 LOGIN_FAILURE_LIMITS = {
     ("username", "ip_address"): 5,
-    ("ip_address",): 25,
+    ("ip_address",): 100,
     ("username",): 10,
 }
-LOGIN_KNOWN_ADDRESS_DAYS = 30  # the per-username limit spares addresses the user signed in from
+# The per-username and per-address limits spare the addresses and browsers a person signed in
+# from in this many days.
+LOGIN_KNOWN_ADDRESS_DAYS = 30
 AXES_HANDLER = "apps.core.login_throttle.LoginThrottleHandler"
 AXES_LOCKOUT_PARAMETERS = [list(parameters) for parameters in LOGIN_FAILURE_LIMITS]
 AXES_FAILURE_LIMIT = 5  # the scale the handler reports on; each combination has its own limit
@@ -179,6 +196,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts count 
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "apps.core.client_address.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "apps.core.login_throttle.lockout_response"  # 429 with Retry-After
 
 # Sessions end after 30 minutes idle, after 12 hours in all, and on logout. Activity is recorded
 # (the session saved, so its expiry and cookie renewed) at most once a minute by
@@ -201,6 +219,9 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Messages live in the session, not in a cookie: "Saved at 10:42: ..." must reach the user's
+# next page even when the response to their POST never reached the browser (apps/core/receipts.py).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_ACTIVITY_INTERVAL = 60
 SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60
@@ -368,6 +389,12 @@ TASKS = {
     }
 }
 
-# An uploaded plan waits here between its preview and its confirmation (apps/plans/imports.py);
-# with several app servers, a folder they all share. Empty: .local/imports in the checkout.
+# An uploaded plan waits between its preview and its confirmation in Django's default storage
+# (plan-imports/ of MEDIA_ROOT, or the S3 bucket: shared by every app server), or in this folder
+# when it is set (apps/plans/imports/pending.py).
 PLAN_IMPORT_DIR = os.environ.get("PLAN_IMPORT_DIR", "")
+# No request body larger than this is read (apps/core/middleware.py RequestBodyLimitMiddleware):
+# a 10 MB plan upload and its form fit. Set the same limit at the proxy (README).
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 11 * 1024 * 1024)
+# ... and from someone not signed in (the login and set-password forms are far smaller).
+ANONYMOUS_MAX_REQUEST_BYTES = 64 * 1024

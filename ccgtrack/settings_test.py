@@ -28,3 +28,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 BOARD_REPORT_PDF_AHEAD = False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests make their own roles (tests/conftest.py): the suite migrates and loads the seed as the
+# URL's user (the owner: with the embedded PostgreSQL its superuser, which may create the test
+# databases) and then runs every test as an app role made for the test database.
+DATABASE_OWNER = None
+DATABASE_APP_ROLE = ""
+if not os.environ.get("DATABASE_URL"):
+    DATABASES["default"]["USER"] = "postgres"  # noqa: F405

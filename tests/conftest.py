@@ -29,9 +29,88 @@ else:
 
     @pytest.fixture(scope="session")
     def django_db_setup(django_db_setup, django_db_blocker):
-        """Every test database starts with the seed data loaded (tests roll back their own writes)."""
+        """Every test database starts with the seed data loaded (tests roll back their own
+        writes), and every test then runs as the app's database role: a role made for this test
+        database (named after it, so that parallel runs on one server never share one), owning
+        nothing and holding only the app's privileges (apps/core/dbroles.py). Migrations, the
+        seed load, flushes and the tests marked ``owner_role`` run as the URL's own user."""
         with django_db_blocker.unblock():
             call_command("load_seed", verbosity=0)
+            owner = use_app_role()
+        yield
+        from django.db import connection
+
+        connection.close()  # the owner drops the test database
+        connection.settings_dict.update(owner)
+
+
+def app_role_name(database_name):
+    """The app role of a test database: from its name, so two runs never share one."""
+    return f"{database_name}_app"[:63]
+
+
+def use_app_role():
+    """Create (if need be) and grant the app role of the test database, and connect as it from
+    now on; the owner's connection parameters are kept as ``settings.DATABASE_OWNER``."""
+    from django.conf import settings
+    from django.db import connection
+
+    from apps.core import dbroles
+
+    owner = {key: connection.settings_dict.get(key) for key in dbroles._CONNECTION_KEYS}
+    role = app_role_name(owner["NAME"])
+    dbroles.ensure_role(role)
+    dbroles.grant_app_role(role)
+    settings.DATABASE_OWNER = owner
+    settings.DATABASE_APP_ROLE = role  # what migrate and restore grant to, as in production
+    app = {**owner, "USER": role, "PASSWORD": ""}
+    if _owner_item:  # the first test of this process runs as the owner: connect as the app after it
+        _owner_item[0]._app_connection = app
+        return owner
+    connection.close()
+    connection.settings_dict.update(app)
+    return owner
+
+
+_owner_item: list = []  # the test marked owner_role being set up
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "owner_role: runs as the database's owner role, not the app role (back-dating history "
+        "under pgtrigger.ignore, restoring a dump)",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    """A test marked ``owner_role`` connects as the owner from its first fixture to its end."""
+    if item.get_closest_marker("owner_role") is None:
+        return (yield)
+    from django.conf import settings
+    from django.db import connection
+
+    owner = getattr(settings, "DATABASE_OWNER", None)
+    if owner:
+        item._app_connection = {k: connection.settings_dict.get(k) for k in owner}
+        connection.close()
+        connection.settings_dict.update(owner)
+    _owner_item[:] = [item]  # before the database is set up: use_app_role leaves it to us
+    try:
+        return (yield)
+    finally:
+        _owner_item.clear()
+
+
+def _back_to_app_role(item):
+    saved = getattr(item, "_app_connection", None)
+    if saved:
+        from django.db import connection
+
+        connection.close()
+        connection.settings_dict.update(saved)
+        item._app_connection = None
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +157,7 @@ def pytest_runtest_teardown(item, nextitem):
     ends; the seed is loaded again straight after, so that whatever test runs next on this
     process, in whichever order pytest-xdist hands them out, finds it as every test expects."""
     result = yield
+    _back_to_app_role(item)
     if nextitem is None:  # the last test of this process: the test database is gone with it
         return result
     marker = item.get_closest_marker("django_db")

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
+from apps.core import receipts
 from apps.core.audit import StaleVersionError, display
 from apps.core.edits import VersionedEdit
 from apps.core.forms import ArchiveForm, add_service_errors
@@ -86,7 +87,7 @@ class VersionedEditView(View):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.render(request, obj, form, status=400)
-        messages.success(request, self.success_message)
+        receipts.saved(request, f"{self.success_message.rstrip('.')}, {saved}.")
         return redirect(self.success_url(saved))
 
     @staticmethod

@@ -35,6 +35,16 @@ Values that are not columns of the row (``related_fields``: many-to-many fields 
 authorisation domains, or a record's child rows) are taken out of the changes, compared by
 ``relate`` and written by ``save`` inside the same audit context. The audit trail does not
 record a many-to-many change, so ``Edit.history_note`` writes it into the history row's note.
+
+``prepare_many`` and ``commit_many`` take the same path for many records at once (a plan import
+of a thousand rows): one locking query for all of them, the permission asked once per
+organisation (``authorisation_key``), each record's version checked, diffed and validated as
+above, then one UPDATE of all of them inside one audit context (PostgreSQL's triggers still
+raise each version and write each audit event), their many-to-many values written together, the
+versions read back in one query and the service's history rows written together
+(``record_many``). Batches validate fields in Python (``full_clean`` without the per-row
+constraint queries) and leave the constraints to PostgreSQL, which checks every row of the
+UPDATE: a refusal undoes the whole batch.
 """
 
 from dataclasses import dataclass, field
@@ -42,7 +52,7 @@ from typing import Any
 
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.utils import timezone
 
 from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff, display, field_label
@@ -71,6 +81,36 @@ class Edit:
     def history_note(self) -> str:
         """The note, with the related changes the audit trail does not record."""
         return " ".join(part for part in (self.note, *self.related_notes) if part)
+
+
+def update_rows(model, objs, names, batch_size=500) -> None:
+    """UPDATE the fields ``names`` of ``objs`` to their values on the objects: one statement per
+    ``batch_size`` rows, joined to a VALUES list (Django's ``bulk_update`` builds a CASE of every
+    row for every field, which PostgreSQL evaluates row by row: seconds for a thousand). Row
+    triggers (versions, the audit trail) fire for each row as for any UPDATE."""
+    connection = connections[model._default_manager.db]
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    pk = model._meta.pk
+    columns = [pk, *fields]
+    casts = [f"%s::{field.cast_db_type(connection)}" for field in columns]
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+    table = quote(model._meta.db_table)
+    names_sql = ", ".join(quote(f.column) for f in columns)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch_size):
+            batch = objs[start : start + batch_size]
+            values = ", ".join(f"({', '.join(casts)})" for _ in batch)
+            params = [
+                field.get_db_prep_save(getattr(obj, field.attname), connection)
+                for obj in batch
+                for field in columns
+            ]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names_sql}) "
+                f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}",
+                params,
+            )
 
 
 class VersionedEdit:
@@ -103,6 +143,16 @@ class VersionedEdit:
 
     def record(self, edit: Edit, audit_context_id) -> None:
         """Write the service's history row."""
+
+    def authorisation_key(self, obj) -> Any:
+        """What ``may_edit`` depends on, so that a batch asks it once per key (default: the
+        record itself, i.e. every time)."""
+        return ("record", obj.pk)
+
+    def record_many(self, edits: list[Edit], audit_context_id) -> None:
+        """Write the history rows of a batch (default: ``record`` for each)."""
+        for edit in edits:
+            self.record(edit, audit_context_id)
 
     def new_object(self, values: dict[str, Any]) -> Any:
         """The unsaved new record (called inside the transaction: a service that gives the record
@@ -146,9 +196,23 @@ class VersionedEdit:
             .get(pk=pk)
         )
 
-    def _checked(self, edit: Edit, changes: dict[str, Any], allowed: tuple[str, ...]) -> Edit:
-        """Steps 4-6, shared by an edit and a new record: the fields allowed, the note, the
-        values set, the diff, the service's rule and the whole record's validation."""
+    def lock_many(self, pks) -> dict:
+        """The records ``pks``, locked in one query, in primary-key order (two batches that
+        overlap wait for each other rather than deadlock)."""
+        rows = (
+            self.model._default_manager.select_for_update(of=("self",))
+            .select_related(*self.select_related)
+            .filter(pk__in=list(pks))
+            .order_by("pk")
+        )
+        return {obj.pk: obj for obj in rows}
+
+    def _checked(
+        self, edit: Edit, changes: dict[str, Any], allowed: tuple[str, ...], *, validate_constraints=True
+    ) -> Edit:
+        """Steps 4-6, shared by an edit, a new record and a batch: the fields allowed, the note,
+        the values set, the diff, the service's rule and the whole record's validation (for a
+        batch, without the constraints: PostgreSQL checks every row of its one UPDATE)."""
         unknown = set(changes) - set(allowed)
         if unknown:
             names = sorted(field_label(self.model, name).lower() for name in unknown)
@@ -171,7 +235,10 @@ class VersionedEdit:
         for name, value in related.items():
             self.relate(edit, name, value)
         self.check(edit)
-        obj.full_clean(exclude=list(self.clean_exclude))
+        if validate_constraints:
+            obj.full_clean(exclude=list(self.clean_exclude))
+        else:
+            obj.full_clean(exclude=list(self.clean_exclude), validate_unique=False, validate_constraints=False)
         return edit
 
     def prepare(
@@ -208,6 +275,80 @@ class VersionedEdit:
         self.authorise(acting_user, obj)
         edit = Edit(obj=obj, acting_user=acting_user, note=(note or "").strip(), via=via, created=True)
         return self._checked(edit, values, self.create_fields + tuple(self.related_fields))
+
+    def prepare_many(self, *, items, acting_user, note="", via="ccgtrack") -> list[Edit]:
+        """Steps 1-6 for many records: ``items`` are (pk, expected version, changes, note or
+        None for ``note``). Raises as ``prepare`` does, for the first record that fails (call
+        inside a transaction: nothing of the batch is then saved); a pk that is gone raises
+        the model's DoesNotExist."""
+        items = list(items)
+        locked = self.lock_many(pk for pk, *_ in items)
+        allowed: dict[Any, bool] = {}
+        fields = self.allowed_fields(acting_user) + tuple(self.related_fields)
+        edits = []
+        for pk, expected_version, changes, own_note in items:
+            obj = locked.get(pk)
+            if obj is None:
+                missing = self.model.DoesNotExist  # type: ignore[attr-defined]  # every concrete model has it
+                raise missing(f"{self.model._meta.verbose_name} {pk} no longer exists.")
+            key = self.authorisation_key(obj)
+            if key not in allowed:
+                allowed[key] = self.may_edit(acting_user, obj)
+            if not allowed[key]:
+                self.authorise(acting_user, obj)  # raises PermissionDenied with its message
+            if expected_version != obj.version:
+                raise StaleVersionError(obj)
+            own = note if own_note is None else own_note
+            edit = Edit(obj=obj, acting_user=acting_user, note=(own or "").strip(), via=via)
+            edits.append(self._checked(edit, dict(changes), fields, validate_constraints=False))
+        return edits
+
+    def save_related_many(self, edits: list[Edit]) -> None:
+        """Write the related values of a batch: a many-to-many field's rows of every record in
+        one DELETE and one INSERT; other related values through ``save``'s way, record by record."""
+        for name in self.related_fields:
+            changed = [e for e in edits if name in e.related]
+            if not changed:
+                continue
+            field_ = self.model._meta.get_field(name)
+            if not isinstance(field_, models.ManyToManyField):
+                for edit in changed:
+                    getattr(edit.obj, name).set(edit.related[name])
+                continue
+            through = field_.remote_field.through  # type: ignore[union-attr]
+            source, target = field_.m2m_column_name(), field_.m2m_reverse_name()
+            through._default_manager.filter(**{f"{source}__in": [e.obj.pk for e in changed]}).delete()
+            through._default_manager.bulk_create(
+                [through(**{source: e.obj.pk, target: other.pk}) for e in changed for other in e.related[name]],
+                batch_size=1000,
+            )
+
+    def commit_many(self, edits: list[Edit], *, note: str = "", via: str = "ccgtrack") -> list:
+        """Steps 7-8 for a batch: one UPDATE of every record in one audit context (``note`` and
+        ``via`` its metadata; each history row keeps its edit's own note), the related values
+        written together, the versions read back in one query, the history rows written by
+        ``record_many``."""
+        if not edits:
+            return []
+        objs = [edit.obj for edit in edits]
+        names = {"updated_at"} if any(f.name == "updated_at" for f in self.model._meta.fields) else set()
+        for edit in edits:
+            names.update(edit.before)
+        now = timezone.now()
+        for obj in objs:
+            if "updated_at" in names:
+                obj.updated_at = now
+        user_id = getattr(edits[0].acting_user, "pk", None)
+        with pghistory.context(user=user_id, note=note, via=via) as audit:
+            update_rows(self.model, objs, sorted(names))
+            self.save_related_many(edits)
+        versions = dict(
+            self.model._default_manager.filter(pk__in=[o.pk for o in objs]).values_list("pk", "version")
+        )
+        for obj in objs:
+            obj.version = versions[obj.pk]
+        self.record_many(edits, audit.id)
+        return objs
 
     def commit(self, edit: Edit) -> Any:
         """Steps 7-8: save in the audit context (the database raises the version) and record

@@ -86,6 +86,14 @@ def guard(text):
     return text
 
 
+def unguard(text):
+    """``text`` as it was before ``guard``: the leading quote taken off again (the plan import
+    reads an export back this way, so a file exported from ccgtrack imports as it is)."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+        return text[1:]
+    return text
+
+
 def clean_text(value):
     """The text of ``value`` without the control characters a spreadsheet cannot hold, guarded."""
     if value is None:
@@ -100,7 +108,9 @@ class ExportColumn:
     ``source`` is a field path (``"theme__plan__title"``), a query expression, or a callable
     returning one (for expressions that depend on the day, such as "overdue"). ``transform``
     maps the fetched value in Python (a choice's label, say). ``decimals`` is for DECIMAL;
-    ``width`` (characters) overrides the type's default column width in the XLSX.
+    ``width`` (characters) overrides the type's default column width in the XLSX. ``audience``
+    (``apps.core.audience``) says who may see the column; None: the audience of the model field
+    the source names (everyone, unless the model's ``FIELD_AUDIENCE`` says otherwise).
     """
 
     header: str
@@ -109,6 +119,7 @@ class ExportColumn:
     transform: Any = None
     decimals: int = 2
     width: int | None = None
+    audience: str | None = None
 
     def __post_init__(self):
         if self.type not in TYPES:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
 from django.utils.log import log_response
 
 from apps.core.errors import service_unavailable_response
@@ -79,4 +80,40 @@ class DatabaseUnavailableMiddleware:
                     exception=exc,
                 )
                 return response
+        return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """Refuses, before a byte of the body is read: a request body larger than
+    MAX_REQUEST_BYTES (413: the largest form ccgtrack takes is a 10 MB plan upload), and, from
+    someone not signed in, a body larger than ANONYMOUS_MAX_REQUEST_BYTES (sent to the login
+    page: the forms anyone may send, signing in and setting a password, are a few hundred bytes,
+    so this is an upload). Listed right after AuthenticationMiddleware: CSRF's check, which
+    reads the form, comes later, so a 300 MB anonymous POST no longer fills a temporary file
+    before it is refused. A body without a Content-Length is read by Django as empty. Set the
+    same limit at the proxy (README)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            from django.template.loader import render_to_string
+
+            megabytes = settings.MAX_REQUEST_BYTES / 1024 / 1024
+            message = f"The request is larger than {megabytes:.0f} MB, more than any form here takes."
+            response = HttpResponse(
+                render_to_string("400.html", {"message": message}), status=413, content_type="text/html"
+            )
+            response["Connection"] = "close"  # the unread body is not waited for
+            log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
+            return response
+        if length > settings.ANONYMOUS_MAX_REQUEST_BYTES and not request.user.is_authenticated:
+            response = redirect_to_login(request.get_full_path())
+            response["Connection"] = "close"
+            return response
         return self.get_response(request)

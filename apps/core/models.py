@@ -16,6 +16,23 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class SeedRecord(models.Model):
+    """A record ``load_seed`` has added (or found, the first time it ran), so that it adds each
+    seed record once: what people delete or archive afterwards stays gone, whatever restarts.
+    ``model`` is the model's label, ``key`` its primary key or natural key (JSON). The demo
+    accounts of ``make run`` are remembered the same way (model ``demo``)."""
+
+    model = models.CharField(max_length=100)
+    key = models.CharField(max_length=300)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "key"], name="seed_record_once")]
+
+    def __str__(self):
+        return f"{self.model} {self.key}"
+
+
 class NaturalKeyManager(models.Manager[Any]):
     """Looks rows up by the one unique field named in the model's ``natural_key_field``
     (fixtures refer to them by that value instead of a primary key)."""

@@ -3,9 +3,12 @@
 from typing import cast
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import ngettext
+
+from apps.core.login_throttle import remember_device
 
 
 class UsernameLengthBackend:
@@ -32,3 +35,16 @@ class UsernameLengthBackend:
                 code="max_length",
             )
         return None  # no opinion: the next backends decide
+
+
+class SignInView(LoginView):
+    """Django's login page, which also remembers this browser as a known device of the person
+    who signed in (apps/core/login_throttle.py): other people's failed attempts never lock them
+    out of it."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        remember_device(self.request, response, form.get_user().get_username())
+        return response

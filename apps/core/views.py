@@ -9,7 +9,8 @@ from django.views.decorators.http import require_safe
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from apps.core import exports
+from apps.core import audience, exports
+from apps.core.errors import RETRY_AFTER_SECONDS
 from apps.core.freshness import CachedPaginator
 from apps.core.input import bad_request, per_page_error
 
@@ -18,13 +19,16 @@ from apps.core.input import bad_request, per_page_error
 @never_cache
 @require_safe
 def healthz(request):
-    """200 'ok' when the database answers, 503 when it does not. No login."""
+    """200 'ok' when the database answers, 503 when it does not, with the same Retry-After as
+    the pages' 503 (a load balancer or monitor asks again then). No login."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+        response = HttpResponse("database unavailable", status=503, content_type="text/plain")
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse("ok", content_type="text/plain")
 
 
@@ -80,6 +84,8 @@ class FilteredTableView(SingleTableMixin, FilterView):
         columns = self.get_export_columns(table_class)
         if not columns:
             raise ImproperlyConfigured(f"{table_class.__name__} declares no export_columns to export.")
+        # Only what the person exporting may see on the pages (apps/core/audience.py).
+        columns = audience.visible_columns(columns, table_class._meta.model, self.request.user)
         rows = exports.export_rows(table.data.data, columns)
         filename = self.get_export_filename(export_format)
         if export_format == "csv":

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.models import NaturalKeyManager, TimeStampedModel
+from apps.core.triggers import append_only
 
 # national > region > local area team > CCG > CCG cluster > locality > practice: six parent
 # links at most. Walking a fixed number of joins keeps "everything beneath" one query with no
@@ -228,7 +229,7 @@ class SupportTeamRole(models.Model):
         return f"{self.title} (Band {self.band})"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
 class Membership(TimeStampedModel):
     """A user's role in an organisation; it reaches everything beneath that organisation."""
 
@@ -281,14 +282,16 @@ class MembershipChange(models.Model):
         REACTIVATED = "reactivated", "Account reactivated"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # PROTECT: the log is append-only (a trigger refuses UPDATE and DELETE), so a person or an
+    # organisation it names cannot be deleted (people are deactivated instead).
     acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="membership_changes"
+        Organisation, on_delete=models.PROTECT, related_name="membership_changes"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="membership_changes"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="membership_changes"
     )
     user_label = models.CharField(max_length=300, help_text="The person's name and email at the time.")
     action = models.CharField(max_length=30, choices=Action.choices)
@@ -307,6 +310,7 @@ class MembershipChange(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["organisation", "-created_at"])]
+        triggers = [append_only()]
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.user_label}, {self.organisation_id}"

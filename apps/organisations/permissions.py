@@ -19,13 +19,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, When
 
 from apps.core import per_request
+from apps.core.audience import is_administrator
 from apps.core.edits import VersionedEdit
 
 from .models import MAX_DEPTH, Membership, Organisation
 
 
 def is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+    return is_administrator(user)
 
 
 def _membership_ids(user: Any, roles: Iterable[str] | None = None) -> QuerySet[Membership, Any]:
@@ -262,6 +263,10 @@ class OrganisationEdit(VersionedEdit):
 
     def may_edit(self, user, obj) -> bool:
         return can_edit(user, self.organisation_of(obj))
+
+    def authorisation_key(self, obj) -> Any:
+        # The rule depends on the record's organisation only: a batch asks once per organisation.
+        return ("organisation", self.organisation_of(obj).pk)
 
     def is_administrator(self, user) -> bool:
         return is_admin(user)

@@ -7,7 +7,12 @@ DoesNotExist when it is not among the memberships they manage beneath ``scope``,
 organisation's people are never found; ValidationError, with a message for the form, when the
 change breaks a rule), everything in one transaction with the rows locked, a MembershipChange
 row for the people page, and the membership row change in the PostgreSQL audit trail
-(django-pghistory) with the same context. An email that cannot be sent undoes the change.
+(django-pghistory) with the same context.
+
+Emails are sent after that transaction has committed, never while it holds row locks (a slow
+or refusing mail server would otherwise hold up everyone touching those people): call these
+services outside a transaction of your own. A change is kept if its email then cannot be
+sent; the service raises ``EmailNotSent`` saying so, and the invitation can be sent again.
 """
 
 import pghistory
@@ -89,15 +94,26 @@ def _send(subject, template, context, to):
     EmailMessage(subject=subject, body=body, to=[to]).send(fail_silently=False)
 
 
-def _send_or_undo(send):
-    """Send last, inside the transaction: a mail server that refuses undoes the whole change."""
+class EmailNotSent(Exception):
+    """The change was saved, but the mail server did not take its email (``result`` is what
+    the service returns); the message says what to do."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
+
+
+def _send_after_commit(send, result, *, what):
+    """Send ``send`` once the service's transaction has committed and released its locks."""
     try:
         send()
     except OSError as error:  # smtplib's errors are OSErrors, as are refused connections
-        raise ValidationError(
-            f"The email could not be sent ({error.__class__.__name__}), so nothing was saved. "
-            "Try again later; if it keeps failing, tell an administrator."
+        raise EmailNotSent(
+            f"Saved, but {what} could not be sent ({error.__class__.__name__}): the mail server did not "
+            "take it. Send the invitation again later; if it keeps failing, tell an administrator.",
+            result,
         ) from error
+    return result
 
 
 def _invitation_email(user, organisation, role, acting_user, link_base):
@@ -146,9 +162,9 @@ def _new_username(email):
     return candidate
 
 
-@transaction.atomic
 def membership_invite(*, acting_user, organisation, email, role, first_name="", last_name="", link_base):
-    """Give the person with ``email`` the ``role`` at ``organisation`` and tell them by email.
+    """Give the person with ``email`` the ``role`` at ``organisation`` and tell them by email
+    (after the change has committed: ``EmailNotSent`` if the mail server refuses it).
 
     A new address gets an account with no usable password and an invitation: a one-time link,
     valid for INVITATION_DAYS, to set a password (``invitation_accept``). An existing account
@@ -156,6 +172,20 @@ def membership_invite(*, acting_user, organisation, email, role, first_name="", 
     password). Refuses a role the acting user may not give there, an address that several
     accounts share, a deactivated account, an administrator's account (for non-administrators)
     and someone who already belongs to the organisation."""
+    membership, send = _invite(
+        acting_user=acting_user,
+        organisation=organisation,
+        email=email,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        link_base=link_base,
+    )
+    return _send_after_commit(send, membership, what="the email to them")
+
+
+@transaction.atomic
+def _invite(*, acting_user, organisation, email, role, first_name, last_name, link_base):
     permissions.require_manage_people(acting_user, organisation)
     _check_role(acting_user, organisation, role)
     email = get_user_model().objects.normalize_email(email).strip().lower()
@@ -200,14 +230,19 @@ def membership_invite(*, acting_user, organisation, email, role, first_name="", 
         send = _added_email(user, organisation, role, acting_user, link_base)
     else:
         send = _invitation_email(user, organisation, role, acting_user, link_base)
-    _send_or_undo(send)
-    return membership
+    return membership, send
+
+
+def invitation_resend(*, acting_user, scope, user_id, link_base):
+    """Send a fresh invitation to someone who has not set a password yet; earlier links stop
+    working (the unusable password is renewed, and tokens sign it). Sent after the change has
+    committed (``EmailNotSent`` if the mail server refuses it)."""
+    user, send = _resend(acting_user=acting_user, scope=scope, user_id=user_id, link_base=link_base)
+    return _send_after_commit(send, user, what="the invitation")
 
 
 @transaction.atomic
-def invitation_resend(*, acting_user, scope, user_id, link_base):
-    """Send a fresh invitation to someone who has not set a password yet; earlier links stop
-    working (the unusable password is renewed, and tokens sign it)."""
+def _resend(*, acting_user, scope, user_id, link_base):
     permissions.require_manage_people(acting_user, scope)
     user = _locked_user(acting_user, scope, user_id)
     _check_account(acting_user, user)
@@ -225,8 +260,7 @@ def invitation_resend(*, acting_user, scope, user_id, link_base):
         action=MembershipChange.Action.INVITATION_RESENT,
         role_after=membership.role,
     )
-    _send_or_undo(_invitation_email(user, membership.organisation, membership.role, acting_user, link_base))
-    return user
+    return user, _invitation_email(user, membership.organisation, membership.role, acting_user, link_base)
 
 
 @transaction.atomic

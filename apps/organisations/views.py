@@ -11,6 +11,7 @@ from django.urls import reverse_lazy
 from django.views import View
 from django.views.generic import DetailView
 
+from apps.core import receipts
 from apps.core.forms import add_service_errors
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
@@ -153,7 +154,11 @@ class PeopleActionView(PeopleView):
             return self.render_page(organisation, action_errors=error.messages, status=400)
         except _FormInvalid as invalid:
             return self.render_page(organisation, **invalid.render_kwargs)
-        messages.success(request, message)
+        except services.EmailNotSent as not_sent:
+            # The change is saved (the email is sent after it commits); say what is missing.
+            messages.warning(request, str(not_sent))
+            return redirect("organisations:people", slug=organisation.slug)
+        receipts.saved(request, message)
         return redirect("organisations:people", slug=organisation.slug)
 
 

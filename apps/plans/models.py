@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.audience import ADMINISTRATORS
 from apps.core.bounds import (
     DOCUMENT_MAX_LENGTH,
     NARRATIVE_MAX_LENGTH,
@@ -315,6 +316,8 @@ class Deliverable(TimeStampedModel):
     """A key deliverable (Dorset) or action (Darlington) of a plan's theme."""
 
     Status = DeliverableStatus
+    # Who may read which field (apps/core/audience.py): the pages and the exports ask this.
+    FIELD_AUDIENCE = {"source_status": ADMINISTRATORS}
     DELIVERED_STATUSES = (Status.DELIVERED, Status.DELIVERED_FURTHER_WORK)
     IN_PROGRESS_STATUSES = (Status.IN_PROGRESS, Status.UNDER_DEVELOPMENT)
     NOT_STARTED_STATUSES = (Status.NOT_STARTED, Status.PROPOSED)

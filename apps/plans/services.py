@@ -34,6 +34,7 @@ __all__ = [
     "deliverable_details_edit",
     "deliverable_edit",
     "deliverable_import_update",
+    "deliverables_import_update",
     "deliverable_update",
     "deliverables_create",
     "next_theme_number",
@@ -116,14 +117,24 @@ class DeliverableEdit(OrganisationEdit):
         if not edit.changed and not edit.note:
             raise ValidationError("Nothing was changed: change a field or write a progress note.")
 
+    def history_row(self, edit: Edit, audit_context_id: Any) -> dict[str, Any]:
+        """The StatusUpdate of ``edit``, as field values (the note with the related changes the
+        audit trail does not record, such as the authorisation domains)."""
+        return {
+            "deliverable": edit.obj,
+            "created_by": edit.acting_user,
+            "from_status": "" if edit.created else edit.value_before("status"),
+            "to_status": edit.obj.status,
+            "note": edit.history_note,
+            "audit_context_id": audit_context_id,
+        }
+
     def record(self, edit: Edit, audit_context_id: Any) -> None:
-        StatusUpdate.objects.create(
-            deliverable=edit.obj,
-            created_by=edit.acting_user,
-            from_status="" if edit.created else edit.value_before("status"),
-            to_status=edit.obj.status,
-            note=edit.history_note,
-            audit_context_id=audit_context_id,
+        StatusUpdate.objects.create(**self.history_row(edit, audit_context_id))
+
+    def record_many(self, edits: list[Edit], audit_context_id: Any) -> None:
+        StatusUpdate.objects.bulk_create(
+            [StatusUpdate(**self.history_row(e, audit_context_id)) for e in edits], batch_size=1000
         )
 
 
@@ -174,6 +185,16 @@ class DeliverableImportEdit(DeliverableEdit):
     # once per theme) cannot fail: two queries a row saved on a large import.
     clean_exclude = ("theme",)
 
+    def lock_many(self, pks):
+        locked = (
+            Deliverable.objects.select_for_update(of=("self",))
+            .select_related(*self.select_related)
+            .prefetch_related("domains")  # the domains before, for the diff: one query for all
+            .filter(pk__in=list(pks))
+            .order_by("pk")
+        )
+        return {obj.pk: obj for obj in locked}
+
 
 deliverable_import_edit = DeliverableImportEdit()
 # The "Edit details" page offers staff what their plan import may set: the same path and rules.
@@ -192,6 +213,21 @@ def deliverable_import_update(*, deliverable_id, acting_user, expected_version, 
         note=note,
         via=via,
     )
+
+
+def deliverables_import_update(*, items, acting_user, note, via="import"):
+    """Apply many import changes at once through the same edit path (``items``: deliverable
+    id, expected version, changes as for ``deliverable_import_update``): the rows locked in one
+    query, each checked as one edit is, saved in one UPDATE under one audit context, and a
+    StatusUpdate for each. Raises as ``deliverable_import_update`` does for the first row that
+    fails; call inside a transaction, so that nothing of the batch is then saved."""
+    edits = deliverable_import_edit.prepare_many(
+        items=[(pk, version, changes, None) for pk, version, changes in items],
+        acting_user=acting_user,
+        note=note,
+        via=via,
+    )
+    return deliverable_import_edit.commit_many(edits, note=(note or "").strip(), via=via)
 
 
 def _require_edit(user, organisation):

@@ -2,73 +2,27 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import django_tables2 as tables
-from django.db.models import BooleanField, Case, OuterRef, TextField, Value, When
-from django.db.models.functions import Coalesce, NullIf, TruncDate
+from django.db.models import OuterRef
 from django.middleware.csrf import get_token
 from django.utils.html import format_html
 
 from apps.core import exports
-from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, MONEY, ExportColumn
+from apps.core.exports import BOOLEAN, DATETIME, INTEGER, ExportColumn
 from apps.core.tables import CardTable, NumberColumn, badge
 from apps.reports.models import DeliverableAsAt
 
-from .models import Deliverable, StatusUpdate, overdue_q
+from .imports.columns import EXPORT, note_columns, overdue
+from .models import Deliverable, StatusUpdate
 from .widgets import overdue_cell, status_cell
 
 if TYPE_CHECKING:
     from apps.reports.as_at import AsAt
 
 
-def _overdue(today=None):
-    # Overdue today (or on ``today``), with "No" (not NULL) for a deliverable without a deadline.
-    return Case(When(overdue_q(today), then=Value(True)), default=Value(False), output_field=BooleanField())
-
-
-_LATEST_UPDATE = StatusUpdate.objects.filter(deliverable=OuterRef("pk")).order_by("-created_at", "-pk")
-# The latest progress note: the newest update with a note (a status change may come without).
-_LATEST_NOTE = _LATEST_UPDATE.exclude(note="")
-
-
-def _note_columns(notes):
-    """The latest progress note and its date (a date, UK time) from ``notes`` (newest first)."""
-    return [
-        ExportColumn("Latest progress note", exports.latest(notes, "note"), width=60),
-        ExportColumn("Latest progress note date", exports.latest(notes, TruncDate("created_at")), DATE),
-    ]
-
-
-# The full record, as the deliverable's page shows it (templates/plans/deliverable_detail.html).
-DELIVERABLE_EXPORT = [
-    ExportColumn("ID", "pk", INTEGER),
-    ExportColumn("Organisation", "theme__plan__organisation__name", width=30),
-    ExportColumn("Plan", "theme__plan__title", width=30),
-    ExportColumn("Theme no.", "theme__number", INTEGER),
-    ExportColumn("Theme / priority area", "theme__title", width=30),
-    ExportColumn("Position in theme", "position", INTEGER),
-    ExportColumn("Subheading", "subheading", width=30),
-    ExportColumn("Deliverable / action", "title", width=60),
-    # The member who owns it, else the owner as the source names them (as the table shows it).
-    ExportColumn(
-        "Owner",
-        Coalesce(exports.person_name("owner__"), NullIf("owner_text", Value("")), output_field=TextField()),
-    ),
-    ExportColumn("Deadline", "deadline", DATE),
-    ExportColumn("Deadline (as the source states it)", "deadline_text", width=30),
-    ExportColumn("Cost (£)", "cost_amount", MONEY),
-    ExportColumn("Cost (as the source states it)", "cost_text", width=30),
-    ExportColumn("Authorisation domains", exports.joined(Deliverable, "domains", "number")),
-    ExportColumn("Status", "status", transform=exports.choice_label(Deliverable.Status.choices)),
-    ExportColumn("Overdue", _overdue, BOOLEAN),
-    ExportColumn("Status in the source", "source_status"),
-    ExportColumn("Delivered", "delivered_narrative", width=60),
-    ExportColumn("In progress", "in_progress_narrative", width=60),
-    ExportColumn("Methods", "methods", width=60),
-    ExportColumn("Source / lead", "source", width=40),
-    ExportColumn("Comments", "comments", width=60),
-    ExportColumn("Last update", exports.latest(_LATEST_UPDATE, "created_at"), DATETIME),
-    ExportColumn("Last update by", exports.latest(_LATEST_UPDATE, exports.person_name("created_by__"))),
-    *_note_columns(_LATEST_NOTE),
-]
+# The full record, as the deliverable's page shows it (templates/plans/deliverable_detail.html),
+# with the row's version: the columns shared with the plan import and its template
+# (apps/plans/imports/columns.py), so that an export imports as it is.
+DELIVERABLE_EXPORT = EXPORT
 
 
 class DeliverableTable(CardTable):
@@ -206,11 +160,11 @@ class AsAtDeliverableTable(DeliverableTable):
             "Authorisation domains": ExportColumn(
                 "Authorisation domains", exports.joined(Deliverable, "domains", "number", outer="id")
             ),
-            "Overdue": ExportColumn("Overdue", partial(_overdue, as_at.day), BOOLEAN),
+            "Overdue": ExportColumn("Overdue", partial(overdue, as_at.day), BOOLEAN),
             "Last update": ExportColumn("Last update", exports.latest(updates, "created_at"), DATETIME),
             "Last update by": ExportColumn(
                 "Last update by", exports.latest(updates, exports.person_name("created_by__"))
             ),
-            **{column.header: column for column in _note_columns(updates.exclude(note=""))},
+            **{column.header: column for column in note_columns(updates.exclude(note=""))},
         }
         return [replaced.get(column.header, column) for column in cls.export_columns]

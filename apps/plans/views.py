@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.core import receipts
 from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
 from apps.core.views import FilteredTableView
@@ -201,11 +201,13 @@ class DeliverableStatusView(View):
             "status": request.POST.get("status", ""),
             "note": form.data.get("note", "").replace("\x00", "")[:NOTE_MAX_LENGTH],
         }
+        if error is None:
+            # Also after an HTMX swap: kept in the session for the next page, in case this
+            # answer never reaches the browser (apps/core/receipts.py).
+            receipts.saved(request, f"status of '{deliverable}' set to {deliverable.get_status_display()}.")
         if not request.htmx:
             if error:
                 messages.error(request, error + typed_text(typed))
-            else:
-                messages.success(request, "Status updated.")
             return redirect(_local_url(request, request.POST.get("next")) or "plans:deliverable_list")
         html = status_cell(
             deliverable,
@@ -296,7 +298,7 @@ class PlanImportMixin:
 
 class PlanImportView(PlanImportMixin, View):
     """GET: the upload form and the template. POST: the preview of the uploaded file (nothing
-    is saved); the file is kept server-side for the confirmation when it can be imported."""
+    is saved); the file is kept for the confirmation when it can be imported."""
 
     def get(self, request, pk=None):
         self.setup_target(request, pk)
@@ -310,9 +312,10 @@ class PlanImportView(PlanImportMixin, View):
         upload = form.cleaned_data["file"]
         data = upload.read()
         organisation = self.plan.organisation if self.plan else form.cleaned_data["organisation"]
-        target = imports.Target.load(organisation, self.plan)
         try:
-            preview = imports.build_preview(target=target, file_name=upload.name, data=data)
+            preview = imports.build_preview(
+                target=imports.Target.load(organisation, self.plan), file_name=upload.name, data=data
+            )
         except imports.FileRejected as rejected:
             form.add_error("file", str(rejected))
             return self.render_page(request, form, status=400)
@@ -337,9 +340,11 @@ class PlanImportView(PlanImportMixin, View):
 
 
 class PlanImportConfirmView(PlanImportMixin, View):
-    """The confirmation: the kept file is read again against the plan as it is now; if anything
-    differs from the preview the user saw, nothing is saved and the current preview is shown
-    (409). Otherwise the whole file is imported in one transaction."""
+    """The confirmation: ``imports.apply`` reads the kept file again against the plan as it is
+    now, under the plan's lock; if anything differs from the preview the user saw, nothing is
+    saved and the current preview is shown (409), rows changed by someone else since marked as
+    conflicts. Otherwise the whole file is imported in one transaction, with the conflicting
+    rows the user ticked."""
 
     http_method_names = ["post"]
 
@@ -357,23 +362,22 @@ class PlanImportConfirmView(PlanImportMixin, View):
         organisation = get_object_or_404(
             permissions.editable_organisations(request.user), pk=pending.organisation_id
         )
+        accept = [value for value in request.POST.getlist("accept") if value.isdigit()]
         try:
-            with transaction.atomic():
-                if self.plan is not None:
-                    ODPlan.objects.select_for_update().get(pk=self.plan.pk)
-                target = imports.Target.load(organisation, self.plan)
-                preview = imports.build_preview(target=target, file_name=pending.file_name, data=pending.data)
-                if preview.fingerprint() != pending.fingerprint:
-                    raise imports.ImportConflict("The plan changed since the preview.")
-                plan = imports.apply(
-                    preview,
-                    acting_user=request.user,
-                    expected_versions=pending.versions,
-                    new_plan=pending.new_plan,
-                )
-        except imports.ImportConflict:
-            preview = imports.build_preview(
-                target=imports.Target.load(organisation, self.plan),
+            plan = imports.apply(
+                acting_user=request.user,
+                organisation=organisation,
+                plan=self.plan,
+                file_name=pending.file_name,
+                data=pending.data,
+                fingerprint=pending.fingerprint,
+                base_versions=pending.versions,
+                new_plan=pending.new_plan,
+                accept=accept,
+            )
+        except imports.ImportConflict as conflict:
+            preview = conflict.preview or imports.build_preview(
+                target=imports.Target.load(organisation, self.plan, pending.versions),
                 file_name=pending.file_name,
                 data=pending.data,
             )
@@ -382,7 +386,8 @@ class PlanImportConfirmView(PlanImportMixin, View):
             messages.error(
                 request,
                 "Someone changed this plan after your preview, so nothing was imported. The preview below "
-                "is of the plan as it is now: check it, then confirm again.",
+                "is of the plan as it is now, with the rows they changed marked as conflicts: check it, "
+                "then confirm again.",
             )
             token = pending.token if preview.ok else None
             return self.render_page(request, self.new_form(), preview, token, status=409, conflict=True)
@@ -391,10 +396,12 @@ class PlanImportConfirmView(PlanImportMixin, View):
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
             return self.render_page(request, self.new_form(), status=400)
         imports.discard(request, pending.token)
-        messages.success(
+        counts, chosen = pending.counts, len(accept)
+        receipts.saved(
             request,
-            f"Imported {pending.file_name}: {len(preview.new)} added, {len(preview.changed)} changed, "
-            f"{len(preview.unchanged)} unchanged.",
+            f"Imported {pending.file_name}: {counts.get('new', 0)} added, "
+            f"{counts.get('changed', 0) + chosen} changed, "
+            f"{counts.get('unchanged', 0) + counts.get('conflicts', 0) - chosen} unchanged.",
         )
         return redirect(plan.get_absolute_url())
 

@@ -76,10 +76,12 @@ def _escalation_cutoff(today):
 
 
 def escalation_deliverables(user, *, today=None):
-    """Deliverables of the organisations ``user`` leads overdue by more than ESCALATION_DAYS
-    (owned or not: an item nobody owns is what a lead most needs to hear about)."""
+    """Current (not archived) deliverables of the organisations ``user`` leads overdue by more
+    than ESCALATION_DAYS (owned or not: an item nobody owns is what a lead most needs to hear
+    about)."""
     return (
-        Deliverable.objects.filter(theme__plan__organisation__in=led_organisations(user).values("pk"))
+        Deliverable.objects.current()
+        .filter(theme__plan__organisation__in=led_organisations(user).values("pk"))
         .filter(overdue_q(_escalation_cutoff(today)))
         .select_related("theme__plan__organisation", "owner")
         .order_by("deadline", "pk")
@@ -87,9 +89,11 @@ def escalation_deliverables(user, *, today=None):
 
 
 def escalation_risks(user, *, today=None):
-    """Open risks of the organisations ``user`` leads whose review is more than ESCALATION_DAYS late."""
+    """Current open risks of the organisations ``user`` leads whose review is more than
+    ESCALATION_DAYS late."""
     return (
-        Risk.objects.filter(organisation__in=led_organisations(user).values("pk"))
+        Risk.objects.current()
+        .filter(organisation__in=led_organisations(user).values("pk"))
         .filter(review_overdue_q(_escalation_cutoff(today)))
         .select_related("organisation", "owner")
         .order_by("next_review_on", "pk")
@@ -118,8 +122,10 @@ def digest_candidates(*, today=None, now=None):
     """Users who may have a digest: they own something in the digest (visibility is checked
     per person when the email is built). One query."""
     today = _today(today)
-    owns_deliverable = Deliverable.objects.filter(owner=OuterRef("pk")).filter(_digest_q(today, now))
-    owns_risk = Risk.objects.filter(owner=OuterRef("pk")).filter(review_overdue_q(today))
+    owns_deliverable = (
+        Deliverable.objects.current().filter(owner=OuterRef("pk")).filter(_digest_q(today, now))
+    )
+    owns_risk = Risk.objects.current().filter(owner=OuterRef("pk")).filter(review_overdue_q(today))
     return _wanting_reminders().filter(Q(Exists(owns_deliverable)) | Q(Exists(owns_risk))).order_by("pk")
 
 

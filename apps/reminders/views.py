@@ -1,8 +1,8 @@
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views import View
 
+from apps.core import receipts
 from apps.core.forms import add_service_errors
 
 from . import selectors, services
@@ -42,5 +42,5 @@ class ReminderPreferenceView(View):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.render_page(form, status=400)
-        messages.success(request, f"Saved: {preference.get_frequency_display().split(' (')[0].lower()}.")
+        receipts.saved(request, f"reminders {preference.get_frequency_display().split(' (')[0].lower()}.")
         return redirect("reminders:preferences")

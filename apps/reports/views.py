@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views import View
 
+from apps.core import receipts
 from apps.core.edit_views import VersionedEditView
 from apps.core.forms import add_service_errors
 from apps.core.freshness import cached
@@ -210,7 +211,7 @@ class IssuePaperView(View):
             form.is_valid()
             add_service_errors(form, error)
             return self.render(request, form, cover, latest, correcting, status=400)
-        messages.success(
+        receipts.saved(
             request, f"Paper {issued.number} issued for the meeting of {issued.meeting_date:%d/%m/%Y}."
         )
         return redirect(issued)

@@ -11,6 +11,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.audience import ADMINISTRATORS
 from apps.core.bounds import (
     NARRATIVE_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -186,6 +187,9 @@ RISK_SEARCH_FIELDS = ("reference", "description", "mitigation", "category")
 class Risk(TimeStampedModel):
     """A risk on an organisation's register, scored severity x likelihood before and after
     mitigation."""
+
+    # Who may read which field (apps/core/audience.py): the pages and the exports ask this.
+    FIELD_AUDIENCE = {"source_note": ADMINISTRATORS}
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -21,7 +21,9 @@ from apps.risks import services as risk_services
 from apps.risks.models import Risk, RiskEvent, RiskReview
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# The triggers hold whoever writes: these tests run as the owner role, which holds UPDATE and
+# DELETE on every table (the app role does not even get that far: tests/core/test_db_roles.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.owner_role]
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ def test_healthz_answers_503_when_the_database_does_not(client):
     with mock.patch("apps.core.views.connection.cursor", side_effect=OperationalError("down")):
         response = client.get("/healthz")
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Retry-After"] == "30"  # as the pages' 503: when to ask again
 
 
 def test_login_page_renders_and_logs_in(client, staff_dorset):

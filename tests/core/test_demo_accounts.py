@@ -37,3 +37,34 @@ def test_demo_accounts_have_their_roles(settings, monkeypatch, capsys):
     assert not permissions.can_edit(users["board.dorset"], dorset)
     assert users["board.dorset"].check_password("a-demo-password-1")
     assert "a-demo-password-1" in capsys.readouterr().out
+
+
+def test_demo_accounts_are_made_once_and_never_brought_back(settings):
+    """A restart (`make run` runs create_demo_accounts on every start) never re-creates an
+    account someone deleted or deactivated, nor a membership someone removed (issue 25.4)."""
+    settings.DEBUG = True
+    call_command("create_demo_accounts", verbosity=0)
+    User = get_user_model()
+    User.objects.filter(username="board.dorset").delete()  # no history yet: deletable
+    darlington = User.objects.get(username="staff.darlington")
+    darlington.memberships.all().delete()
+    admin = User.objects.get(username="admin")
+    admin.is_active = False
+    admin.save()
+    call_command("create_demo_accounts", verbosity=0)
+    assert not User.objects.filter(username="board.dorset").exists()
+    assert not darlington.memberships.exists()
+    admin.refresh_from_db()
+    assert not admin.is_active
+
+
+def test_outside_make_run_demo_accounts_never_get_the_known_password(settings, capsys):
+    settings.DEBUG = False
+    call_command("create_demo_accounts", "--force")
+    user = get_user_model().objects.get(username="staff.dorset")
+    from apps.organisations.management.commands.create_demo_accounts import DEFAULT_PASSWORD
+
+    assert not user.check_password(DEFAULT_PASSWORD)
+    out = capsys.readouterr().out
+    secret = next(line.split()[1] for line in out.splitlines() if line.strip().startswith("staff.dorset"))
+    assert user.check_password(secret)

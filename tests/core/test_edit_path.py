@@ -80,7 +80,14 @@ def _deliverable_by(path, client, user, deliverable):
     elif path == "admin":
         data = _admin_form_data(client, deliverable, status="delivered", edit_note=NOTE)
         response = client.post(_admin_url(deliverable), data)
-    else:  # a direct service call, as an import makes it
+    elif path == "batch":  # a plan import's batch of the same edit path
+        plan_services.deliverables_import_update(
+            items=[(deliverable.pk, deliverable.version, {"status": "delivered"})],
+            acting_user=user,
+            note=NOTE,
+        )
+        return
+    else:  # a direct service call
         plan_services.deliverable_update(
             deliverable_id=deliverable.pk,
             acting_user=user,
@@ -92,7 +99,7 @@ def _deliverable_by(path, client, user, deliverable):
     assert response.status_code == HTTPStatus.FOUND
 
 
-@pytest.mark.parametrize("path", ["form", "in_place", "admin", "service"])
+@pytest.mark.parametrize("path", ["form", "in_place", "admin", "service", "batch"])
 def test_a_status_change_leaves_the_same_history_whichever_way_it_is_made(
     client, admin_user, deliverable, path
 ):
@@ -265,3 +272,38 @@ def test_an_admin_form_opened_before_a_staff_save_gets_a_conflict_not_a_lost_upd
     assert "Someone else changed this record" in str(response.context["adminform"].form.non_field_errors())
     obj.refresh_from_db()
     assert {f.name: getattr(obj, f.name) for f in obj._meta.concrete_fields} == saved
+
+
+def test_a_batch_takes_the_edit_path_for_every_record_and_saves_all_or_nothing(staff_dorset, dorset):
+    """prepare_many/commit_many (what a plan import uses): every row locked, its permission and
+    version checked, its version raised by PostgreSQL, an audit event and a history row each,
+    all in one audit context; one stale row refuses the whole batch."""
+    from django.db import transaction
+
+    from apps.core.audit import StaleVersionError
+
+    rows = list(Deliverable.objects.filter(theme__plan__organisation=dorset).order_by("pk")[:20])
+    items = [(d.pk, d.version, {"in_progress_narrative": f"Batch {d.pk}"}) for d in rows]
+    stale = [*items[:-1], (rows[-1].pk, rows[-1].version + 1, {"in_progress_narrative": "x"})]
+    with pytest.raises(StaleVersionError), transaction.atomic():
+        plan_services.deliverables_import_update(items=stale, acting_user=staff_dorset, note=NOTE)
+    assert not StatusUpdate.objects.filter(deliverable__in=rows).exists()
+    plan_services.deliverables_import_update(items=items, acting_user=staff_dorset, note=NOTE)
+    updates = StatusUpdate.objects.filter(deliverable__in=rows)
+    assert updates.count() == 20 and len({u.audit_context_id for u in updates}) == 1
+    for deliverable in rows:
+        deliverable.refresh_from_db()
+        assert deliverable.version == 2 and deliverable.in_progress_narrative == f"Batch {deliverable.pk}"
+        label, diff, user, note = _last_event(deliverable)
+        assert (label, set(diff), user, note) == ("update", {"in_progress_narrative"}, staff_dorset.pk, NOTE)
+        assert diff["in_progress_narrative"][1] == f"Batch {deliverable.pk}"
+
+
+def test_a_batch_refuses_records_the_user_may_not_edit(staff_dorset, darlington):
+    from django.core.exceptions import PermissionDenied
+
+    theirs = Deliverable.objects.filter(theme__plan__organisation=darlington).order_by("pk").first()
+    with pytest.raises(PermissionDenied):
+        plan_services.deliverables_import_update(
+            items=[(theirs.pk, theirs.version, {"comments": "not mine"})], acting_user=staff_dorset, note=NOTE
+        )

@@ -226,6 +226,7 @@ def test_postgresql_stopped_and_restarted_under_load(served, capsys):
     assert signin.status in {403, 503}  # 403: the form's CSRF token was not sent; never a 500
     health = request(port, "/healthz")
     assert (health.status, health.body) == (503, b"database unavailable")
+    assert health.headers.get("Retry-After") == "30"
 
     postgres.start()
     deadline = time.monotonic() + 20

@@ -107,6 +107,18 @@ def test_debug_pages_brings_back_djangos_technical_404(make_run_settings, staff_
     assert "URLconf" in client.get("/no/such/page/").content.decode()
 
 
+def _psql(data_dir, sql):
+    """One row of ``sql`` on the embedded server's ccgtrack database, as its superuser."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+    from pgserver.utils import PostmasterInfo
+
+    uri = PostmasterInfo.read_from_pgdata(data_dir).get_uri(user="postgres", database="ccgtrack")
+    result = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "psql"), uri, "-At", "-c", sql], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
 def _postmaster_pid(data_dir):
     pid_file = data_dir / "postmaster.pid"
     return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
@@ -149,6 +161,18 @@ def test_make_run_serves_the_product_and_ctrl_c_stops_the_postgresql_it_started(
         assert other_plan.status == HTTPStatus.NOT_FOUND
         assert b"There is nothing at this address" in other_plan.body and b"Django" not in other_plan.body
         assert request(port, "/dashboard/nhs-darlington-ccg/", cookie=cookie).status == HTTPStatus.FORBIDDEN
+        # It serves as the app role, which owns nothing and cannot rewrite history; the owner
+        # role migrated (issue 25.1).
+        roles = _psql(
+            data_dir,
+            "SELECT (SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity "
+            "WHERE datname = 'ccgtrack' AND usename LIKE 'ccgtrack%'), "
+            "(SELECT tableowner FROM pg_tables WHERE tablename = 'plans_statusupdate'), "
+            "has_table_privilege('ccgtrack_app', 'plans_statusupdate', 'UPDATE'), "
+            "has_table_privilege('ccgtrack_app', 'plans_statusupdate', 'TRUNCATE'), "
+            "has_table_privilege('ccgtrack_app', 'plans_deliverable', 'UPDATE')",
+        )
+        assert roles == "ccgtrack_app|ccgtrack_owner|f|f|t", roles
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl+C
         assert run.wait(60) == 0, log_path.read_text()

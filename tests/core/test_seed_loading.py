@@ -130,6 +130,7 @@ def _dorset_deliverable():
     ).first()
 
 
+@pytest.mark.owner_role  # `make run` migrates as the owner (apps/core/dbroles.py)
 def test_a_restart_never_undoes_a_status_change(client, staff_dorset, settings):
     """A staff member's change survives the `make run` start sequence (migrate, load_seed,
     create_demo_accounts), and the record, its history and the dashboard still agree."""
@@ -222,6 +223,7 @@ def test_reset_is_refused_on_a_production_database(delivered_by_staff, settings)
     assert deliverable.status == "delivered"
 
 
+@pytest.mark.owner_role  # --reset is the owner's act (apps/core/dbroles.py)
 def test_reset_says_what_it_does_and_the_audit_trail_records_it(delivered_by_staff, settings, capsys):
     deliverable = delivered_by_staff
     settings.DEBUG = True
@@ -232,3 +234,34 @@ def test_reset_says_what_it_does_and_the_audit_trail_records_it(delivered_by_sta
     assert deliverable.status == "in_progress"
     last = Events.objects.tracks(deliverable).order_by("-pgh_id").first()
     assert last.pgh_context["via"] == "load_seed --reset"
+
+
+def test_a_restart_never_brings_back_what_people_deleted():
+    """load_seed runs on every `make run`: a seed objective and a support-team role deleted in
+    the admin stay deleted (issue 25.4); the load says how many it left out."""
+    from apps.organisations.models import SupportTeamRole
+    from apps.plans.models import Objective
+
+    objective = Objective.objects.order_by("pk").first()
+    role = SupportTeamRole.objects.order_by("pk").first()
+    objective.delete()
+    role.delete()
+    result = load_seed()
+    assert result.added == 0 and result.gone == 2
+    assert not Objective.objects.filter(pk=objective.pk).exists()
+    assert not SupportTeamRole.objects.filter(pk=role.pk).exists()
+
+
+def test_a_database_seeded_before_seed_records_adds_nothing_it_lacks():
+    """A database seeded by an earlier release (nothing remembered yet) is taken as having held
+    every seed record: what it lacks, people deleted."""
+    from apps.core.models import SeedRecord
+    from apps.plans.models import Objective
+
+    SeedRecord.objects.all().delete()
+    objective = Objective.objects.order_by("pk").first()
+    objective.delete()
+    result = load_seed()
+    assert result.added == 0 and result.gone == 1
+    assert SeedRecord.objects.filter(model="plans.Objective").exists()
+    assert load_seed().added == 0

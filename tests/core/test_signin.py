@@ -26,16 +26,43 @@ def statuses(responses):
     return [response.status_code for response in responses]
 
 
-def test_40_usernames_tried_from_one_address_are_throttled(staff_dorset, settings):
+def test_120_usernames_tried_from_one_address_are_throttled(staff_dorset, settings):
+    """Password spraying from one address: refused from the limit on, with Retry-After."""
     limit = settings.LOGIN_FAILURE_LIMITS[("ip_address",)]
-    assert limit < 40
-    results = statuses(attempt(f"guess.{n}", "wrong", "10.1.0.1") for n in range(40))
+    assert limit < 120
+    results = [attempt(f"guess.{n}", "wrong", "10.1.0.1") for n in range(120)]
     # Each username is tried once, so the per-pair limit never applies: the address limit does.
-    assert results[: limit - 1] == [HTTPStatus.OK] * (limit - 1)
-    assert results[limit - 1 :] == [HTTPStatus.TOO_MANY_REQUESTS] * (40 - limit + 1)
-    # The address is refused even with a right password; everyone else is not.
+    assert statuses(results[: limit - 1]) == [HTTPStatus.OK] * (limit - 1)
+    assert statuses(results[limit - 1 :]) == [HTTPStatus.TOO_MANY_REQUESTS] * (120 - limit + 1)
+    assert 890 <= int(results[-1]["Retry-After"]) <= 900
+    # A username never signed in from there is refused there even with a right password;
+    # from anywhere else it is not.
     assert attempt(staff_dorset.username, PASSWORD, "10.1.0.1").status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert attempt(staff_dorset.username, PASSWORD, "10.1.0.2").status_code == HTTPStatus.FOUND
+
+
+def test_an_nhs_site_behind_one_address_keeps_signing_in_while_it_is_attacked(settings):
+    """An NHS site is often one address. Someone there (or a bot behind the same NAT) sprays
+    passwords at 150 usernames: the address is refused for usernames never signed in from it,
+    but the site's own people, who have signed in from it before, still get in, mistakes and
+    all; and a colleague on a laptop they have signed in on gets in from that address too."""
+    site = "10.9.0.1"
+    staff = [UserFactory(username=f"site.{n}") for n in range(40)]
+    for person in staff[:30]:  # they signed in from the site last week
+        assert attempt(person.username, PASSWORD, site).status_code == HTTPStatus.FOUND
+    laptop = Client()
+    assert attempt(staff[30].username, PASSWORD, "10.9.0.77", client=laptop).status_code == HTTPStatus.FOUND
+    spray = statuses(attempt(f"target.{n}", "Winter2025!", site) for n in range(150))
+    assert spray.count(HTTPStatus.TOO_MANY_REQUESTS) > 40  # the attack is stopped ...
+    for person in staff[:30]:  # ... and the site's people get in, one mistype each
+        assert attempt(person.username, "wrong", site).status_code == HTTPStatus.OK
+        assert attempt(person.username, PASSWORD, site).status_code == HTTPStatus.FOUND
+    # The laptop is a known device of staff[30]: it gets in from the site's address too.
+    assert attempt(staff[30].username, PASSWORD, site, client=laptop).status_code == HTTPStatus.FOUND
+    # A newcomer never seen at the site, on a new browser, waits for the cool-off (the price of
+    # stopping the spray), and is told how long.
+    refused = attempt(staff[35].username, PASSWORD, site)
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS and int(refused["Retry-After"]) > 0
 
 
 def test_20_guesses_at_one_user_spread_over_5_addresses_are_throttled(staff_dorset, settings):
@@ -92,6 +119,33 @@ def test_guesses_from_many_addresses_do_not_lock_a_user_out_of_an_address_they_s
     assert attempt(staff_dorset.username, PASSWORD, office).status_code == HTTPStatus.FOUND
 
 
+def test_guesses_from_many_addresses_do_not_lock_a_user_out_of_their_own_browser(staff_dorset):
+    """Ten guesses over two addresses, repeated every 15 minutes, used to lock a user out of
+    every address they had not signed in from: on a browser they have signed in on, from a
+    new address (a hotel, home), they still get in."""
+    laptop = Client()
+    assert attempt(staff_dorset.username, PASSWORD, "10.5.1.1", client=laptop).status_code == HTTPStatus.FOUND
+    laptop.post(reverse("logout"))
+    for address in ("10.5.1.20", "10.5.1.21"):
+        for _ in range(5):
+            attempt(staff_dorset.username, "wrong", address)
+    assert attempt(staff_dorset.username, PASSWORD, "10.5.1.99").status_code == HTTPStatus.TOO_MANY_REQUESTS
+    response = attempt(staff_dorset.username, PASSWORD, "10.5.1.99", client=laptop)
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_a_forged_device_cookie_is_not_believed(staff_dorset, settings):
+    from apps.core.login_throttle import KNOWN_DEVICE_COOKIE
+
+    for address in ("10.5.2.20", "10.5.2.21"):
+        for _ in range(5):
+            attempt(staff_dorset.username, "wrong", address)
+    forger = Client()
+    forger.cookies[KNOWN_DEVICE_COOKIE] = "forged"
+    response = attempt(staff_dorset.username, PASSWORD, "10.5.2.99", client=forger)
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
 def test_signing_in_with_a_valid_account_does_not_clear_the_address_count(staff_dorset, settings):
     limit = settings.LOGIN_FAILURE_LIMITS[("ip_address",)]
     for n in range(limit - 1):
@@ -115,6 +169,7 @@ def test_the_lockout_page_says_what_happened():
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert b"Too many failed log-in attempts" in response.content
     assert b"15 minutes" in response.content
+    assert 890 <= int(response["Retry-After"]) <= 900
 
 
 # --- the client's address ------------------------------------------------------------------

@@ -206,9 +206,14 @@ def test_nobody_can_invite_to_an_organisation_they_do_not_manage(orgadmin_dorset
     assert not MembershipChange.objects.exists() and not mail.outbox
 
 
-def test_a_mail_server_that_refuses_the_invitation_undoes_it(orgadmin_dorset, dorset, settings):
+def test_a_mail_server_that_refuses_the_invitation_keeps_the_change_and_says_so(
+    orgadmin_dorset, dorset, settings
+):
+    """The email is sent after the change commits (issue 24.4), so a refusing mail server no
+    longer undoes it: the person is invited, the service says the email did not go, and the
+    invitation can be sent again."""
     settings.EMAIL_BACKEND = f"{__name__}.RefusingMailServer"
-    with pytest.raises(ValidationError, match="could not be sent"):
+    with pytest.raises(services.EmailNotSent, match="could not be sent") as not_sent:
         services.membership_invite(
             acting_user=orgadmin_dorset,
             organisation=dorset,
@@ -216,8 +221,52 @@ def test_a_mail_server_that_refuses_the_invitation_undoes_it(orgadmin_dorset, do
             role=Role.STAFF,
             link_base=LINK_BASE,
         )
-    assert not get_user_model().objects.filter(email="unlucky@nhs.example").exists()
-    assert not MembershipChange.objects.exists()
+    user = get_user_model().objects.get(email="unlucky@nhs.example")
+    assert not_sent.value.result.user == user
+    assert MembershipChange.objects.filter(user=user, action=Action.INVITED).exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    services.invitation_resend(
+        acting_user=orgadmin_dorset, scope=dorset, user_id=user.pk, link_base=LINK_BASE
+    )
+    assert mail.outbox[-1].to == ["unlucky@nhs.example"]
+
+
+class LockCheckingMailServer(BaseEmailBackend):
+    """A mail server that, while it is being spoken to, checks from another database session
+    that the invitation is committed and that no row of it is locked."""
+
+    seen: list = []
+
+    def send_messages(self, email_messages):
+        from django.db import connections
+
+        connection = connections.create_connection("default")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '1s'")
+                user = email_messages[0].to[0]
+                cursor.execute(
+                    "SELECT id FROM auth_user WHERE email = %s FOR UPDATE NOWAIT", [user]
+                )  # fails while the service's transaction holds the row
+                type(self).seen.append(cursor.fetchone() is not None)
+        finally:
+            connection.close()
+        return len(email_messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invitations_are_emailed_after_the_change_commits_and_holding_no_lock(settings):
+    """As a real request runs it (autocommit): while the mail server is spoken to, the new
+    account is already committed and no row lock is held."""
+    dorset = Organisation.objects.get(slug="nhs-dorset-ccg")
+    admin = member("t.orgadmin.commit", dorset, Role.ORG_ADMIN)
+    settings.EMAIL_BACKEND = f"{__name__}.LockCheckingMailServer"
+    LockCheckingMailServer.seen = []
+    membership = services.membership_invite(
+        acting_user=admin, organisation=dorset, email="committed@nhs.example", role=Role.STAFF, link_base=""
+    )
+    services.invitation_resend(acting_user=admin, scope=dorset, user_id=membership.user_id, link_base="")
+    assert LockCheckingMailServer.seen == [True, True]
 
 
 def test_sending_the_invitation_again_retires_the_earlier_link(orgadmin_dorset, dorset):

@@ -47,6 +47,7 @@ HEADERS = [
     "Last update by",
     "Latest progress note",
     "Latest progress note date",
+    "Version",  # the row's version: an import of a row changed since is a conflict (issue 25.5)
 ]
 
 
@@ -157,6 +158,7 @@ def test_csv_has_the_full_record_as_the_detail_page_shows_it(client, admin_user,
         "Last update by": "lbird",
         "Latest progress note": "Still going.",
         "Latest progress note date": "2013-06-20",
+        "Version": str(full.version),
     }
     assert by_id[str(bare.pk)] == {
         **dict.fromkeys(HEADERS, ""),
@@ -169,6 +171,7 @@ def test_csv_has_the_full_record_as_the_detail_page_shows_it(client, admin_user,
         "Deliverable / action": "Bare",
         "Status": "In progress",
         "Overdue": "No",
+        "Version": "1",
     }
 
 
@@ -373,3 +376,21 @@ def test_the_latest_progress_note_is_the_newest_update_with_a_note_dated_in_uk_t
     _, _, records, _ = _xlsx(client.get(LIST, {"theme": theme.pk, "_export": "xlsx"}))
     (record,) = [r for r in records if r["ID"] == deliverable.pk]
     assert record["Latest progress note date"] == datetime.datetime(2013, 7, 2)
+
+
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_what_a_reader_may_not_see_is_not_in_their_export(
+    client, board_dorset, staff_dorset, full, export_format
+):
+    """ "Status in the source" is for administrators on the deliverable's page; a board member's
+    and staff's exports leave the column out, as the page does (apps/core/audience.py)."""
+    for reader in (board_dorset, staff_dorset):
+        client.force_login(reader)
+        response = client.get(LIST, {"theme": full.theme_id, "_export": export_format})
+        if export_format == "csv":
+            header, records = _csv(response)
+        else:
+            _, header, records, _ = _xlsx(response)
+        assert header == [h for h in HEADERS if h != "Status in the source"]
+        assert len(records) == 1
+        assert 'id="about-source"' not in client.get(full.get_absolute_url()).content.decode()

@@ -120,6 +120,9 @@ def test_a_file_of_10_mb_is_refused_by_the_form(client, staff_darlington, plan):
 def test_a_change_between_preview_and_confirm_is_a_conflict_and_nothing_is_saved(
     client, staff_darlington, plan
 ):
+    """Someone saves row 1.1 between the preview and the confirmation: nothing is imported, and
+    the refreshed preview shows 1.1 as a conflict, their value beside the file's, not as an
+    ordinary change (issue 25.5). Confirming without choosing it leaves their edit alone."""
     client.force_login(staff_darlington)
     response = upload(client, reverse("plans:plan_import", args=[plan.pk]), to_xlsx(_rows(plan)))
     token = token_of(response)
@@ -133,16 +136,40 @@ def test_a_change_between_preview_and_confirm_is_a_conflict_and_nothing_is_saved
     confirm = reverse("plans:plan_import_confirm", args=[plan.pk])
     response = client.post(confirm, {"token": token})
     assert response.status_code == HTTPStatus.CONFLICT
-    assert (
-        "Someone changed this plan after your preview, so nothing was imported" in response.content.decode()
-    )
+    page = response.content.decode()
+    assert "Someone changed this plan after your preview, so nothing was imported" in page
     other.refresh_from_db()
     assert other.status == "in_progress" and other.updates.count() == 1
-    # The page shows the current preview; confirming it now imports.
-    assert "<strong>Status</strong>: In progress → Delivered" in response.content.decode()
-    assert client.post(confirm, {"token": token_of(response)}).status_code == HTTPStatus.FOUND
+    conflict = page.split(f'id="conflict-{other.pk}"')[1].split("</div>")[0]
+    assert "<strong>Status</strong>: now In progress; the file says Delivered" in conflict
+    assert "now Someone else&#x27;s words; the file says" in conflict
+    assert 'id="changed-rows"' not in page  # not among the ordinary changes
+    # Confirming without ticking it imports the rest and leaves their edit as it is.
+    response = client.post(confirm, {"token": token_of(response)})
+    assert response.status_code == HTTPStatus.FOUND
     other.refresh_from_db()
-    assert other.status == "delivered"
+    assert (other.status, other.in_progress_narrative) == ("in_progress", "Someone else's words")
+
+
+def test_a_conflict_is_applied_only_for_the_rows_the_importer_chooses(client, staff_darlington, plan):
+    client.force_login(staff_darlington)
+    response = upload(client, reverse("plans:plan_import", args=[plan.pk]), to_xlsx(_rows(plan)))
+    token = token_of(response)
+    other = Deliverable.objects.get(theme__plan=plan, theme__number=1, position=1)
+    services.deliverable_update(
+        deliverable_id=other.pk,
+        acting_user=staff_darlington,
+        expected_version=other.version,
+        changes={"in_progress_narrative": "Someone else's words"},
+    )
+    confirm = reverse("plans:plan_import_confirm", args=[plan.pk])
+    response = client.post(confirm, {"token": token})
+    assert response.status_code == HTTPStatus.CONFLICT
+    response = client.post(confirm, {"token": token_of(response), "accept": [str(other.pk)]})
+    assert response.status_code == HTTPStatus.FOUND
+    other.refresh_from_db()
+    assert other.status == "delivered" and other.in_progress_narrative != "Someone else's words"
+    assert other.updates.count() == 2
 
 
 def test_a_token_is_bound_to_its_user_and_its_plan(client, staff_darlington, admin_user, plan, dorset):

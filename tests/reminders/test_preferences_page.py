@@ -77,3 +77,20 @@ def test_the_page_uses_a_fixed_number_of_queries(client, world, django_assert_ma
     with django_assert_max_num_queries(13):
         response = client.get(URL)
     assert response.content.decode().count("Bulk ") == 60  # in the digest and in the escalation list
+
+
+def test_archived_work_leaves_the_escalation_list_and_the_emails(client, world):
+    """An archived deliverable or risk leaves every list: the escalation list of /my/reminders/
+    and the emails built from it included (issue 25, item 7)."""
+    from django.utils import timezone
+
+    from apps.reminders import selectors
+
+    for record in (world.long_overdue, world.old_risk):
+        type(record).objects.filter(pk=record.pk).update(archived_at=timezone.now())
+    client.force_login(world.lead)
+    html = client.get(URL).content.decode()
+    assert escape(str(world.long_overdue)) not in html
+    assert escape(str(world.old_risk)) not in html
+    assert world.long_overdue not in selectors.escalation_deliverables(world.lead)
+    assert world.old_risk not in selectors.escalation_risks(world.lead)

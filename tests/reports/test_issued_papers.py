@@ -182,6 +182,7 @@ def cover_of(plan):
     return BoardReport.objects.get(plan=plan)
 
 
+@pytest.mark.owner_role  # the trigger holds for the owner too; the app role is refused sooner
 def test_the_database_refuses_to_update_or_delete_an_issued_paper(
     client, staff_dorset, small_plan, media_root
 ):

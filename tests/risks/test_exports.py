@@ -161,10 +161,11 @@ def test_a_closed_risk_past_its_review_date_is_not_review_overdue(client, admin_
 
 def test_exports_contain_only_the_risks_the_user_may_see(client, staff_dorset, staff_darlington, darlington):
     client.force_login(staff_dorset)
+    staff_headers = [h for h in HEADERS if h != "Source note"]  # administrators only (issue 25.7)
     header, records = _csv(client.get(LIST, {"_export": "csv"}))
-    assert header == HEADERS and records == []
+    assert header == staff_headers and records == []
     header, rows = _xlsx(client.get(LIST, {"_export": "xlsx"}))
-    assert header == HEADERS and rows == []
+    assert header == staff_headers and rows == []
     client.force_login(staff_darlington)
     _, records = _csv(client.get(LIST, {"_export": "csv"}))
     assert {int(r["ID"]) for r in records} == set(
@@ -203,3 +204,22 @@ def test_export_query_count_is_fixed_from_20_to_500_risks(
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         body = _body(client.get(LIST, {"_export": "csv"}))
     assert body.count(b"\r\n") == 501
+
+
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_what_a_reader_may_not_see_is_not_in_their_export(client, darlington, reviewed, export_format):
+    """The source note is for administrators on the risk's page; a governing-body member's (or
+    staff's) export leaves the column out, as the page does (apps/core/audience.py)."""
+    from apps.organisations.models import Membership
+    from tests.factories import MembershipFactory
+
+    reader = UserFactory(username="t.board.darlington")
+    MembershipFactory(user=reader, organisation=darlington, role=Membership.Role.GOVERNING_BODY)
+    assert reviewed.source_note
+    client.force_login(reader)
+    response = client.get(LIST, {"_export": export_format})
+    header, records = (_csv if export_format == "csv" else _xlsx)(response)
+    assert header == [h for h in HEADERS if h != "Source note"]
+    assert reviewed.source_note not in _body(client.get(LIST, {"_export": "csv"})).decode("utf-8-sig")
+    page = client.get(reviewed.get_absolute_url()).content.decode()
+    assert 'id="about-source"' not in page

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.dbroles import owner_connection
 from apps.core.seed import SeedError, load_seed
 
 
@@ -36,7 +37,12 @@ class Command(BaseCommand):
                 )
             )
         try:
-            result = load_seed(reset=reset)
+            if reset:
+                # Overwriting is the owner's act (DATABASE_OWNER_URL), never the app role's.
+                with owner_connection():
+                    result = load_seed(reset=reset)
+            else:
+                result = load_seed(reset=reset)
         except SeedError as exc:
             raise CommandError(f"Seed not loaded, database unchanged. {exc}") from exc
         names = ", ".join(f.name for f in result.files)
@@ -44,6 +50,8 @@ class Command(BaseCommand):
             summary = f"{result.added} added, {result.overwritten} overwritten"
         else:
             summary = f"{result.added} added, {result.kept} already present and left unchanged"
+            if result.gone:
+                summary += f", {result.gone} deleted since they were loaded and left out"
         if options["verbosity"] >= 1:
             self.stdout.write(
                 self.style.SUCCESS(f"Seed from {len(result.files)} fixture files ({names}): {summary}.")

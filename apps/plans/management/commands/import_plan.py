@@ -31,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--title", help="A new plan's title (default: the file name).")
         parser.add_argument("--period", default="", help="A new plan's period, e.g. 2024-2027.")
         parser.add_argument("--dry-run", action="store_true", help="Print the preview; save nothing.")
+        parser.add_argument(
+            "--accept",
+            default="",
+            help="References of rows in conflict (changed by someone else since the file's version) to "
+            "apply anyway, comma-separated, e.g. 1.4,2.3; other conflicts are left as they are.",
+        )
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -75,7 +81,14 @@ class Command(BaseCommand):
         if plan is None:
             new_plan = {"title": options["title"] or path.stem, "period_label": options["period"]}
         try:
-            plan = imports.apply(preview, acting_user=user, new_plan=new_plan)
+            wanted = {ref.strip() for ref in options["accept"].split(",") if ref.strip()}
+            unknown = wanted - {o.reference for o in preview.conflicts}
+            if unknown:
+                raise CommandError(
+                    f"Not rows in conflict: {', '.join(sorted(unknown))}. Nothing was imported."
+                )
+            accept = [o.deliverable_id for o in preview.conflicts if o.reference in wanted]
+            plan = imports.apply(preview, acting_user=user, new_plan=new_plan, accept=accept)
         except imports.ImportConflict as conflict:
             raise CommandError(f"{conflict} Nothing was imported; run again.") from conflict
         except (PermissionDenied, ValidationError) as error:
