@@ -238,7 +238,9 @@ class VersionedEdit:
         if validate_constraints:
             obj.full_clean(exclude=list(self.clean_exclude))
         else:
-            obj.full_clean(exclude=list(self.clean_exclude), validate_unique=False, validate_constraints=False)
+            obj.full_clean(
+                exclude=list(self.clean_exclude), validate_unique=False, validate_constraints=False
+            )
         return edit
 
     def prepare(
@@ -319,7 +321,7 @@ class VersionedEdit:
             source, target = field_.m2m_column_name(), field_.m2m_reverse_name()
             through._default_manager.filter(**{f"{source}__in": [e.obj.pk for e in changed]}).delete()
             through._default_manager.bulk_create(
-                [through(**{source: e.obj.pk, target: other.pk}) for e in changed for other in e.related[name]],
+                [through(**{source: e.obj.pk, target: o.pk}) for e in changed for o in e.related[name]],
                 batch_size=1000,
             )
 
