@@ -317,7 +317,7 @@ class VersionedEdit:
                 for edit in changed:
                     getattr(edit.obj, name).set(edit.related[name])
                 continue
-            through = field_.remote_field.through  # type: ignore[union-attr]
+            through: Any = field_.remote_field.through
             source, target = field_.m2m_column_name(), field_.m2m_reverse_name()
             through._default_manager.filter(**{f"{source}__in": [e.obj.pk for e in changed]}).delete()
             through._default_manager.bulk_create(
