@@ -15,6 +15,9 @@ from apps.plans.models import Deliverable
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    # A restore is the owner's work (manage.py restore connects as the owner): the app role may
+    # neither drop nor create tables.
+    pytest.mark.owner_role,
     pytest.mark.skipif(not shutil.which("pg_dump"), reason="needs PostgreSQL's pg_dump and pg_restore"),
 ]
 
