@@ -18,7 +18,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.organisations.models import Membership, Organisation
-from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, Theme
+from apps.plans.models import (
+    AuthorisationDomain,
+    Deliverable,
+    ODPlan,
+    SelfAssessment,
+    SelfAssessmentScore,
+    Theme,
+)
 from apps.risks.models import Risk
 
 CCGS = 212
@@ -102,6 +109,17 @@ def generate(seed=2012):
         through(deliverable_id=d.pk, authorisationdomain_id=domain.pk)
         for d in deliverables
         for domain in rng.sample(domains, rng.randint(1, 3))
+    )
+    # Each CCG's self-assessment against the six domains, as the seed's CCGs made them (the
+    # board report and the dashboard read the latest: at seed scale Darlington has one).
+    assessments = SelfAssessment.objects.bulk_create(
+        SelfAssessment(organisation=ccg, assessed_on=today - datetime.timedelta(days=90), assessed_label="Q3")
+        for ccg in ccgs
+    )
+    SelfAssessmentScore.objects.bulk_create(
+        SelfAssessmentScore(assessment=assessment, domain=domain, score_percent=rng.randint(20, 95))
+        for assessment in assessments
+        for domain in domains
     )
     risks = []
     for ccg, owner in zip(ccgs, owners, strict=True):
