@@ -62,7 +62,7 @@ def _reading(user: Any) -> tuple[list[int], list[int]]:
     in 2."""
 
     def read() -> tuple[list[int], list[int]]:
-        roots = set(_reading_roots(user).values_list("root", flat=True))
+        roots = {row["root"] for row in _reading_roots(user)}
         ids = Organisation.objects.beneath_ids(sorted(roots))
         return ids, [pk for pk in ids if pk in roots]
 
