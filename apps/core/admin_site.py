@@ -4,9 +4,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
+from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edits import Edit, VersionedEdit
 from apps.core.forms import PlainErrorsMixin
+from apps.core.history.audit import StaleVersionError
 
 
 class HistoryAdmin(admin.ModelAdmin):

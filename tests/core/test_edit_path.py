@@ -280,7 +280,7 @@ def test_a_batch_takes_the_edit_path_for_every_record_and_saves_all_or_nothing(s
     all in one audit context; one stale row refuses the whole batch."""
     from django.db import transaction
 
-    from apps.core.audit import StaleVersionError
+    from apps.core.history.audit import StaleVersionError
 
     rows = list(Deliverable.objects.filter(theme__plan__organisation=dorset).order_by("pk")[:20])
     items = [(d.pk, d.version, {"in_progress_narrative": f"Batch {d.pk}"}) for d in rows]

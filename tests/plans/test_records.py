@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from apps.core.audit import audit_events
+from apps.core.history.audit import audit_events
 from apps.plans.models import Deliverable, Objective, ODPlan, SelfAssessment, StatusUpdate, Theme
 from tests.core.test_edit_path import _admin_form_data, _admin_url
 from tests.factories import domain_pks

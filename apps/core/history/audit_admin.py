@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from pghistory import config
 from pghistory.admin import EventsAdmin
 
-from apps.core.audit import EVENT_LABELS, HIDDEN_FIELDS, VIA_LABELS, describe_changes
+from apps.core.history.audit import EVENT_LABELS, HIDDEN_FIELDS, VIA_LABELS, describe_changes
 from apps.core.input import bad_request
 
 METHODS = ("tracks", "references")
