@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
-from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline, VersionedEditAdmin
-from apps.core.templatetags.ccgtrack import person
+from apps.core.edit_admin import ArchivingAdmin, VersionedEditAdmin
+from apps.core.read_only_admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from apps.core.templatetags.words import person
 
 from . import selectors, services
 from .models import (
@@ -152,7 +153,7 @@ class DeliverableAdmin(ArchivingAdmin):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(HistoryAdmin):
+class StatusUpdateAdmin(ReadOnlyAdmin):
     list_display = ("deliverable", "created_at", "created_by", "from_status", "to_status")
     list_filter = ("to_status",)
     search_fields = ("note", "deliverable__title")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from apps.core.forms import required_message
 from apps.core.history.audit import audit_events
-from apps.core.templatetags.ccgtrack import summary_items
+from apps.core.templatetags.form_errors import summary_items
 from apps.organisations.forms import InviteForm
 from apps.organisations.models import Membership, Organisation
 from apps.plans.forms import DeliverableUpdateForm, NewPlanImportForm

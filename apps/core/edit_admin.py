@@ -1,3 +1,8 @@
+"""The edit path in the Django admin: a change form of a versioned record goes through its
+service (``VersionedEditAdmin``, ``apps/core/edits.py``), and a record that is archived, never
+deleted, is archived and restored through it (``ArchivingAdmin``). The admin site itself is
+``apps/organisations/admin_site.py``; read-only admin pages are ``apps/core/read_only_admin.py``."""
+
 from typing import Any
 
 from django import forms
@@ -8,33 +13,6 @@ from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edits import Edit, VersionedEdit
 from apps.core.forms import PlainErrorsMixin
 from apps.core.history.audit import StaleVersionError
-
-
-class HistoryAdmin(admin.ModelAdmin):
-    """History rows (status updates, risk reviews) in the admin: read, never added, changed or
-    deleted there, singly or in bulk (PostgreSQL refuses UPDATE and DELETE of them as well)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyTabularInline(admin.TabularInline):
-    """History rows shown under their record in the admin: visible, never edited there."""
-
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class VersionedEditAdminForm(PlainErrorsMixin, forms.ModelForm):
