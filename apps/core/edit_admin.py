@@ -43,11 +43,10 @@ class VersionedEditAdminForm(PlainErrorsMixin, forms.ModelForm):
         super()._post_clean()  # type: ignore[misc]  # BaseModelForm._post_clean is not in django-stubs
         if not self.instance.pk or self.errors:
             return
-        names = [
-            name
-            for name in self.changed_data
-            if name in self.service.allowed_fields(self.acting_user) and name in self.cleaned_data
-        ]
+        # Many-to-many values (a deliverable's domains) go through the service too, which writes
+        # them in the same audit context and into the history row's note.
+        owned = (*self.service.allowed_fields(self.acting_user), *self.service.related_fields)
+        names = [name for name in self.changed_data if name in owned and name in self.cleaned_data]
         note = self.cleaned_data.get("edit_note", "")
         if not names and not note:
             return
@@ -87,10 +86,10 @@ class VersionedEditAdmin(admin.ModelAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is None:
             return readonly
-        editable = set(self.edit_service.allowed_fields(request.user))
-        m2m = {f.name for f in self.model._meta.many_to_many}
-        concrete = [f.name for f in self.model._meta.fields if f.editable and not f.primary_key]
-        return readonly + [n for n in concrete if n not in editable and n not in m2m and n not in readonly]
+        editable = {*self.edit_service.allowed_fields(request.user), *self.edit_service.related_fields}
+        fields = [*self.model._meta.fields, *self.model._meta.many_to_many]
+        names = [f.name for f in fields if f.editable and not f.primary_key]
+        return readonly + [n for n in names if n not in editable and n not in readonly]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -108,6 +107,15 @@ class VersionedEditAdmin(admin.ModelAdmin):
         if form.prepared_edit is not None:
             saved = self.edit_service.commit(form.prepared_edit)
             obj.pk, obj.version = saved.pk, saved.version
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            return super().save_related(request, form, formsets, change)
+        # The many-to-many values were written by the service with the row (save_model), in its
+        # audit context; the form's own save_m2m would write them again outside it. The
+        # inlines under a versioned record are read-only.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 class ArchivingAdmin(VersionedEditAdmin):

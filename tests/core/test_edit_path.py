@@ -9,7 +9,7 @@ from django.urls import reverse
 from pghistory.models import Events
 
 from apps.plans import services as plan_services
-from apps.plans.models import Deliverable, StatusUpdate
+from apps.plans.models import AuthorisationDomain, Deliverable, StatusUpdate
 from apps.reports import services as report_services
 from apps.reports.models import BoardReport
 from apps.risks import services as risk_services
@@ -154,6 +154,73 @@ def test_fields_the_service_does_not_own_are_read_only_in_the_admin(client, admi
     client.force_login(admin_user)
     form = client.get(_admin_url(deliverable)).context["adminform"].form
     assert "version" not in form.fields and "status" in form.fields
+
+
+def _other_domains(record):
+    """Domains other than ``record``'s: the first two it does not serve."""
+    serves = set(record.domains.values_list("pk", flat=True))
+    return list(AuthorisationDomain.objects.exclude(pk__in=serves).order_by("number")[:2])
+
+
+def _numbers(domains):
+    return "; ".join(str(d.number) for d in sorted(domains, key=lambda d: d.number)) or "none"
+
+
+@pytest.mark.parametrize("note", [NOTE, ""])
+def test_an_admin_change_of_a_deliverables_domains_goes_through_the_edit_path(
+    client, admin_user, deliverable, note
+):
+    before = list(deliverable.domains.all())
+    version = deliverable.version
+    after = _other_domains(deliverable)
+    client.force_login(admin_user)
+    data = _admin_form_data(client, deliverable, edit_note=note)
+    data["domains"] = [str(d.pk) for d in after]
+    assert client.post(_admin_url(deliverable), data).status_code == HTTPStatus.FOUND
+    deliverable.refresh_from_db()
+    assert sorted(deliverable.domains.values_list("pk", flat=True)) == sorted(d.pk for d in after)
+    assert deliverable.version == version + 1
+    update = StatusUpdate.objects.get(deliverable=deliverable)
+    change = f"Authorisation domains: {_numbers(before)} → {_numbers(after)}."
+    assert update.note == (f"{note} {change}" if note else change)
+    assert (update.created_by, update.from_status, update.to_status) == (
+        admin_user,
+        deliverable.status,
+        deliverable.status,
+    )
+    event = Events.objects.tracks(deliverable).order_by("-pgh_id").first()
+    assert update.audit_context_id == event.pgh_context_id
+    assert (event.pgh_context.get("user"), event.pgh_context.get("via")) == (admin_user.pk, "admin")
+
+
+def test_an_admin_change_of_a_risks_domains_goes_through_the_edit_path(client, admin_user, risk):
+    before = list(risk.domains.all())
+    version = risk.version
+    after = _other_domains(risk)
+    client.force_login(admin_user)
+    data = _admin_form_data(client, risk, edit_note=NOTE)
+    data["domains"] = [str(d.pk) for d in after]
+    assert client.post(_admin_url(risk), data).status_code == HTTPStatus.FOUND
+    risk.refresh_from_db()
+    assert sorted(risk.domains.values_list("pk", flat=True)) == sorted(d.pk for d in after)
+    assert risk.version == version + 1
+    review = RiskReview.objects.get(risk=risk)
+    assert review.note == f"{NOTE} Authorisation domains: {_numbers(before)} → {_numbers(after)}."
+    assert review.audit_context_id == Events.objects.tracks(risk).order_by("-pgh_id").first().pgh_context_id
+
+
+def test_an_admin_change_of_a_risks_domains_without_a_note_changes_nothing(client, admin_user, risk):
+    before = sorted(risk.domains.values_list("pk", flat=True))
+    version = risk.version
+    client.force_login(admin_user)
+    data = _admin_form_data(client, risk)
+    data["domains"] = [str(d.pk) for d in _other_domains(risk)]
+    response = client.post(_admin_url(risk), data)
+    assert response.status_code == HTTPStatus.OK
+    assert "edit_note" in response.context["adminform"].form.errors
+    risk.refresh_from_db()
+    assert sorted(risk.domains.values_list("pk", flat=True)) == before and risk.version == version
+    assert not RiskReview.objects.filter(risk=risk).exists()
 
 
 @pytest.fixture
