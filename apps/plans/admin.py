@@ -53,6 +53,7 @@ class ODPlanAdmin(admin.ModelAdmin):
 @admin.register(Theme)
 class ThemeAdmin(VersionedEditAdmin):
     edit_service = services.theme_edit
+    adds_through_service = True
     list_display = ("__str__", "plan")
     list_filter = ("plan",)
     search_fields = ("title",)
@@ -63,6 +64,7 @@ class ThemeAdmin(VersionedEditAdmin):
 @admin.register(Objective)
 class ObjectiveAdmin(VersionedEditAdmin):
     edit_service = services.objective_edit
+    adds_through_service = True
     list_display = ("__str__", "theme", "position")
     list_filter = ("theme__plan",)
     search_fields = ("text",)
@@ -94,6 +96,7 @@ class DeliverableAdmin(ArchivingAdmin):
         return field
 
     edit_service = services.deliverable_edit
+    adds_through_service = True
     list_display = ("__str__", "organisation_name", "theme", "status", "deadline", "owner", "archived_at")
     list_filter = (
         "status",

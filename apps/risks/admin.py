@@ -21,6 +21,7 @@ class RiskAdmin(ArchivingAdmin):
     deleted."""
 
     edit_service = services.risk_edit
+    adds_through_service = True
     list_display = (
         "reference",
         "short_description",
