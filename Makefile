@@ -68,6 +68,6 @@ SCALE ?= seed
 bench: $(VENV)/.dev-installed
 	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) -m bench --scale $(SCALE) $(BENCH_ARGS)
 
-# Importing 1,000 changed rows through the import's one service (tools/bench_import.py).
+# Importing 1,000 changed rows through the import's one service (bench/imports.py).
 bench-import: $(VENV)/.dev-installed
-	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) -m tools.bench_import $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=ccgtrack.settings_test $(PY) -m bench.imports $(BENCH_ARGS)

@@ -134,7 +134,7 @@ def media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def data_version_at_once(request):
     """A test runs in one transaction that never commits, so the data version's trigger, which
-    runs at commit (apps/core/freshness.py), is made to run at the end of every statement that
+    runs at commit (apps/core/history/data_versions.py), is made to run at the end of every statement that
     writes: a page read after a write in a test then reads the new version, as it would after
     the write's commit."""
     marker = request.node.get_closest_marker("django_db")
@@ -145,7 +145,7 @@ def data_version_at_once(request):
     request.getfixturevalue("db")
     from django.db import connection
 
-    from apps.core.freshness import TRIGGER
+    from apps.core.history.data_versions import TRIGGER
 
     with connection.cursor() as cursor:
         cursor.execute(f"SET CONSTRAINTS {TRIGGER} IMMEDIATE")

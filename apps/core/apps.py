@@ -17,12 +17,14 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from apps.core import connections, dbroles, freshness, per_request
-        from apps.core.audit_admin import install
+        from apps.core.history import audit_admin, data_versions
 
-        install()
+        audit_admin.install()
         connection_created.connect(connections.configure, dispatch_uid="ccgtrack_connection")
         # Every watched table gets the data version's trigger, whichever migration made it.
-        post_migrate.connect(freshness.install_triggers, sender=self, dispatch_uid="ccgtrack_data_version")
+        post_migrate.connect(
+            data_versions.install_triggers, sender=self, dispatch_uid="ccgtrack_data_version"
+        )
         # The trigger-ignore guard and the app role's privileges, after every migration.
         post_migrate.connect(dbroles.post_migrate, sender=self, dispatch_uid="ccgtrack_db_roles")
         signals.request_started.connect(freshness.request_started, dispatch_uid="ccgtrack_data_version")

@@ -86,7 +86,9 @@ def _libpq(parameters: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     if parameters.get("PASSWORD"):
         env["PGPASSWORD"] = parameters["PASSWORD"]
     for key, value in (parameters.get("OPTIONS") or {}).items():
-        if key == "sslmode":
+        if key == "host" and not parameters.get("HOST"):  # the embedded server's socket folder
+            args += ["--host", str(value)]
+        elif key == "sslmode":
             env["PGSSLMODE"] = str(value)
         elif key == "sslrootcert":
             env["PGSSLROOTCERT"] = str(value)

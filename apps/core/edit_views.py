@@ -14,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from apps.core import receipts
-from apps.core.audit import StaleVersionError, display
 from apps.core.edits import VersionedEdit
 from apps.core.forms import ArchiveForm, add_service_errors
+from apps.core.history.audit import StaleVersionError, display
 
 
 class VersionedEditView(View):

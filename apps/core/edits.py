@@ -55,7 +55,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, models, transaction
 from django.utils import timezone
 
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError, diff, display, field_label
+from apps.core.bounds import NOTE_MAX_LENGTH
+from apps.core.history.audit import StaleVersionError, diff, display, field_label
 
 
 def _checked_with(obj: Any, changed: set[str]) -> set[str]:

@@ -41,20 +41,6 @@ class NaturalKeyManager(models.Manager[Any]):
         return self.get(**{self.model.natural_key_field: value})
 
 
-def audit_context_field():
-    """The link from a history row (a status update, a risk review) to the audit-trail context of
-    the same change, where what changed is recorded (so the row does not copy it)."""
-    return models.ForeignKey(
-        "pghistory.Context",
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="The audit-trail context of the same change: what changed is read from there.",
-    )
-
-
 def flag(q: Q) -> Case:
     """``q`` as an annotation that is True or False, never NULL (a comparison with an empty date
     is NULL in SQL): the "My work" and reminder selectors' overdue, due-soon and stale flags."""

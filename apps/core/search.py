@@ -13,7 +13,6 @@ a user types is what is matched."""
 
 import re
 
-import pghistory
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.core.exceptions import FieldDoesNotExist
@@ -28,19 +27,6 @@ def search_vector(fields):
 
 
 DOCUMENT = "search_document"
-
-
-def track_history():
-    """pghistory's tracking of a searchable model, as every tracked model of ccgtrack has it
-    (inserts, updates and deletes, append-only), without the stored words: they are derived
-    from the tracked text, so the audit trail does not record them twice."""
-    return pghistory.track(
-        pghistory.InsertEvent(),
-        pghistory.UpdateEvent(),
-        pghistory.DeleteEvent(),
-        append_only=True,
-        exclude=[DOCUMENT],
-    )
 
 
 def search_document(fields):

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from apps.core.freshness import cached, valid_until
+from apps.core.history.as_at import records_began
 from apps.organisations.models import MAX_DEPTH, Organisation
 from apps.plans.models import (
     AuthorisationDomain,
@@ -107,7 +108,7 @@ RISK_FIGURES: dict[str, dict[str, Any]] = {
 
 def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: Any = None) -> dict[str, Any]:
     """Everything the organisation dashboard shows, rolled up over what lies beneath; with
-    ``as_at`` (``apps.reports.as_at.AsAt``), from the data as it stood then. Live, it is cached
+    ``as_at`` (``apps.core.history.as_at.AsAt``), from the data as it stood then. Live, it is cached
     until the data changes (``apps.core.freshness``): the figures are the organisation's, the
     same for whoever may see its dashboard."""
     if as_at is not None:
@@ -140,8 +141,6 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
     orgs = scope(organisation)
     papers = issued_papers(orgs, as_at=as_at)
     if as_at is not None:
-        from apps.reports.as_at import records_began
-
         began = records_began(orgs)
         if began is None or as_at.moment < began:
             # Nothing was recorded yet: say so, rather than show zeros as if they were data.
@@ -442,7 +441,7 @@ def delivered_per_month(orgs: list[int], updates: Any = None) -> list[dict[str, 
 @dataclass(frozen=True)
 class DataSource:
     """The records the dashboard counts: live, or as they stood at a date
-    (``apps.reports.as_at``), with the filtersets that count them and the day that overdue and
+    (``apps.core.history.as_at``), with the filtersets that count them and the day that overdue and
     due soon are judged on. Figures link to their list with the same ``as_at``."""
 
     deliverables: object
@@ -455,9 +454,10 @@ class DataSource:
 
     @classmethod
     def of(cls, as_at=None):
-        from apps.plans.filters import DeliverableFilterSet
-        from apps.reports import as_at as history
-        from apps.risks.filters import RiskFilterSet
+        from apps.plans.filters import DeliverableAsAtFilterSet, DeliverableFilterSet
+        from apps.plans.selectors import standing_deliverables, status_updates_as_at
+        from apps.risks.filters import RiskAsAtFilterSet, RiskFilterSet
+        from apps.risks.selectors import standing_risks
 
         if as_at is None:
             return cls(
@@ -470,13 +470,13 @@ class DataSource:
             )
         # As the live dashboard leaves archived records out, so does it as at a day: those
         # archived by then (their events up to the day say so), with their status history.
-        deliverables = history.standing_deliverables(as_at).current()
+        deliverables = standing_deliverables(as_at).current()
         return cls(
             deliverables,
-            history.standing_risks(as_at).current(),
-            history.status_updates(as_at, deliverables),
-            history.DeliverableAsAtFilterSet,
-            history.RiskAsAtFilterSet,
+            standing_risks(as_at).current(),
+            status_updates_as_at(as_at, deliverables),
+            DeliverableAsAtFilterSet,
+            RiskAsAtFilterSet,
             as_at.day,
             as_at.param,
         )

@@ -5,10 +5,10 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from apps.core.freshness import CachedPaginator
+from apps.core.history import as_at as history
 from apps.core.input import bad_request, per_page_error
 from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
-from apps.reports import as_at as history
 from apps.reports.charts import paper_trend
 
 from . import charts, selectors
@@ -42,7 +42,7 @@ class OrganisationDashboardView(TemplateView):
         self.as_at, form = history.from_query(request.GET)
         if history.PARAM in request.GET and self.as_at is None:
             context = {"as_at_form": form, "title": "Dashboard", "path": request.path}
-            return render(request, "reports/as_at_invalid.html", context, status=400)
+            return render(request, "history/as_at_invalid.html", context, status=400)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -6,7 +6,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from pghistory.models import Context
 
-from apps.core.admin_site import ReadOnlyTabularInline
+from apps.core.read_only_admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 from .models import (
     Function,
@@ -123,7 +123,7 @@ class HealthAndWellbeingBoardAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin):
     """Read-only: invite, change roles and remove people on the organisation's people page
     (/organisations/<slug>/people/), which audits every change."""
 
@@ -131,15 +131,6 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", ("organisation", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "user__first_name", "user__last_name", "organisation__name")
     list_select_related = ("user", "organisation")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SupportTeamRole)

@@ -1,14 +1,13 @@
 """The NHS commissioning landscape: who the organisations are and how they nest."""
 
-import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.history.tracking import append_only, track_changes
 from apps.core.models import NaturalKeyManager, TimeStampedModel
-from apps.core.triggers import append_only
 
 # national > region > local area team > CCG > CCG cluster > locality > practice: six parent
 # links at most. Walking a fixed number of joins keeps "everything beneath" one query with no
@@ -229,7 +228,7 @@ class SupportTeamRole(models.Model):
         return f"{self.title} (Band {self.band})"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
+@track_changes()
 class Membership(TimeStampedModel):
     """A user's role in an organisation; it reaches everything beneath that organisation."""
 

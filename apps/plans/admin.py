@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
-from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline, VersionedEditAdmin
-from apps.core.templatetags.ccgtrack import person
+from apps.core.edit_admin import ArchivingAdmin, VersionedEditAdmin
+from apps.core.read_only_admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from apps.core.templatetags.words import person
 
 from . import selectors, services
 from .models import (
@@ -52,6 +53,7 @@ class ODPlanAdmin(admin.ModelAdmin):
 @admin.register(Theme)
 class ThemeAdmin(VersionedEditAdmin):
     edit_service = services.theme_edit
+    adds_through_service = True
     list_display = ("__str__", "plan")
     list_filter = ("plan",)
     search_fields = ("title",)
@@ -62,6 +64,7 @@ class ThemeAdmin(VersionedEditAdmin):
 @admin.register(Objective)
 class ObjectiveAdmin(VersionedEditAdmin):
     edit_service = services.objective_edit
+    adds_through_service = True
     list_display = ("__str__", "theme", "position")
     list_filter = ("theme__plan",)
     search_fields = ("text",)
@@ -93,6 +96,7 @@ class DeliverableAdmin(ArchivingAdmin):
         return field
 
     edit_service = services.deliverable_edit
+    adds_through_service = True
     list_display = ("__str__", "organisation_name", "theme", "status", "deadline", "owner", "archived_at")
     list_filter = (
         "status",
@@ -152,7 +156,7 @@ class DeliverableAdmin(ArchivingAdmin):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(HistoryAdmin):
+class StatusUpdateAdmin(ReadOnlyAdmin):
     list_display = ("deliverable", "created_at", "created_by", "from_status", "to_status")
     list_filter = ("to_status",)
     search_fields = ("note", "deliverable__title")

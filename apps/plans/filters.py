@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from apps.core.filters import AnyYesNoWidget, LabelledDateRangeWidget, ModelChoiceFilter, PersonChoiceFilter
+from apps.core.history.as_at import PARAM
+from apps.core.history.lists import AsAtFilterMixin
 from apps.core.search import search_filter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
@@ -15,6 +17,7 @@ from .models import (
     STALE_DAYS,
     AuthorisationDomain,
     Deliverable,
+    DeliverableAsAt,
     ODPlan,
     StatusUpdate,
     Theme,
@@ -22,6 +25,7 @@ from .models import (
     overdue_q,
     stale_q,
 )
+from .selectors import status_updates_as_at
 
 
 def _organisations(request):
@@ -182,3 +186,39 @@ class DeliverableFilterSet(django_filters.FilterSet):
 
     def filter_stale(self, queryset, name, value):
         return queryset.filter(stale_q()) if value else queryset.exclude(stale_q())
+
+
+class DeliverableAsAtFilterSet(AsAtFilterMixin, DeliverableFilterSet):
+    """The deliverables list's filters over the deliverables as they stood at a date: the rules
+    that depend on the day are judged on it, the status history as it stood then."""
+
+    domain = django_filters.ModelChoiceFilter(
+        field_name="pgh_obj__domains",
+        queryset=AuthorisationDomain.objects.all(),
+        label="Authorisation domain",
+        empty_label="Any",
+    )
+
+    class Meta(DeliverableFilterSet.Meta):
+        model = DeliverableAsAt
+        fields: tuple[str, ...] = (*DeliverableFilterSet.Meta.fields, PARAM)
+
+    def filter_overdue(self, queryset, name, value):
+        q = overdue_q(self.as_at_value.day)
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+    def filter_due_soon(self, queryset, name, value):
+        q = due_soon_q(self.as_at_value.day)
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+    def filter_stale(self, queryset, name, value):
+        q = stale_q(self.as_at_value.moment)
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+    def filter_delivered_month(self, queryset, name, value):
+        delivered = status_updates_as_at(self.as_at_value).delivered_in_month(value.year, value.month)
+        return queryset.filter(id__in=delivered.values("deliverable_id"))
+
+    def filter_changed_after(self, queryset, name, value):
+        changed = status_updates_as_at(self.as_at_value).status_changes().filter(created_at__gt=value)
+        return queryset.filter(id__in=changed.values("deliverable_id"))

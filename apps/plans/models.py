@@ -4,8 +4,8 @@ authorisation domains, and the history of every status change."""
 import datetime
 import textwrap
 from decimal import Decimal
+from typing import Any
 
-import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -24,18 +24,10 @@ from apps.core.bounds import (
     date_range_check,
     length_checks,
 )
-from apps.core.models import NaturalKeyManager, TimeStampedModel, audit_context_field
-from apps.core.search import search_document, search_index, track_history
-from apps.core.triggers import append_only, raise_version
-
-
-def track_changes():
-    """pghistory's tracking of a record people add and edit from the product (inserts, updates
-    and deletes, append-only), as the deliverables and risks have it."""
-    return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True
-    )
-
+from apps.core.history.as_at import as_at_record
+from apps.core.history.tracking import append_only, audit_context_field, raise_version, track_changes
+from apps.core.models import NaturalKeyManager, TimeStampedModel
+from apps.core.search import DOCUMENT, search_document, search_index
 
 VERSION_HELP = "Raised by PostgreSQL on every update; guards concurrent edits."
 
@@ -311,7 +303,7 @@ class DeliverableStatus(models.TextChoices):
 DELIVERABLE_SEARCH_FIELDS = ("title", "delivered_narrative", "in_progress_narrative", "comments", "methods")
 
 
-@track_history()
+@track_changes(exclude=[DOCUMENT])
 class Deliverable(TimeStampedModel):
     """A key deliverable (Dorset) or action (Darlington) of a plan's theme."""
 
@@ -594,3 +586,50 @@ class SelfAssessmentScore(models.Model):
 
     def __str__(self):
         return f"{self.domain}: {self.score_percent}%"
+
+
+# --- As at a date: the audit trail's rows, read as the deliverables they were ---------------------
+# A proxy of the deliverables' pghistory event table, with the deliverables' queryset (and so the
+# filters, tables and figures of the live pages). ``apps.core.history.as_at`` picks, for each
+# deliverable, its latest event up to a moment; this class only makes those rows behave like
+# deliverables for the list and the dashboard.
+
+# pghistory makes the event model with the tracked one, so it has no static type.
+DeliverableEvent: Any = Deliverable.pgh_event_model  # type: ignore[attr-defined]
+
+
+class DeliverableAsAtQuerySet(DeliverableQuerySet):
+    pass
+
+
+@as_at_record(organisation="theme__plan__organisation")
+class DeliverableAsAt(DeliverableEvent):
+    """A deliverable as it stood at a moment (its latest audit event up to then)."""
+
+    Status = Deliverable.Status
+    DELIVERED_STATUSES = Deliverable.DELIVERED_STATUSES
+
+    objects = DeliverableAsAtQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+        ordering = Deliverable._meta.ordering
+
+    __str__ = Deliverable.__str__
+    is_delivered = Deliverable.is_delivered
+
+    def get_absolute_url(self):
+        return reverse("plans:deliverable_detail", args=[self.id])
+
+    @property
+    def deleted_since(self) -> bool:
+        """Whether the deliverable no longer exists (its record, prefetched as ``pgh_obj``)."""
+        try:
+            return self.pgh_obj is None
+        except Deliverable.DoesNotExist:
+            return True
+
+    @property
+    def archived_since(self) -> bool:
+        """Whether the deliverable, not archived then, is archived now (so its page is gone)."""
+        return not self.deleted_since and self.pgh_obj.archived_at is not None

@@ -7,13 +7,16 @@ from typing import Any
 
 from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When
 
-from apps.core.audit import AuditEvent, HistoryEntry, audit_events, link_events
+from apps.core.history.as_at import AsAt, standing
+from apps.core.history.audit import AuditEvent, HistoryEntry, audit_events, link_events
 from apps.core.models import flag
 from apps.organisations import permissions
 
 from .models import (
     AuthorisationDomain,
     Deliverable,
+    DeliverableAsAt,
+    DeliverableAsAtQuerySet,
     DeliverableQuerySet,
     MaturityLevel,
     Objective,
@@ -21,6 +24,7 @@ from .models import (
     SelfAssessment,
     SelfAssessmentScore,
     StatusUpdate,
+    StatusUpdateQuerySet,
     Theme,
     due_soon_q,
     overdue_q,
@@ -332,3 +336,36 @@ def _percent(value: Any) -> str:
     if value in (None, ""):
         return ""
     return f"{float(value):g}%"
+
+
+# --- As at a date (apps.core.history.as_at): the deliverables as they stood ----------------------
+
+
+def standing_deliverables(as_at: AsAt) -> DeliverableAsAtQuerySet:
+    """Every deliverable as it stood at ``as_at`` (a queryset of ``DeliverableAsAt``), archived
+    ones too: ``current()`` leaves out those archived by then."""
+    return standing(DeliverableAsAt, as_at)
+
+
+def deliverables_as_at(as_at: AsAt, *, user) -> DeliverableAsAtQuerySet:
+    """The deliverables ``user`` may see, as they stood, ready for the list: theme, plan,
+    organisation and owner joined, the domains (as they are now) prefetched, overdue judged on
+    the as-at day."""
+    return (
+        standing_deliverables(as_at)
+        .visible_to(user)
+        .select_related("theme__plan__organisation", "owner")
+        .prefetch_related("pgh_obj__domains")
+        .with_overdue(as_at.day)
+    )
+
+
+def status_updates_as_at(
+    as_at: AsAt, deliverables: QuerySet[DeliverableAsAt] | None = None
+) -> StatusUpdateQuerySet:
+    """The status history as it stood: the updates recorded up to the moment; with
+    ``deliverables`` (standing rows), only theirs."""
+    updates = StatusUpdate.objects.filter(created_at__lte=as_at.moment)
+    if deliverables is not None:
+        updates = updates.filter(deliverable_id__in=deliverables.values("id"))
+    return updates

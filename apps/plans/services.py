@@ -9,8 +9,9 @@ import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
+from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edits import Edit
+from apps.core.history.audit import StaleVersionError
 from apps.organisations.permissions import OrganisationEdit, can_edit
 
 from .models import (

@@ -9,14 +9,13 @@ from django.utils.html import format_html
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATETIME, INTEGER, ExportColumn
 from apps.core.tables import CardTable, NumberColumn, badge
-from apps.reports.models import DeliverableAsAt
 
 from .imports.columns import EXPORT, note_columns, overdue
-from .models import Deliverable, StatusUpdate
+from .models import Deliverable, DeliverableAsAt, StatusUpdate
 from .widgets import overdue_cell, status_cell
 
 if TYPE_CHECKING:
-    from apps.reports.as_at import AsAt
+    from apps.core.history.as_at import AsAt
 
 
 # The full record, as the deliverable's page shows it (templates/plans/deliverable_detail.html),
@@ -118,7 +117,7 @@ class DeliverableTable(CardTable):
 
 
 class AsAtDeliverableTable(DeliverableTable):
-    """The same table over deliverables as they stood at a date (``apps.reports.as_at``): no
+    """The same table over deliverables as they stood at a date (``apps.core.history.as_at``): no
     status control, rows keyed by the deliverable, its domains as they are now."""
 
     title = tables.Column("Deliverable / action")  # render_title links it (a deleted one: not)

@@ -13,15 +13,15 @@ from django.views.generic import TemplateView
 from apps.core import receipts
 from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
+from apps.core.history.lists import AsAtListMixin
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
 from apps.organisations.selectors import people_of
-from apps.reports import as_at
 from apps.risks import selectors as risk_selectors
 
 from . import imports, selectors, services
-from .filters import DeliverableFilterSet
+from .filters import DeliverableAsAtFilterSet, DeliverableFilterSet
 from .forms import (
     DeliverableCreateForm,
     DeliverableDetailsForm,
@@ -92,19 +92,22 @@ class PlanDetailView(TemplateView):
         return context
 
 
-class DeliverableListView(as_at.AsAtListMixin, FilteredTableView):
+class DeliverableListView(AsAtListMixin, FilteredTableView):
     """Every deliverable the user may see; with ``?as_at=YYYY-MM-DD``, as they stood that day."""
 
     table_class = DeliverableTable
     filterset_class = DeliverableFilterSet
     template_name = "plans/deliverable_list.html"
     export_name = "deliverables"
-    as_at_filterset_class = as_at.DeliverableAsAtFilterSet
+    as_at_filterset_class = DeliverableAsAtFilterSet
     as_at_table_class = AsAtDeliverableTable
     as_at_title = "Deliverables and actions"
 
     def as_at_rows(self, moment):
-        return as_at.deliverables(moment, user=self.request.user)
+        return selectors.deliverables_as_at(moment, user=self.request.user)
+
+    def as_at_organisations(self):
+        return permissions.visible_organisations(self.request.user).values("pk")
 
     def get_queryset(self):
         return (

@@ -1,19 +1,10 @@
 from django.contrib import admin
 
+from apps.core.read_only_admin import ReadOnlyAdmin
+
 from .models import ReminderDelivery, ReminderPreference
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record kept by the reminder job and the preference page: read here, changed there."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Records kept by the reminder job and the preference page: read here, changed there.
 
 
 @admin.register(ReminderDelivery)

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.admin_site import VersionedEditAdmin
+from apps.core.edit_admin import VersionedEditAdmin
+from apps.core.read_only_admin import ReadOnlyAdmin
 
 from . import services
 from .models import BoardReport, IssuedPaper
@@ -24,7 +25,7 @@ class BoardReportAdmin(VersionedEditAdmin):
 
 
 @admin.register(IssuedPaper)
-class IssuedPaperAdmin(admin.ModelAdmin):
+class IssuedPaperAdmin(ReadOnlyAdmin):
     """Issued papers are records: the admin shows them and changes nothing (no add, change or
     delete here, and PostgreSQL refuses UPDATE and DELETE on the table anyway). A paper is
     issued, and corrected, from the board report page."""
@@ -67,12 +68,3 @@ class IssuedPaperAdmin(admin.ModelAdmin):
     def pdf_download(self, obj):
         # Through the paper's own view, which checks the SHA-256; the storage is never exposed.
         return format_html('<a href="{}">{}</a>', reverse("reports:paper_pdf", args=[obj.pk]), obj.pdf.name)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,9 +2,6 @@
 sheet its author fills in. The live report's body and appendix are drawn from the plan's data
 when it is read; a paper issued to a meeting is frozen as an ``IssuedPaper``."""
 
-from typing import Any
-
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -21,10 +18,8 @@ from apps.core.bounds import (
     date_range_check,
     length_checks,
 )
+from apps.core.history.tracking import raise_version, track_changes
 from apps.core.models import TimeStampedModel
-from apps.core.triggers import raise_version
-from apps.plans.models import Deliverable, DeliverableQuerySet
-from apps.risks.models import Risk, RiskQuerySet
 
 COVER_FIELDS = (
     "title",
@@ -49,7 +44,7 @@ COVER_FIELDS = (
 NARRATIVE_FIELDS = COVER_FIELDS[4:]
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), append_only=True)
+@track_changes()
 class BoardReport(TimeStampedModel):
     """The cover sheet of a governing-body paper reporting on an OD plan. Field labels are the
     row labels of the seed papers' cover sheets; a plan's report page uses its latest one."""
@@ -209,71 +204,3 @@ class IssuedPaper(models.Model):
     @property
     def delivered_pct(self):
         return round(100 * self.delivered_count / self.deliverable_count, 1) if self.deliverable_count else 0
-
-
-# --- As at a date: the audit trail's rows, read as the records they were ------------------------
-# Proxies of the pghistory event tables of deliverables and risks, with the querysets (and so
-# the filters, tables and figures) of the models they track. ``apps.reports.as_at`` picks, for
-# each record, its latest event up to a moment; these classes only make those rows behave like
-# the records for the lists and the dashboard.
-
-# pghistory makes the event models when the app loads, so they have no static type.
-DeliverableEvent: Any = Deliverable.pgh_event_model  # type: ignore[attr-defined]
-RiskEvent: Any = Risk.pgh_event_model  # type: ignore[attr-defined]
-
-
-class DeliverableAsAtQuerySet(DeliverableQuerySet):
-    pass
-
-
-class DeliverableAsAt(DeliverableEvent):
-    """A deliverable as it stood at a moment (its latest audit event up to then)."""
-
-    Status = Deliverable.Status
-    DELIVERED_STATUSES = Deliverable.DELIVERED_STATUSES
-
-    objects = DeliverableAsAtQuerySet.as_manager()
-
-    class Meta:
-        proxy = True
-        ordering = Deliverable._meta.ordering
-
-    __str__ = Deliverable.__str__
-    is_delivered = Deliverable.is_delivered
-
-    def get_absolute_url(self):
-        return reverse("plans:deliverable_detail", args=[self.id])
-
-    @property
-    def deleted_since(self) -> bool:
-        """Whether the deliverable no longer exists (its record, prefetched as ``pgh_obj``)."""
-        try:
-            return self.pgh_obj is None
-        except Deliverable.DoesNotExist:
-            return True
-
-    @property
-    def archived_since(self) -> bool:
-        """Whether the deliverable, not archived then, is archived now (so its page is gone)."""
-        return not self.deleted_since and self.pgh_obj.archived_at is not None
-
-
-class RiskAsAtQuerySet(RiskQuerySet):
-    pass
-
-
-class RiskAsAt(RiskEvent):
-    """A risk as it stood at a moment (its latest audit event up to then)."""
-
-    Status = Risk.Status
-
-    objects = RiskAsAtQuerySet.as_manager()
-
-    class Meta:
-        proxy = True
-        ordering = Risk._meta.ordering
-
-    __str__ = Risk.__str__
-
-    def get_absolute_url(self):
-        return reverse("risks:risk_detail", args=[self.id])

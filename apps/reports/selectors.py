@@ -12,11 +12,18 @@ from django.utils import timezone
 
 from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
-from apps.plans.models import Deliverable, MaturityLevel, SelfAssessment, SelfAssessmentScore, StatusUpdate
+from apps.plans.models import (
+    Deliverable,
+    DeliverableEvent,
+    MaturityLevel,
+    SelfAssessment,
+    SelfAssessmentScore,
+    StatusUpdate,
+)
 from apps.risks.models import BandScheme, Risk
 
 from . import paper
-from .models import BoardReport, DeliverableEvent, IssuedPaper
+from .models import BoardReport, IssuedPaper
 
 # What lists of papers load: never the snapshot or the HTML.
 LIST_FIELDS = (

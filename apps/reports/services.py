@@ -16,8 +16,8 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apps.core.audit import StaleVersionError, field_label
 from apps.core.bounds import NOTE_MAX_LENGTH
+from apps.core.history.audit import StaleVersionError, field_label
 from apps.organisations import permissions
 from apps.organisations.permissions import OrganisationEdit
 from apps.plans import selectors as plan_selectors

@@ -2,7 +2,8 @@ from typing import cast
 
 from django.contrib import admin
 
-from apps.core.admin_site import ArchivingAdmin, HistoryAdmin, ReadOnlyTabularInline
+from apps.core.edit_admin import ArchivingAdmin
+from apps.core.read_only_admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 from . import services
 from .models import Band, BandScheme, Risk, RiskQuerySet, RiskReview
@@ -20,6 +21,7 @@ class RiskAdmin(ArchivingAdmin):
     deleted."""
 
     edit_service = services.risk_edit
+    adds_through_service = True
     list_display = (
         "reference",
         "short_description",
@@ -73,7 +75,7 @@ class RiskAdmin(ArchivingAdmin):
 
 
 @admin.register(RiskReview)
-class RiskReviewAdmin(HistoryAdmin):
+class RiskReviewAdmin(ReadOnlyAdmin):
     list_display = ("risk", "created_at", "reviewed_by", "rating_before", "rating_after")
     search_fields = ("note", "risk__description", "risk__reference")
     list_select_related = ("risk", "reviewed_by")

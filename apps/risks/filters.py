@@ -3,12 +3,22 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from apps.core.filters import AnyYesNoWidget, ModelChoiceFilter, PersonChoiceFilter
+from apps.core.history.as_at import PARAM
+from apps.core.history.lists import AsAtFilterMixin
 from apps.core.search import search_filter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
 
-from .models import LIKELIHOOD_CHOICES, RISK_SEARCH_FIELDS, SEVERITY_CHOICES, Band, Risk, review_overdue_q
+from .models import (
+    LIKELIHOOD_CHOICES,
+    RISK_SEARCH_FIELDS,
+    SEVERITY_CHOICES,
+    Band,
+    Risk,
+    RiskAsAt,
+    review_overdue_q,
+)
 
 
 def _organisations(request):
@@ -78,3 +88,16 @@ class RiskFilterSet(django_filters.FilterSet):
 
     def filter_review_overdue(self, queryset, name, value):
         return queryset.filter(review_overdue_q()) if value else queryset.exclude(review_overdue_q())
+
+
+class RiskAsAtFilterSet(AsAtFilterMixin, RiskFilterSet):
+    """The register's filters over the risks as they stood at a date: review overdue is judged
+    on that day."""
+
+    class Meta(RiskFilterSet.Meta):
+        model = RiskAsAt
+        fields: tuple[str, ...] = (*RiskFilterSet.Meta.fields, PARAM)
+
+    def filter_review_overdue(self, queryset, name, value):
+        q = review_overdue_q(self.as_at_value.day)
+        return queryset.filter(q) if value else queryset.exclude(q)

@@ -3,7 +3,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 
-from apps.core.audit import NOTE_MAX_LENGTH
+from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.forms import NoteField, PlainErrorsMixin, ServiceModelForm, person_label
 from apps.plans.models import AuthorisationDomain, ODPlan
 

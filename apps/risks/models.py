@@ -1,6 +1,7 @@
 """The risk register: 5x5 scoring, derived ratings and bands, residual risk and reviews."""
 
 import textwrap
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,9 +22,10 @@ from apps.core.bounds import (
     date_range_check,
     length_checks,
 )
-from apps.core.models import TimeStampedModel, audit_context_field
-from apps.core.search import search_document, search_index, track_history
-from apps.core.triggers import append_only, raise_version
+from apps.core.history.as_at import as_at_record
+from apps.core.history.tracking import append_only, audit_context_field, raise_version, track_changes
+from apps.core.models import TimeStampedModel
+from apps.core.search import DOCUMENT, search_document, search_index
 
 # The 5x5 scale, once: every score is 1 (lowest) to 5.
 SCORE_MIN, SCORE_MAX = 1, 5
@@ -183,7 +185,7 @@ def review_overdue_q(today=None):
 RISK_SEARCH_FIELDS = ("reference", "description", "mitigation", "category")
 
 
-@track_history()
+@track_changes(exclude=[DOCUMENT])
 class Risk(TimeStampedModel):
     """A risk on an organisation's register, scored severity x likelihood before and after
     mitigation."""
@@ -334,3 +336,32 @@ class RiskReview(models.Model):
     @property
     def residual_rating_after(self):
         return self.residual_severity_after * self.residual_likelihood_after
+
+
+# --- As at a date: the audit trail's rows, read as the risks they were ---------------------------
+# A proxy of the risks' pghistory event table with the risks' queryset (see DeliverableAsAt).
+
+# pghistory makes the event model with the tracked one, so it has no static type.
+RiskEvent: Any = Risk.pgh_event_model  # type: ignore[attr-defined]
+
+
+class RiskAsAtQuerySet(RiskQuerySet):
+    pass
+
+
+@as_at_record(organisation="organisation")
+class RiskAsAt(RiskEvent):
+    """A risk as it stood at a moment (its latest audit event up to then)."""
+
+    Status = Risk.Status
+
+    objects = RiskAsAtQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+        ordering = Risk._meta.ordering
+
+    __str__ = Risk.__str__
+
+    def get_absolute_url(self):
+        return reverse("risks:risk_detail", args=[self.id])

@@ -7,8 +7,9 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from apps.core.audit import AuditEvent, HistoryEntry, audit_events, link_events
 from apps.core.freshness import cached, query_key
+from apps.core.history.as_at import AsAt, standing
+from apps.core.history.audit import AuditEvent, HistoryEntry, audit_events, link_events
 from apps.core.models import flag
 from apps.organisations import permissions
 from apps.organisations.models import Organisation
@@ -21,6 +22,8 @@ from .models import (
     Band,
     BandScheme,
     Risk,
+    RiskAsAt,
+    RiskAsAtQuerySet,
     RiskQuerySet,
     RiskReview,
     rating_of,
@@ -184,4 +187,25 @@ def archived(*, user: Any, visible: bool = False) -> RiskQuerySet:
         Risk.objects.filter(archived_at__isnull=False, organisation__in=organisations)
         .select_related("organisation")
         .order_by("-archived_at", "-pk")
+    )
+
+
+# --- As at a date (apps.core.history.as_at): the risks as they stood -----------------------------
+
+
+def standing_risks(as_at: AsAt) -> RiskAsAtQuerySet:
+    """Every risk as it stood at ``as_at`` (a queryset of ``RiskAsAt``), archived ones too:
+    ``current()`` leaves out those archived by then."""
+    return standing(RiskAsAt, as_at)
+
+
+def risks_as_at(as_at: AsAt, *, user, scheme=None) -> RiskAsAtQuerySet:
+    """The risks ``user`` may see, as they stood, with ratings and bands (today's band edges)
+    and review-overdue judged on the as-at day."""
+    return (
+        standing_risks(as_at)
+        .visible_to(user)
+        .with_ratings(scheme)
+        .with_review_overdue(as_at.day)
+        .select_related("organisation", "owner", "plan")
     )

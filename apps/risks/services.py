@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from apps.core.audit import StaleVersionError
 from apps.core.edits import Edit
+from apps.core.history.audit import StaleVersionError
 from apps.organisations.permissions import OrganisationEdit
 
 from .models import SCORE_FIELDS, Risk, RiskReview

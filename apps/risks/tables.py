@@ -10,12 +10,11 @@ from django.utils.html import format_html
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, ExportColumn
 from apps.core.tables import CardTable, NumberColumn, badge, card_heading
-from apps.reports.models import RiskAsAt
 
-from .models import Band, Risk, RiskReview
+from .models import Band, Risk, RiskAsAt, RiskReview
 
 if TYPE_CHECKING:
-    from apps.reports.as_at import AsAt
+    from apps.core.history.as_at import AsAt
 
 
 def _band_badge(value, rating):
@@ -140,7 +139,7 @@ class RiskTable(CardTable):
 
 
 class AsAtRiskTable(RiskTable):
-    """The same table over risks as they stood at a date (``apps.reports.as_at``), rows keyed
+    """The same table over risks as they stood at a date (``apps.core.history.as_at``), rows keyed
     by the risk."""
 
     class Meta(RiskTable.Meta):

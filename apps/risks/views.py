@@ -6,32 +6,35 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
+from apps.core.history.lists import AsAtListMixin
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
 from apps.organisations.models import Organisation
 from apps.organisations.selectors import people_of
-from apps.reports import as_at
 
 from . import selectors, services
-from .filters import RiskFilterSet
+from .filters import RiskAsAtFilterSet, RiskFilterSet
 from .forms import RiskCreateForm, RiskDetailsForm, RiskReviewForm
 from .models import Risk
 from .tables import AsAtRiskTable, RiskTable
 
 
-class RiskListView(as_at.AsAtListMixin, FilteredTableView):
+class RiskListView(AsAtListMixin, FilteredTableView):
     """The risk register; with ``?as_at=YYYY-MM-DD``, as it stood that day."""
 
     table_class = RiskTable
     filterset_class = RiskFilterSet
     template_name = "risks/risk_list.html"
     export_name = "risks"
-    as_at_filterset_class = as_at.RiskAsAtFilterSet
+    as_at_filterset_class = RiskAsAtFilterSet
     as_at_table_class = AsAtRiskTable
     as_at_title = "Risk register"
 
     def as_at_rows(self, moment):
-        return as_at.risks(moment, user=self.request.user)
+        return selectors.risks_as_at(moment, user=self.request.user)
+
+    def as_at_organisations(self):
+        return permissions.visible_organisations(self.request.user).values("pk")
 
     def get_queryset(self):
         return selectors.risk_list(user=self.request.user)

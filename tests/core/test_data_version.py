@@ -1,6 +1,7 @@
-"""The data version that cached figures and pages are keyed by (apps/core/freshness.py): every
-watched table has its trigger, a committed write gives a new version whatever wrote it, a
-rolled-back one does not, and nothing computed inside a transaction is stored."""
+"""The data version that cached figures and pages are keyed by (apps/core/history/data_versions.py,
+read by apps/core/freshness.py): every watched table has its trigger, a committed write gives a
+new version whatever wrote it, a rolled-back one does not, and nothing computed inside a
+transaction is stored."""
 
 import pytest
 from django.core.cache import cache
@@ -8,6 +9,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from apps.core import freshness
+from apps.core.history import data_versions
 from apps.plans.models import Deliverable
 from apps.risks.models import Risk
 
@@ -23,15 +25,15 @@ def _triggers():
 
 @pytest.mark.django_db
 def test_every_table_of_the_apps_and_the_accounts_has_the_triggers():
-    tables = freshness.watched_tables()
+    tables = data_versions.watched_tables()
     for expected in ("plans_deliverable", "plans_statusupdate", "risks_risk", "auth_user"):
         assert expected in tables
     assert "django_session" not in tables
     assert "reminders_reminderdelivery" not in tables  # bookkeeping: no page shows it
     triggers = _triggers()
-    missing = [t for t in tables for name in freshness.NOTE_TRIGGERS if (t, name) not in triggers]
+    missing = [t for t in tables for name in data_versions.NOTE_TRIGGERS if (t, name) not in triggers]
     assert missing == []
-    assert (freshness.PENDING, freshness.TRIGGER) in triggers
+    assert (data_versions.PENDING, data_versions.TRIGGER) in triggers
 
 
 @pytest.mark.django_db(transaction=True)

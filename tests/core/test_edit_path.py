@@ -5,15 +5,17 @@ event; and an admin who opened a change form before someone else saved gets a co
 from http import HTTPStatus
 
 import pytest
+from django import forms
 from django.urls import reverse
 from pghistory.models import Events
 
 from apps.plans import services as plan_services
-from apps.plans.models import Deliverable, StatusUpdate
+from apps.plans.models import AuthorisationDomain, Deliverable, Objective, ODPlan, StatusUpdate, Theme
 from apps.reports import services as report_services
 from apps.reports.models import BoardReport
 from apps.risks import services as risk_services
 from apps.risks.models import Risk, RiskReview
+from tests.factories import domain_pks
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +158,183 @@ def test_fields_the_service_does_not_own_are_read_only_in_the_admin(client, admi
     assert "version" not in form.fields and "status" in form.fields
 
 
+def _other_domains(record):
+    """Domains other than ``record``'s: the first two it does not serve."""
+    serves = set(record.domains.values_list("pk", flat=True))
+    return list(AuthorisationDomain.objects.exclude(pk__in=serves).order_by("number")[:2])
+
+
+def _numbers(domains):
+    return "; ".join(str(d.number) for d in sorted(domains, key=lambda d: d.number)) or "none"
+
+
+@pytest.mark.parametrize("note", [NOTE, ""])
+def test_an_admin_change_of_a_deliverables_domains_goes_through_the_edit_path(
+    client, admin_user, deliverable, note
+):
+    before = list(deliverable.domains.all())
+    version = deliverable.version
+    after = _other_domains(deliverable)
+    client.force_login(admin_user)
+    data = _admin_form_data(client, deliverable, edit_note=note)
+    data["domains"] = [str(d.pk) for d in after]
+    assert client.post(_admin_url(deliverable), data).status_code == HTTPStatus.FOUND
+    deliverable.refresh_from_db()
+    assert sorted(deliverable.domains.values_list("pk", flat=True)) == sorted(d.pk for d in after)
+    assert deliverable.version == version + 1
+    update = StatusUpdate.objects.get(deliverable=deliverable)
+    change = f"Authorisation domains: {_numbers(before)} → {_numbers(after)}."
+    assert update.note == (f"{note} {change}" if note else change)
+    assert (update.created_by, update.from_status, update.to_status) == (
+        admin_user,
+        deliverable.status,
+        deliverable.status,
+    )
+    event = Events.objects.tracks(deliverable).order_by("-pgh_id").first()
+    assert update.audit_context_id == event.pgh_context_id
+    assert (event.pgh_context.get("user"), event.pgh_context.get("via")) == (admin_user.pk, "admin")
+
+
+def test_an_admin_change_of_a_risks_domains_goes_through_the_edit_path(client, admin_user, risk):
+    before = list(risk.domains.all())
+    version = risk.version
+    after = _other_domains(risk)
+    client.force_login(admin_user)
+    data = _admin_form_data(client, risk, edit_note=NOTE)
+    data["domains"] = [str(d.pk) for d in after]
+    assert client.post(_admin_url(risk), data).status_code == HTTPStatus.FOUND
+    risk.refresh_from_db()
+    assert sorted(risk.domains.values_list("pk", flat=True)) == sorted(d.pk for d in after)
+    assert risk.version == version + 1
+    review = RiskReview.objects.get(risk=risk)
+    assert review.note == f"{NOTE} Authorisation domains: {_numbers(before)} → {_numbers(after)}."
+    assert review.audit_context_id == Events.objects.tracks(risk).order_by("-pgh_id").first().pgh_context_id
+
+
+def test_an_admin_change_of_a_risks_domains_without_a_note_changes_nothing(client, admin_user, risk):
+    before = sorted(risk.domains.values_list("pk", flat=True))
+    version = risk.version
+    client.force_login(admin_user)
+    data = _admin_form_data(client, risk)
+    data["domains"] = [str(d.pk) for d in _other_domains(risk)]
+    response = client.post(_admin_url(risk), data)
+    assert response.status_code == HTTPStatus.OK
+    assert "edit_note" in response.context["adminform"].form.errors
+    risk.refresh_from_db()
+    assert sorted(risk.domains.values_list("pk", flat=True)) == before and risk.version == version
+    assert not RiskReview.objects.filter(risk=risk).exists()
+
+
+def _admin_add_form_data(client, model, **values):
+    """The admin add form of ``model`` as the browser would post it, with ``values``."""
+    opts = model._meta
+    response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+    assert response.status_code == HTTPStatus.OK
+    form = response.context["adminform"].form
+    data: dict = {}
+    for name in form.fields:
+        value = form[name].value()
+        if isinstance(value, list | tuple):
+            data[name] = [str(v) for v in value]
+        elif not isinstance(form.fields[name], forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
+            data[name] = "" if value is None else str(value)
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name in management.fields:
+            data[f"{management.prefix}-{name}"] = management[name].value()
+    data.update(values)
+    return data, form
+
+
+def test_an_admin_add_of_a_deliverable_goes_through_the_edit_path(client, admin_user, dorset):
+    theme = Theme.objects.filter(plan__organisation=dorset).order_by("number").first()
+    last = theme.deliverables.order_by("-position").first().position
+    client.force_login(admin_user)
+    data, form = _admin_add_form_data(
+        client,
+        Deliverable,
+        theme=str(theme.pk),
+        title="Hold a governing body development day",
+        status="in_progress",
+        domains=domain_pks(2, 6),
+        edit_note=NOTE,
+    )
+    assert {"position", "version", "archived_at"}.isdisjoint(form.fields)  # the service places it
+    response = client.post(reverse("admin:plans_deliverable_add"), data)
+    assert response.status_code == HTTPStatus.FOUND
+    added = Deliverable.objects.get(title="Hold a governing body development day")
+    assert (added.theme, added.position, added.version) == (theme, last + 1, 1)
+    assert sorted(d.number for d in added.domains.all()) == [2, 6]
+    update = StatusUpdate.objects.get(deliverable=added)
+    assert (update.from_status, update.to_status, update.created_by) == ("", "in_progress", admin_user)
+    assert update.note == f"{NOTE} Authorisation domains: none → 2; 6."
+    event = Events.objects.tracks(added).order_by("-pgh_id").first()
+    assert (event.pgh_label, event.pgh_context.get("via"), event.pgh_context.get("note")) == (
+        "insert",
+        "admin",
+        NOTE,
+    )
+    assert update.audit_context_id == event.pgh_context_id
+
+
+def test_an_admin_add_of_a_deliverable_without_a_note_adds_nothing(client, admin_user, dorset):
+    theme = Theme.objects.filter(plan__organisation=dorset).order_by("number").first()
+    client.force_login(admin_user)
+    data, _ = _admin_add_form_data(
+        client, Deliverable, theme=str(theme.pk), title="Unexplained", status="in_progress"
+    )
+    response = client.post(reverse("admin:plans_deliverable_add"), data)
+    assert response.status_code == HTTPStatus.OK
+    assert "edit_note" in response.context["adminform"].form.errors
+    assert not Deliverable.objects.filter(title="Unexplained").exists()
+
+
+def test_an_admin_add_of_a_risk_goes_through_the_edit_path(client, admin_user, darlington):
+    client.force_login(admin_user)
+    data, _ = _admin_add_form_data(
+        client,
+        Risk,
+        organisation=str(darlington.pk),
+        reference="R-ADMIN-1",
+        description="A risk the administrator recorded.",
+        severity="4",
+        likelihood="3",
+        residual_severity="3",
+        residual_likelihood="2",
+        edit_note=NOTE,
+    )
+    response = client.post(reverse("admin:risks_risk_add"), data)
+    assert response.status_code == HTTPStatus.FOUND, response.context["adminform"].form.errors
+    added = Risk.objects.get(reference="R-ADMIN-1")
+    review = RiskReview.objects.get(risk=added)
+    assert (review.reviewed_by, review.note) == (admin_user, NOTE)
+    assert (review.severity_after, review.likelihood_after) == (4, 3)
+    event = Events.objects.tracks(added).order_by("-pgh_id").first()
+    assert (event.pgh_label, event.pgh_context.get("via")) == ("insert", "admin")
+    assert review.audit_context_id == event.pgh_context_id
+
+
+def test_an_admin_add_of_a_theme_and_an_objective_goes_through_the_edit_path(client, admin_user, dorset):
+    plan = ODPlan.objects.get(organisation=dorset)
+    number = plan.themes.order_by("-number").first().number + 1
+    client.force_login(admin_user)
+    data, _ = _admin_add_form_data(client, Theme, plan=str(plan.pk), number=str(number), title="People")
+    assert client.post(reverse("admin:plans_theme_add"), data).status_code == HTTPStatus.FOUND
+    theme = Theme.objects.get(plan=plan, number=number)
+    data, form = _admin_add_form_data(client, Objective, theme=str(theme.pk), text="Develop our people.")
+    assert "position" not in form.fields  # the service puts it at the end of its theme
+    assert client.post(reverse("admin:plans_objective_add"), data).status_code == HTTPStatus.FOUND
+    objective = Objective.objects.get(theme=theme)
+    assert (objective.position, objective.version) == (1, 1)
+    for record in (theme, objective):
+        event = Events.objects.tracks(record).order_by("-pgh_id").first()
+        assert (event.pgh_label, event.pgh_context.get("user"), event.pgh_context.get("via")) == (
+            "insert",
+            admin_user.pk,
+            "admin",
+        )
+
+
 @pytest.fixture
 def risk(darlington):
     return Risk.objects.filter(organisation=darlington).order_by("pk").first()
@@ -280,7 +459,7 @@ def test_a_batch_takes_the_edit_path_for_every_record_and_saves_all_or_nothing(s
     all in one audit context; one stale row refuses the whole batch."""
     from django.db import transaction
 
-    from apps.core.audit import StaleVersionError
+    from apps.core.history.audit import StaleVersionError
 
     rows = list(Deliverable.objects.filter(theme__plan__organisation=dorset).order_by("pk")[:20])
     items = [(d.pk, d.version, {"in_progress_narrative": f"Batch {d.pk}"}) for d in rows]

@@ -2,7 +2,6 @@
 of a running app, whose cache is warm, the app shows only the restored data, even a page that
 was computed from data newer than the dump and cached under the versions the dump holds."""
 
-import shutil
 import subprocess
 
 import pytest
@@ -11,6 +10,7 @@ from django.db import connection, connections
 from django.urls import reverse
 
 from apps.core import freshness
+from apps.core.backup import _binary, _libpq
 from apps.plans.models import Deliverable
 
 pytestmark = [
@@ -18,28 +18,16 @@ pytestmark = [
     # A restore is the owner's work (manage.py restore connects as the owner): the app role may
     # neither drop nor create tables.
     pytest.mark.owner_role,
-    pytest.mark.skipif(not shutil.which("pg_dump"), reason="needs PostgreSQL's pg_dump and pg_restore"),
 ]
 
 
-def _libpq_args():
-    settings = connection.settings_dict
-    args = ["-h", settings["HOST"] or "127.0.0.1", "-p", str(settings["PORT"] or 5432)]
-    if settings["USER"]:
-        args += ["-U", settings["USER"]]
-    return args, {"PGPASSWORD": settings["PASSWORD"] or ""}
-
-
 def _run(command):
-    args, env = _libpq_args()
-    import os
-
+    """pg_dump or pg_restore as manage.py backup runs them: the server's own programs (the
+    embedded server's without DATABASE_URL) and its connection, socket folder included."""
+    args, env = _libpq(connection.settings_dict)
+    args = args[2:]  # without its "--dbname NAME": each command below names the database
     subprocess.run(
-        [command[0], *args, *command[1:]],
-        check=True,
-        capture_output=True,
-        env={**os.environ, **env},
-        timeout=300,
+        [_binary(command[0]), *args, *command[1:]], check=True, capture_output=True, env=env, timeout=300
     )
 
 

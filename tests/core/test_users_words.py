@@ -10,9 +10,9 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from apps.core.audit import audit_events
 from apps.core.forms import required_message
-from apps.core.templatetags.ccgtrack import summary_items
+from apps.core.history.audit import audit_events
+from apps.core.templatetags.form_errors import summary_items
 from apps.organisations.forms import InviteForm
 from apps.organisations.models import Membership, Organisation
 from apps.plans.forms import DeliverableUpdateForm, NewPlanImportForm

@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from apps.core.audit import audit_events
+from apps.core.history.audit import audit_events
 from apps.plans.models import Deliverable, Objective, ODPlan, SelfAssessment, StatusUpdate, Theme
 from tests.core.test_edit_path import _admin_form_data, _admin_url
 from tests.factories import domain_pks
@@ -103,7 +103,7 @@ def test_staff_correct_a_deliverables_details(client, staff_dorset, plan):
     form = client.get(reverse("plans:deliverable_edit", args=[deliverable.pk])).context["form"]
     data = {name: form[name].value() for name in form.fields}
     data = {k: ("" if v is None else v) for k, v in data.items()}
-    data.update(title="A clearer title", cost_amount="2500", domains=["3"], note="Costed by finance.")
+    data.update(title="A clearer title", cost_amount="2500", domains=domain_pks(3), note="Costed by finance.")
     response = client.post(reverse("plans:deliverable_edit", args=[deliverable.pk]), data)
     assert response.status_code == HTTPStatus.FOUND
     deliverable.refresh_from_db()

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from pghistory.models import Events
 
-from apps.core.audit import NOTE_MAX_LENGTH
+from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.plans import selectors, services
 from apps.plans.models import Deliverable, StatusUpdate
 

@@ -18,14 +18,15 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.history.as_at import AsAt
 from apps.organisations.models import Membership
 from apps.plans import selectors as plan_selectors
 from apps.plans import services as plan_services
-from apps.plans.models import Deliverable, StatusUpdate
-from apps.reports import as_at, selectors, services
-from apps.reports.models import DeliverableEvent, RiskEvent
+from apps.plans.models import Deliverable, DeliverableEvent, StatusUpdate
+from apps.reports import selectors, services
+from apps.risks import selectors as risk_selectors
 from apps.risks import services as risk_services
-from apps.risks.models import Risk, RiskReview
+from apps.risks.models import Risk, RiskEvent, RiskReview
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
 from tests.reports.helpers import first_cover_sheet, update
@@ -486,8 +487,8 @@ def test_as_at_the_moment_a_paper_was_read_equals_the_paper(settings, tmp_path):
     DeliverableFactory(theme=theme, position=9, title="Added after the paper")
     made[2].delete()
 
-    moment = as_at.AsAt.of_moment(paper.read_at)
-    deliverables = list(as_at.deliverables(moment, user=staff).order_by("position"))
+    moment = AsAt.of_moment(paper.read_at)
+    deliverables = list(plan_selectors.deliverables_as_at(moment, user=staff).order_by("position"))
     snapshot_rows = sorted(paper.snapshot["deliverables"], key=lambda r: r["position"])
     rebuilt = [
         _deliverable_view(
@@ -526,7 +527,7 @@ def test_as_at_the_moment_a_paper_was_read_equals_the_paper(settings, tmp_path):
                 "version": r.version,
             }
         )
-        for r in as_at.risks(moment, user=staff).order_by("reference")
+        for r in risk_selectors.risks_as_at(moment, user=staff).order_by("reference")
     ]
     assert rebuilt_risks == [
         _risk_view(r) for r in sorted(paper.snapshot["risks"], key=lambda r: r["reference"])

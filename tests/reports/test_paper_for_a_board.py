@@ -136,7 +136,7 @@ def _age_history(*deliverables, days):
     runs in one transaction, where PostgreSQL's now() is the same for every write."""
     import pgtrigger
 
-    from apps.reports.models import DeliverableEvent
+    from apps.plans.models import DeliverableEvent
 
     with pgtrigger.ignore(f"{DeliverableEvent._meta.label}:append_only"):
         for d in deliverables:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from pghistory.models import Events
 
-from apps.core.audit import audit_events
+from apps.core.history.audit import audit_events
 from apps.organisations.models import Membership
 from apps.plans.models import ODPlan
 from apps.risks import services

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from pghistory.models import Events
 
-from apps.core.audit import StaleVersionError
+from apps.core.history.audit import StaleVersionError
 from apps.risks import selectors, services
 from apps.risks.models import Risk, RiskReview
 

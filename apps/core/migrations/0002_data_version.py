@@ -1,5 +1,5 @@
 """The data version that cached figures and list pages were keyed by: one number for the whole
-database, from a sequence. Replaced by 0003 (a version per organisation, apps/core/freshness.py);
+database, from a sequence. Replaced by 0003 (a version per organisation, apps/core/history/data_versions.py);
 its SQL is kept here as it was, so that the migrations build every database the same way."""
 
 from django.db import migrations

@@ -1,4 +1,4 @@
-"""A data version per organisation (apps/core/freshness.py): a write in one CCG leaves the cached
+"""A data version per organisation (apps/core/history/data_versions.py): a write in one CCG leaves the cached
 pages of the others as they are. The versions are random values, no longer a sequence, so that
 a restore cannot bring back numbers the cache holds pages for. The old trigger function goes
 with its triggers (CASCADE); CoreConfig's post_migrate installs the new ones on every watched
@@ -9,7 +9,7 @@ from importlib import import_module
 
 from django.db import migrations
 
-from apps.core.freshness import FUNCTION_SQL
+from apps.core.history.data_versions import FUNCTION_SQL
 
 OLD_SQL = import_module("apps.core.migrations.0002_data_version").CREATE_SQL
 

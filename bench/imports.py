@@ -1,6 +1,6 @@
 """How long importing 1,000 changed rows takes (issue 20, item 4), through the import's one
 service: `make bench-import` (or `DJANGO_SETTINGS_MODULE=ccgtrack.settings_test python -m
-tools.bench_import [--rows N] [--repeat R]`).
+bench.imports [--rows N] [--repeat R]`).
 
 In a throw-away database (Django's test database, made and dropped here), with the seed loaded,
 it adds a plan of N deliverables (1,000 by default) to Dorset, exports them as the deliverables

@@ -1,39 +1,19 @@
+"""The edit path in the Django admin: a change form of a versioned record goes through its
+service (``VersionedEditAdmin``, ``apps/core/edits.py``), many-to-many values included, and so
+does its add form where the service adds records (``adds_through_service``); a record that is archived, never
+deleted, is archived and restored through it (``ArchivingAdmin``). The admin site itself is
+``apps/organisations/admin_site.py``; read-only admin pages are ``apps/core/read_only_admin.py``."""
+
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from apps.core.audit import NOTE_MAX_LENGTH, StaleVersionError
+from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edits import Edit, VersionedEdit
 from apps.core.forms import PlainErrorsMixin
-
-
-class HistoryAdmin(admin.ModelAdmin):
-    """History rows (status updates, risk reviews) in the admin: read, never added, changed or
-    deleted there, singly or in bulk (PostgreSQL refuses UPDATE and DELETE of them as well)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyTabularInline(admin.TabularInline):
-    """History rows shown under their record in the admin: visible, never edited there."""
-
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
+from apps.core.history.audit import StaleVersionError
 
 
 class VersionedEditAdminForm(PlainErrorsMixin, forms.ModelForm):
@@ -53,6 +33,7 @@ class VersionedEditAdminForm(PlainErrorsMixin, forms.ModelForm):
     # Set by VersionedEditAdmin.get_form.
     service: VersionedEdit
     acting_user: Any = None
+    adds_through_service = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,13 +43,16 @@ class VersionedEditAdminForm(PlainErrorsMixin, forms.ModelForm):
 
     def _post_clean(self) -> None:
         super()._post_clean()  # type: ignore[misc]  # BaseModelForm._post_clean is not in django-stubs
-        if not self.instance.pk or self.errors:
+        if self.errors:
             return
-        names = [
-            name
-            for name in self.changed_data
-            if name in self.service.allowed_fields(self.acting_user) and name in self.cleaned_data
-        ]
+        if not self.instance.pk:
+            if self.adds_through_service:
+                self._prepare_create()
+            return
+        # Many-to-many values (a deliverable's domains) go through the service too, which writes
+        # them in the same audit context and into the history row's note.
+        owned = (*self.service.allowed_fields(self.acting_user), *self.service.related_fields)
+        names = [name for name in self.changed_data if name in owned and name in self.cleaned_data]
         note = self.cleaned_data.get("edit_note", "")
         if not names and not note:
             return
@@ -88,12 +72,29 @@ class VersionedEditAdminForm(PlainErrorsMixin, forms.ModelForm):
                 "saved. Open it again to see the current values, then make your change.",
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for name, errors in error.error_dict.items():
-                    target = "edit_note" if name == "note" else name
-                    self.add_error(target if target in self.fields else None, errors)
-            else:
-                self.add_error(None, error)
+            self._add_service_errors(error)
+
+    def _prepare_create(self) -> None:
+        """A new record, checked by the service's ``create`` path (the service places it, e.g.
+        at the end of its theme, and writes its first history row when it is saved)."""
+        owned = (*self.service.create_fields, *self.service.related_fields)
+        try:
+            self.prepared_edit = self.service.prepare_create(
+                acting_user=self.acting_user,
+                values={name: self.cleaned_data[name] for name in self.fields if name in owned},
+                note=self.cleaned_data.get("edit_note", ""),
+                via="admin",
+            )
+        except ValidationError as error:
+            self._add_service_errors(error)
+
+    def _add_service_errors(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                target = "edit_note" if name == "note" else name
+                self.add_error(target if target in self.fields else None, errors)
+        else:
+            self.add_error(None, error)
 
 
 class VersionedEditAdmin(admin.ModelAdmin):
@@ -103,32 +104,55 @@ class VersionedEditAdmin(admin.ModelAdmin):
 
     edit_service: VersionedEdit
     form = VersionedEditAdminForm
+    # Whether the add form makes the record through the service's ``create`` (its fields, a note,
+    # its first history row); else the add form is the admin's own (a record whose service adds
+    # nothing without fields the add form does not have: a cover sheet, a self-assessment's scores).
+    adds_through_service = False
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is None:
             return readonly
-        editable = set(self.edit_service.allowed_fields(request.user))
-        m2m = {f.name for f in self.model._meta.many_to_many}
-        concrete = [f.name for f in self.model._meta.fields if f.editable and not f.primary_key]
-        return readonly + [n for n in concrete if n not in editable and n not in m2m and n not in readonly]
+        editable = {*self.edit_service.allowed_fields(request.user), *self.edit_service.related_fields}
+        fields = [*self.model._meta.fields, *self.model._meta.many_to_many]
+        names = [f.name for f in fields if f.editable and not f.primary_key]
+        return readonly + [n for n in names if n not in editable and n not in readonly]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"service": self.edit_service, "acting_user": request.user})
+        attrs = {
+            "service": self.edit_service,
+            "acting_user": request.user,
+            "adds_through_service": self.adds_through_service,
+        }
+        return type(form.__name__, (form,), attrs)
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        if obj is None:
+        if obj is not None:
+            return fields
+        if not self.adds_through_service:
             return [f for f in fields if f not in ("expected_version", "edit_note")]
-        return fields
+        service = self.edit_service
+        owned = {*service.create_fields, *service.related_fields, "edit_note"}
+        readonly = set(self.get_readonly_fields(request, obj))
+        return [f for f in fields if f in owned or f in readonly]
 
     def save_model(self, request, obj, form, change):
-        if not change:
+        if not change and not self.adds_through_service:
             return super().save_model(request, obj, form, change)
         if form.prepared_edit is not None:
             saved = self.edit_service.commit(form.prepared_edit)
             obj.pk, obj.version = saved.pk, saved.version
+
+    def save_related(self, request, form, formsets, change):
+        if not change and not self.adds_through_service:
+            return super().save_related(request, form, formsets, change)
+        # The many-to-many values were written by the service with the row (save_model), in its
+        # audit context; the form's own save_m2m would write them again outside it. The
+        # inlines under a versioned record are read-only.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 class ArchivingAdmin(VersionedEditAdmin):

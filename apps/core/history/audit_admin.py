@@ -10,24 +10,16 @@ from django.utils.text import capfirst
 from pghistory import config
 from pghistory.admin import EventsAdmin
 
-from apps.core.audit import EVENT_LABELS, HIDDEN_FIELDS, VIA_LABELS, describe_changes
+from apps.core.history.audit import EVENT_LABELS, HIDDEN_FIELDS, VIA_LABELS, describe_changes
 from apps.core.input import bad_request
+from apps.core.read_only_admin import ReadOnlyAdminMixin
 
 METHODS = ("tracks", "references")
 
 
-class AuditTrailAdmin(EventsAdmin):
+class AuditTrailAdmin(ReadOnlyAdminMixin, EventsAdmin):
     """Every event of every tracked record. Nothing here changes or deletes an event: PostgreSQL
     refuses that too (the event tables are append-only)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}

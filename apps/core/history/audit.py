@@ -17,8 +17,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
 from pghistory.models import Events
 
-from apps.core.bounds import NOTE_MAX_LENGTH  # noqa: F401  (progress and review notes)
-
 HIDDEN_FIELDS = {"updated_at", "created_at", "version"}
 
 # How the history names a field where its model's own name would not be understood (the
