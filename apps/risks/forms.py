@@ -39,6 +39,13 @@ class RiskReviewForm(PlainErrorsMixin, forms.ModelForm):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    # Each rating and band under its pair of scores, as they are chosen (with form_extra
+    # "risks/partials/_live_ratings.html" and the view's rating_table).
+    after_field = {
+        "likelihood": "risks/partials/_live_rating.html",
+        "residual_likelihood": "risks/partials/_live_rating.html",
+    }
+
     class Meta:
         model = Risk
         fields = (

@@ -169,9 +169,17 @@
         if (!severity || !likelihood) { return; }
         function show() {
           var found = table[severity.value + "x" + likelihood.value];
-          if (!found) { return; }
-          line.querySelector(".rating-value").textContent = found.rating;
           var band = line.querySelector(".rating-band");
+          if (!found) {
+            // A score not chosen yet (a new risk): no rating, rather than one of other scores.
+            if (severity.value === "" || likelihood.value === "") {
+              line.querySelector(".rating-value").textContent = "—";
+              band.textContent = "";
+              band.className = "badge rating-band";
+            }
+            return;
+          }
+          line.querySelector(".rating-value").textContent = found.rating;
           band.textContent = found.label;
           band.className = "badge rating-band band-" + found.band;
         }

@@ -25,6 +25,13 @@ def may_edit(user, organisation):
     return can_edit(user, organisation)
 
 
+@register.filter
+def after_field(form, name):
+    """The template a form draws after its field ``name`` (``form.after_field``, {name: template}),
+    e.g. a risk's live rating under its pair of scores; "" for none."""
+    return getattr(form, "after_field", {}).get(name, "")
+
+
 @register.simple_tag(takes_context=True)
 def active_filters(context, filterset):
     """The filters in force on a list, one entry per chosen value: {"label", "value", "url"},
