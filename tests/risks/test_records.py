@@ -72,7 +72,8 @@ def test_the_add_form_names_each_score_and_shows_each_rating_under_its_scores(cl
     sent back with an error, the ratings are those of the scores chosen."""
     client.force_login(staff_dorset)
     html = client.get(reverse("risks:risk_create", args=[dorset.slug])).content.decode()
-    assert '<option value="4">4 Major</option>' in html and '<option value="5">5 Almost certain</option>' in html
+    assert '<option value="4">4 Major</option>' in html
+    assert '<option value="5">5 Almost certain</option>' in html
     assert html.count('id="rating-table"') == 1 and html.count('data-live-ratings="rating-table"') == 2
     positions = [
         html.index(marker)
