@@ -158,3 +158,49 @@ def test_the_heat_maps_labels_are_at_least_12_px(login, seeded_live_server, widt
     page.goto(seeded_live_server.url + "/risks/heatmap/")
     assert page.locator(".heatmap .axis .descriptor").first.inner_text() in ("Almost certain", "Rare")
     assert page.evaluate(SMALLEST_TEXT, ".heatmap") >= 12
+
+
+def _deadlines(page):
+    """The cards' deadlines, as (year, month, day), in the cards' order (those without, left out)."""
+    cells = page.evaluate(
+        """() => [...document.querySelectorAll("#deliverable-table tbody td")]
+          .filter(td => td.querySelector(".nhsuk-table__heading").textContent === "Deadline")
+          .map(td => td.querySelector(".cell-value").textContent.trim())"""
+    )
+    return [tuple(reversed(text.split("/"))) for text in cells if text != "—"]
+
+
+def test_a_phone_sorts_a_list_by_keyboard_keeping_its_filters(login, seeded_live_server):
+    """At 390 px the cards hide the column headers and their sort links: "Sort by" above the
+    cards sorts the list (the table's own ``sort`` parameter, without JavaScript), the filters
+    kept; at 1366 px it is not shown, the headers are."""
+    _staff()
+    page = login("phone.staff", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(seeded_live_server.url + "/deliverables/?status=in_progress")
+    before = _deadlines(page)
+    assert len(before) > 2 and before != sorted(before, reverse=True)  # not already in that order
+    select = page.locator("#deliverable-table-sort")
+    assert select.is_visible() and select.evaluate(INSIDE)
+    assert page.locator("label[for=deliverable-table-sort]").inner_text() == "Sort by"
+    assert select.locator("option:checked").inner_text() == "Plan order"
+    for _ in range(60):  # as a keyboard user reaches it
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "deliverable-table-sort":
+            break
+    else:
+        raise AssertionError("Sort by was not reached by Tab")
+    select.select_option(label="Deadline, latest first")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Sort"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "sort=-deadline" in page.url and "status=in_progress" in page.url
+    after = _deadlines(page)
+    assert after == sorted(before, reverse=True)
+    assert page.locator("#deliverable-table-sort option:checked").inner_text() == "Deadline, latest first"
+    assert page.evaluate(SIDEWAYS) == []
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert not select.is_visible()
+    assert page.locator("#deliverable-table thead th[aria-sort=descending]").inner_text() == "Deadline"

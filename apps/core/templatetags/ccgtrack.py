@@ -25,6 +25,29 @@ def may_edit(user, organisation):
     return can_edit(user, organisation)
 
 
+@register.inclusion_tag("django_tables2/_card_sort.html", takes_context=True)
+def card_sort(context, table):
+    """A card table's "Sort by" control for phones, whose cards hide the column headers and their
+    sort links: a GET form of the table's own order_by parameter, keeping the filters (and going
+    back to the first page), so it works without JavaScript."""
+    from apps.core.tables import sort_choices
+
+    choices = sort_choices(table) if getattr(table, "cards", False) else []
+    request = context.get("request")
+    keep = []
+    if choices and request is not None:
+        dropped = {table.prefixed_order_by_field, table.prefixed_page_field}
+        keep = [(k, v) for k, values in request.GET.lists() if k not in dropped for v in values]
+    table_id = table.attrs.get("id") or "table"
+    return {
+        "choices": choices,
+        "keep": keep,
+        "field": table.prefixed_order_by_field,
+        "select_id": f"{table_id}-sort",
+        "table_id": table_id,
+    }
+
+
 @register.filter
 def after_field(form, name):
     """The template a form draws after its field ``name`` (``form.after_field``, {name: template}),
