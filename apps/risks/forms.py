@@ -78,6 +78,7 @@ class RiskReviewForm(PlainErrorsMixin, forms.ModelForm):
         owner = cast(forms.ModelChoiceField, self.fields["owner"])
         owner.queryset = owner_choices if owner_choices is not None else get_user_model().objects.none()
         owner.label_from_instance = person_label  # type: ignore[method-assign]
+        owner.empty_label = "No one yet"  # not Django's "---------"
         cast(forms.DateField, self.fields["next_review_on"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         if not self.is_bound and self.instance.pk:
             self.initial["version"] = self.instance.version
@@ -95,6 +96,7 @@ class RiskCreateForm(RiskReviewForm):
     after mitigation, the owner, the next review and a note (why it is added). It opens."""
 
     note = NoteField(help_text="Why this risk is added: where it was raised, and by whom.")
+    required_messages: dict[str, str] = {}  # the note is not a review's: NoteField's own sentence
 
     class Meta(RiskReviewForm.Meta):
         fields: tuple[str, ...] = (  # type: ignore[assignment]
@@ -123,7 +125,6 @@ class RiskCreateForm(RiskReviewForm):
             field = cast(forms.TypedChoiceField, self.fields[name])
             field.choices = [("", "Choose a score"), *score_choices(name)]
             field.empty_value = None
-        cast(forms.ModelChoiceField, self.fields["owner"]).empty_label = "No one yet"
         _offer_plans(self, plan_choices)
 
 

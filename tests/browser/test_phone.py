@@ -4,6 +4,7 @@ status select wide enough to show its longest choice whole ("Delivered, with fur
 progress"). No word in a table is broken inside at 390 px."""
 
 import pytest
+from django.utils import timezone
 
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import Deliverable
@@ -112,17 +113,23 @@ def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_
     deliverable = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-darlington-ccg").first()
     risk = Risk.objects.filter(organisation__slug="nhs-darlington-ccg").first()
     Risk.objects.filter(pk=risk.pk).update(owner=staff)
+    # One of each archived, so that the archived lists, with their Restore links, have a row.
+    archived = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-darlington-ccg").last()
+    Deliverable.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+    Risk.objects.filter(pk=Risk.objects.filter(organisation__slug="nhs-darlington-ccg").last().pk).update(
+        archived_at=timezone.now()
+    )
     plan = deliverable.theme.plan
     page = login("phone.staff", PASSWORD)
-    page.set_default_timeout(
-        30_000
-    )  # eight pages, the dashboard and the report among them, on a busy machine
+    page.set_default_timeout(30_000)  # ten pages, the dashboard and the report among them, on a busy machine
     page.set_viewport_size({"width": 390, "height": 844})
     pages = {
         "/risks/": "risk-table",
         deliverable.get_absolute_url(): "update-history",
         risk.get_absolute_url(): "review-history",
         "/my/": "my-risks",
+        "/deliverables/archived/": "archived-deliverables",
+        "/risks/archived/": "archived-risks",
         plan.get_absolute_url(): None,
         f"/plans/{plan.pk}/report/": None,
         f"/dashboard/{plan.organisation.slug}/": None,
@@ -136,6 +143,8 @@ def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_
             assert page.evaluate(SIDEWAYS) == [], url
             row = page.locator(f"#{table_id} tbody tr").first
             assert row.evaluate("tr => getComputedStyle(tr).display") != "table-row", url
+            for link in row.locator("a").all():
+                assert link.evaluate(INSIDE), f"{url}: a link of the first card is outside the window"
 
 
 SMALLEST_TEXT = """selector => {
