@@ -130,8 +130,9 @@ def test_an_empty_field_is_named_in_a_sentence(form, name, message):
     assert "This field is required" not in str(bound.errors)
 
 
-def test_the_risk_review_offers_no_owner_in_words():
-    owner = RiskReviewForm().fields["owner"]
+@pytest.mark.parametrize("form", [RiskReviewForm, DeliverableUpdateForm])
+def test_the_review_and_update_forms_offer_no_owner_in_words(form):
+    owner = form().fields["owner"]
     assert owner.empty_label == "No one yet"  # not Django's "---------"
 
 
