@@ -213,3 +213,24 @@ def test_a_phone_sorts_a_list_by_keyboard_keeping_its_filters(login, seeded_live
     page.set_viewport_size({"width": 1366, "height": 900})
     assert not select.is_visible()
     assert page.locator("#deliverable-table thead th[aria-sort=descending]").inner_text() == "Deadline"
+
+
+def test_the_heat_map_comes_before_its_filters_on_a_phone(login, seeded_live_server):
+    """At 390 px the heat map's filter panel is folded, as the lists' are, so that the map is in
+    the first screen; the filters in force are listed above it. At 1366 px the panel is open."""
+    _staff()
+    page = login("phone.staff", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(seeded_live_server.url + "/risks/heatmap/?status=open")
+    assert page.locator("#filters").evaluate("d => d.open") is False
+    assert page.locator("#filters summary").inner_text().split() == ["Filter", "the", "risks", "(1", "set)"]
+    assert page.locator("#active-filters").inner_text().startswith("Filtered by:")
+    assert "Status: Open" in page.locator("#active-filters").inner_text()
+    assert page.locator("#heatmap-inherent").bounding_box()["y"] < 844
+    assert page.evaluate(SIDEWAYS) == []
+    page.locator("#filters summary").click()
+    assert page.locator("#filters select[name=status]").is_visible()
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(seeded_live_server.url + "/risks/heatmap/")
+    assert page.locator("#filters").evaluate("d => d.open") is True
