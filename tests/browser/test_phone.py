@@ -121,7 +121,9 @@ def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_
     )
     plan = deliverable.theme.plan
     page = login("phone.staff", PASSWORD)
-    page.set_default_timeout(30_000)  # ten pages, the dashboard and the report among them, on a busy machine
+    page.set_default_timeout(
+        30_000
+    )  # eleven pages, the dashboard and the report among them, on a busy machine
     page.set_viewport_size({"width": 390, "height": 844})
     pages = {
         "/risks/": "risk-table",
@@ -130,6 +132,7 @@ def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_
         "/my/": "my-risks",
         "/deliverables/archived/": "archived-deliverables",
         "/risks/archived/": "archived-risks",
+        "/organisations/nhs-darlington-ccg/self-assessment/": "domain-scores",
         plan.get_absolute_url(): None,
         f"/plans/{plan.pk}/report/": None,
         f"/dashboard/{plan.organisation.slug}/": None,
