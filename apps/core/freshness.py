@@ -604,14 +604,29 @@ class CachedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        window = queryset[bottom:top]
         bound: Any = self.object_list
         rows = BoundRows(
-            _LazyRows(lambda: cached("page", (self.rows_key, bottom, top), lambda: list(window))),
+            _LazyRows(
+                lambda: cached("page", (self.rows_key, bottom, top), lambda: page_rows(queryset, bottom, top))
+            ),
             table=bound.table,
             pinned_data=bound.pinned_data,
         )
         return Page(rows, number, self)
+
+
+def page_rows(queryset: Any, bottom: int, top: int) -> list[Any]:
+    """The rows ``bottom`` to ``top`` of ``queryset``, in its order: their keys first, from the
+    narrowest query that sorts them (no wide columns, none of the select_related joins, so the
+    database can sort from an index rather than every row of the table: the first page of all
+    25,000 deliverables in England 129 -> 20 ms), then those rows by key, with everything the
+    queryset selects and prefetches. A queryset that is DISTINCT or a union is read in one."""
+    query = queryset.query
+    if query.distinct or query.combinator or query.values_select or not query.order_by:
+        return list(queryset[bottom:top])
+    keys = list(queryset.values_list("pk", flat=True)[bottom:top])
+    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
+    return [rows[key] for key in keys if key in rows]  # one changed in between is left out
 
 
 class _LazyRows:

@@ -31,11 +31,12 @@ class RiskFilterSet(django_filters.FilterSet):
     organisation = ModelChoiceFilter(queryset=_organisations, label="Organisation", empty_label="All")
     category = django_filters.CharFilter(lookup_expr="iexact", label="Category")
     # Checkboxes, not a multi-select that needs Ctrl-click.
+    # Bands of the row itself (no join repeats a row): no DISTINCT, django-filter's default.
     band = django_filters.MultipleChoiceFilter(
-        choices=Band.choices, label="Band", widget=forms.CheckboxSelectMultiple
+        choices=Band.choices, label="Band", widget=forms.CheckboxSelectMultiple, distinct=False
     )
     residual_band = django_filters.MultipleChoiceFilter(
-        choices=Band.choices, label="Residual band", widget=forms.CheckboxSelectMultiple
+        choices=Band.choices, label="Residual band", widget=forms.CheckboxSelectMultiple, distinct=False
     )
     owner = PersonChoiceFilter(queryset=_owners, label="Owner", empty_label="Anyone")
     review_overdue = django_filters.BooleanFilter(

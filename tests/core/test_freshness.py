@@ -178,3 +178,29 @@ def test_a_board_report_kept_in_the_cache_says_it_was_read_now(client, admin_use
     assert first.context["read_at"] == start
     assert again.context["read_at"] == start + datetime.timedelta(minutes=12)
     assert b"10:12" in again.content and b"10:00" not in again.content
+
+
+def test_a_page_of_rows_is_read_by_its_keys_in_the_querysets_order(dorset, django_assert_num_queries):
+    """page_rows: the keys of the page from a narrow query, then the rows by key, in the same
+    order as reading the window at once (ties broken by pk), with what the queryset prefetches."""
+    from apps.core.freshness import page_rows
+    from apps.plans.models import Deliverable
+
+    queryset = (
+        Deliverable.objects.current()
+        .select_related("theme__plan")
+        .prefetch_related("domains")
+        .order_by("-status", "deadline", "pk")
+    )
+    assert queryset.count() > 40
+    for bottom, top in [(0, 10), (10, 30), (35, 10_000)]:
+        expected = list(queryset[bottom:top])
+        with django_assert_num_queries(3):  # the keys, the rows, their domains
+            rows = page_rows(queryset, bottom, top)
+            assert [row.theme.plan.pk for row in rows] == [row.theme.plan.pk for row in expected]
+            assert all(isinstance(list(row.domains.all()), list) for row in rows)
+        assert [row.pk for row in rows] == [row.pk for row in expected]
+    # A DISTINCT queryset is read in one query, as it was.
+    first = list(Deliverable.objects.order_by("pk").values_list("pk", flat=True)[:5])
+    with django_assert_num_queries(1):
+        assert [r.pk for r in page_rows(Deliverable.objects.distinct().order_by("pk"), 0, 5)] == first
