@@ -282,8 +282,21 @@
     });
   }
 
+  // A card list's column headers are hidden on a phone (read by screen readers, not seen), and
+  // with them their sort links: out of the Tab order there, so that the keyboard does not stop
+  // on links no one can see ("Sort by" above the cards sorts instead); back in on wide screens.
+  // CARDS: the breakpoint of static/css/app.css's cards (nhsuk-frontend's).
+  var CARDS = window.matchMedia("screen and (max-width: 48.0525em)");
+  function syncHiddenSortLinks() {
+    document.querySelectorAll("table.nhsuk-table--responsive > thead a[href]").forEach(function (link) {
+      if (CARDS.matches) { link.setAttribute("tabindex", "-1"); } else { link.removeAttribute("tabindex"); }
+    });
+  }
+  if (CARDS.addEventListener) { CARDS.addEventListener("change", syncHiddenSortLinks); }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncMenu();
+    syncHiddenSortLinks();
     foldFilters();
     var summary = document.querySelector("[data-error-summary]");
     if (summary) { focusErrorSummary(summary); }
@@ -294,6 +307,7 @@
     markScrollers(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
+    syncHiddenSortLinks();
     drawCharts(event.target);
     markScrollers(document);
   });

@@ -212,10 +212,18 @@ def test_a_phone_sorts_a_list_by_keyboard_keeping_its_filters(login, seeded_live
     assert after == sorted(before, reverse=True)
     assert page.locator("#deliverable-table-sort option:checked").inner_text() == "Deadline, latest first"
     assert page.evaluate(SIDEWAYS) == []
+    # The hidden headers' sort links are out of the Tab order: from "Sort", Tab reaches the
+    # first card, not a link no one can see.
+    page.focus("#deliverable-table-sort-form button")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !!document.activeElement.closest('#deliverable-table tbody')")
 
     page.set_viewport_size({"width": 1366, "height": 900})
     assert not select.is_visible()
     assert page.locator("#deliverable-table thead th[aria-sort=descending]").inner_text() == "Deadline"
+    page.focus("#deliverable-table thead a >> nth=0")  # a link of the headers shown again
+    assert page.evaluate("() => !!document.activeElement.closest('#deliverable-table thead')")
+    assert page.locator("#deliverable-table thead a[tabindex]").count() == 0
 
 
 def test_the_heat_map_comes_before_its_filters_on_a_phone(login, seeded_live_server):
