@@ -194,6 +194,8 @@ class DeliverableCreateForm(_DeliverableFields):
         theme = cast(forms.ModelChoiceField, self.fields["theme"])
         theme.queryset = theme_choices if theme_choices is not None else Theme.objects.none()
         theme.empty_label = None
+        # Each theme's whole title, one to a line: a phone's select cut them ("...ways of worki").
+        theme.widget = forms.RadioSelect(choices=theme.choices)
 
 
 class DeliverableDetailsForm(_DeliverableFields):
