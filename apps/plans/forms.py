@@ -187,15 +187,14 @@ class DeliverableCreateForm(_DeliverableFields):
         )
         labels = DELIVERABLE_LABELS
         help_texts = DELIVERABLE_HELP
-        widgets = DELIVERABLE_WIDGETS
+        # Each theme's whole title, one to a line: a phone's select cut them ("...ways of worki").
+        widgets = {**DELIVERABLE_WIDGETS, "theme": forms.RadioSelect}
 
     def __init__(self, *args, theme_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         theme = cast(forms.ModelChoiceField, self.fields["theme"])
         theme.queryset = theme_choices if theme_choices is not None else Theme.objects.none()
         theme.empty_label = None
-        # Each theme's whole title, one to a line: a phone's select cut them ("...ways of worki").
-        theme.widget = forms.RadioSelect(choices=theme.choices)
 
 
 class DeliverableDetailsForm(_DeliverableFields):
