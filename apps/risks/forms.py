@@ -13,6 +13,8 @@ from .models import SCORE_FIELDS, Risk, score_choices
 DETAIL_WIDGETS: dict[str, Any] = {
     "description": forms.Textarea(attrs={"rows": 3}),
     "domains": forms.CheckboxSelectMultiple,
+    # A plan's whole title, one to a line: a phone's select cut it ("...Phase 2.").
+    "plan": forms.RadioSelect,
 }
 DETAIL_LABELS = {"description": "Risk", "reference": "Reference", "domains": "Authorisation domains"}
 DETAIL_HELP = {

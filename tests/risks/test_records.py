@@ -3,6 +3,7 @@ what the register says of it, archive it and restore it, each through the risk's
 each leaves a review with its note and an audit event, and shows on the risk's page, in the
 register and on the next board paper."""
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -268,3 +269,18 @@ def test_archived_risks_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("risks:risk_archived"))
     assert len(response.context["risks"]) == 50  # a page at a time
+
+
+def test_the_plans_are_offered_whole_one_to_a_line(client, staff_dorset, dorset):
+    """Radio buttons, each plan's whole title (a phone's select cut it), "None" among them."""
+    plan = ODPlan.objects.get(organisation=dorset)
+    client.force_login(staff_dorset)
+    html = client.get(reverse("risks:risk_create", args=[dorset.slug])).content.decode()
+    assert '<select name="plan"' not in html and "<legend>Plan</legend>" in html
+    assert re.search(
+        rf'type="radio" name="plan" value="{plan.pk}"[^>]*checked[^>]*>\s*{re.escape(plan.title)}<', html
+    )
+    assert re.search(r'type="radio" name="plan" value=""[^>]*>\s*None<', html)
+    response = _add(client, dorset, plan="")
+    assert response.status_code == HTTPStatus.FOUND
+    assert Risk.objects.get(organisation=dorset).plan is None
