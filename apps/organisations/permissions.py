@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, When
+from django.db.models import Case, F, Q, QuerySet, When
 
 from apps.core import per_request
 from apps.core.audience import is_administrator
@@ -56,22 +56,15 @@ def _active(user: Any) -> bool:
 
 
 def _reading(user: Any) -> tuple[list[int], list[int]]:
-    """(the organisations the user reads, the roots of their subtrees): one query, read once per
-    request (``apps.core.per_request``)."""
+    """(the organisations the user reads, the roots of their subtrees): two small queries, read
+    once per request (``apps.core.per_request``). The roots are read first, as a list: as a
+    subquery repeated in each of ``beneath``'s joins, PostgreSQL took 17 ms to plan what it ran
+    in 2."""
 
     def read() -> tuple[list[int], list[int]]:
-        roots = _reading_roots(user)
-        rows = (
-            Organisation.objects.beneath(roots)
-            .annotate(is_root=ExpressionWrapper(Q(pk__in=roots), output_field=BooleanField()))
-            .values_list("pk", "is_root")
-        )
-        ids, root_ids = [], []
-        for pk, is_root in rows:
-            ids.append(pk)
-            if is_root:
-                root_ids.append(pk)
-        return ids, root_ids
+        roots = set(_reading_roots(user).values_list("root", flat=True))
+        ids = Organisation.objects.beneath_ids(sorted(roots))
+        return ids, [pk for pk in ids if pk in roots]
 
     return per_request.memo(("reading", user.pk), read)
 

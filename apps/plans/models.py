@@ -504,7 +504,24 @@ class StatusUpdate(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["deliverable", "-created_at"])]
+        indexes = [
+            models.Index(fields=["deliverable", "-created_at"]),
+            # A deliverable's latest update by a person: "not updated for 60 days" (stale_q,
+            # stale_changes_at) reads it for every deliverable in scope, from this index alone.
+            models.Index(
+                fields=["deliverable", "-created_at"],
+                condition=models.Q(created_by__isnull=False),
+                name="statusupdate_by_people",
+            ),
+            # The deliveries (deliveries()): "delivered per month" reads them, a fifth of the
+            # updates, without reading the rest.
+            models.Index(
+                fields=["created_at", "deliverable"],
+                condition=models.Q(to_status__in=[str(s) for s in Deliverable.DELIVERED_STATUSES])
+                & ~models.Q(from_status__in=[str(s) for s in Deliverable.DELIVERED_STATUSES]),
+                name="statusupdate_deliveries",
+            ),
+        ]
         constraints = length_checks("status_update", note=NOTE_MAX_LENGTH)
         triggers = [append_only()]
 
