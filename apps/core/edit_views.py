@@ -19,6 +19,14 @@ from apps.core.forms import ArchiveForm, add_service_errors
 from apps.core.history.audit import StaleVersionError, display
 
 
+def name_in(message: str, record: Any) -> str:
+    """A receipt's words with the record named after their first sentence: "Risk archived (R2
+    Establishing ...). It can be restored from the archived risks.", never the name tacked on
+    after the last sentence."""
+    first, _, rest = message.partition(". ")
+    return f"{first.rstrip('.')} ({record}).{' ' + rest if rest else ''}"
+
+
 class VersionedEditView(View):
     template_name: str
     form_class: type
@@ -87,7 +95,7 @@ class VersionedEditView(View):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.render(request, obj, form, status=400)
-        receipts.saved(request, f"{self.success_message.rstrip('.')}, {saved}.")
+        receipts.saved(request, name_in(self.success_message, saved))
         return redirect(self.success_url(saved))
 
     @staticmethod

@@ -29,6 +29,8 @@ def required_message(field: Any, name: str = "") -> str:
     """What a person is told when they left ``field`` empty: a sentence naming it ("Enter the
     plan title", "Choose the organisation", "Choose a file to upload"), never Django's "This
     field is required."."""
+    if getattr(field, "required_message", ""):
+        return field.required_message
     label = _lower_first(str(field.label or pretty_name(name) or "this").strip().rstrip(":"))
     if isinstance(field, forms.FileField):
         return "Choose a file to upload."
@@ -57,6 +59,9 @@ class PlainErrorsMixin:
 
 class NoteField(forms.CharField):
     """The note every write of the product keeps in the audit trail (and the history row)."""
+
+    # Its label varies ("Note", "Why"): "Enter the why." would not be a sentence.
+    required_message = "Write a note saying why. It is kept in the record's history."
 
     def __init__(self, *, label="Note", help_text="", required=True, **kwargs):
         super().__init__(

@@ -37,6 +37,7 @@ class DeliverableUpdateForm(PlainErrorsMixin, forms.ModelForm):
         owner = cast(forms.ModelChoiceField, self.fields["owner"])
         owner.queryset = owner_choices if owner_choices is not None else get_user_model().objects.none()
         owner.label_from_instance = person_label  # type: ignore[method-assign]
+        owner.empty_label = "No one yet"  # not Django's "---------"
         cast(forms.DateField, self.fields["deadline"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         if not self.is_bound and self.instance.pk:
             self.initial["version"] = self.instance.version
@@ -186,7 +187,8 @@ class DeliverableCreateForm(_DeliverableFields):
         )
         labels = DELIVERABLE_LABELS
         help_texts = DELIVERABLE_HELP
-        widgets = DELIVERABLE_WIDGETS
+        # Each theme's whole title, one to a line: a phone's select cut them ("...ways of worki").
+        widgets = {**DELIVERABLE_WIDGETS, "theme": forms.RadioSelect}
 
     def __init__(self, *args, theme_choices=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATETIME, INTEGER, ExportColumn
-from apps.core.tables import CardTable, NumberColumn, badge
+from apps.core.tables import CardTable, NumberColumn, badge, sort_words
 
 from .imports.columns import EXPORT, note_columns, overdue
 from .models import Deliverable, DeliverableAsAt, StatusUpdate
@@ -42,15 +42,25 @@ class DeliverableTable(CardTable):
         order_by=("theme__plan__organisation__name",),
         attrs={"td": {"class": "card-more"}},
     )
-    theme = tables.Column(
-        "Theme / priority area",
-        accessor="theme",
-        order_by=("theme__plan__title", "theme__number", "position"),
-        attrs={"td": {"class": "card-more"}},
+    theme = sort_words(
+        tables.Column(
+            "Theme / priority area",
+            accessor="theme",
+            order_by=("theme__plan__title", "theme__number", "position"),
+            attrs={"td": {"class": "card-more"}},
+        ),
+        "Plan order",
+        "Plan order, last first",
+        whole=True,
     )
     status = tables.Column("Status", order_by=("status",), attrs={"td": {"class": "card-full"}})
     deadline = tables.Column("Deadline", default="—")
-    is_overdue = tables.Column(verbose_name="Overdue", attrs={"td": {"class": "card-flag"}})
+    is_overdue = sort_words(
+        tables.Column(verbose_name="Overdue", attrs={"td": {"class": "card-flag"}}),
+        "Overdue last",
+        "Overdue first",
+        whole=True,
+    )
     owner = tables.Column(
         "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")
     )

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -454,6 +456,10 @@ class MyWorkView(TemplateView):
             deliverables=deliverables,
             risks=risks,
             can_import=permissions.editable_organisations(user).exists(),
+            # Owning nothing yet: where the open work is (the dashboard's "still to deliver").
+            open_deliverables_url=reverse("plans:deliverable_list")
+            + "?"
+            + urlencode({"status": list(Deliverable.OPEN_STATUSES)}, doseq=True),
         )
         return context
 

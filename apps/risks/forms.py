@@ -13,6 +13,8 @@ from .models import SCORE_FIELDS, Risk, score_choices
 DETAIL_WIDGETS: dict[str, Any] = {
     "description": forms.Textarea(attrs={"rows": 3}),
     "domains": forms.CheckboxSelectMultiple,
+    # A plan's whole title, one to a line: a phone's select cut it ("...Phase 2.").
+    "plan": forms.RadioSelect,
 }
 DETAIL_LABELS = {"description": "Risk", "reference": "Reference", "domains": "Authorisation domains"}
 DETAIL_HELP = {
@@ -38,6 +40,13 @@ class RiskReviewForm(PlainErrorsMixin, forms.ModelForm):
         help_text="What was reviewed, and why the scores stand where they do.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    # Each rating and band under its pair of scores, as they are chosen (with form_extra
+    # "risks/partials/_live_ratings.html" and the view's rating_table).
+    after_field = {
+        "likelihood": "risks/partials/_live_rating.html",
+        "residual_likelihood": "risks/partials/_live_rating.html",
+    }
 
     class Meta:
         model = Risk
@@ -71,6 +80,7 @@ class RiskReviewForm(PlainErrorsMixin, forms.ModelForm):
         owner = cast(forms.ModelChoiceField, self.fields["owner"])
         owner.queryset = owner_choices if owner_choices is not None else get_user_model().objects.none()
         owner.label_from_instance = person_label  # type: ignore[method-assign]
+        owner.empty_label = "No one yet"  # not Django's "---------"
         cast(forms.DateField, self.fields["next_review_on"]).input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         if not self.is_bound and self.instance.pk:
             self.initial["version"] = self.instance.version
@@ -88,6 +98,7 @@ class RiskCreateForm(RiskReviewForm):
     after mitigation, the owner, the next review and a note (why it is added). It opens."""
 
     note = NoteField(help_text="Why this risk is added: where it was raised, and by whom.")
+    required_messages: dict[str, str] = {}  # the note is not a review's: NoteField's own sentence
 
     class Meta(RiskReviewForm.Meta):
         fields: tuple[str, ...] = (  # type: ignore[assignment]
@@ -116,7 +127,6 @@ class RiskCreateForm(RiskReviewForm):
             field = cast(forms.TypedChoiceField, self.fields[name])
             field.choices = [("", "Choose a score"), *score_choices(name)]
             field.empty_value = None
-        cast(forms.ModelChoiceField, self.fields["owner"]).empty_label = "No one yet"
         _offer_plans(self, plan_choices)
 
 

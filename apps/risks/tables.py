@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, DATETIME, INTEGER, ExportColumn
-from apps.core.tables import CardTable, NumberColumn, badge, card_heading
+from apps.core.tables import CardTable, NumberColumn, badge, card_heading, sort_words
 
 from .models import Band, Risk, RiskAsAt, RiskReview
 
@@ -83,14 +83,20 @@ class RiskTable(CardTable):
     category = tables.Column("Category", attrs={"td": {"class": "card-more"}})
     severity = card_heading(NumberColumn("S", attrs={"td": {"class": "num card-more"}}), "Severity")
     likelihood = card_heading(NumberColumn("L", attrs={"td": {"class": "num card-more"}}), "Likelihood")
-    rating = tables.Column("Rating", attrs={"td": {"class": "rating"}})
+    rating = sort_words(
+        tables.Column("Rating", attrs={"td": {"class": "rating"}}), "lowest first", "highest first"
+    )
     residual_severity = card_heading(
         NumberColumn("Res S", attrs={"td": {"class": "num card-more"}}), "Residual severity"
     )
     residual_likelihood = card_heading(
         NumberColumn("Res L", attrs={"td": {"class": "num card-more"}}), "Residual likelihood"
     )
-    residual_rating = tables.Column("Residual rating", attrs={"td": {"class": "residual-rating"}})
+    residual_rating = sort_words(
+        tables.Column("Residual rating", attrs={"td": {"class": "residual-rating"}}),
+        "lowest first",
+        "highest first",
+    )
     owner = tables.Column(
         "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")
     )

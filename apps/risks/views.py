@@ -167,6 +167,9 @@ class RiskCreateView(VersionedCreateView):
                 "stand once the mitigation works. The ratings and bands are worked out for you."
             ),
             "cancel_url": _register(),
+            # The ratings and bands as the scores are chosen, as on the review form.
+            "form_extra": "risks/partials/_live_ratings.html",
+            "rating_table": selectors.current_scheme().ratings(),
         }
 
     def create(self, request, parent, form):

@@ -169,9 +169,17 @@
         if (!severity || !likelihood) { return; }
         function show() {
           var found = table[severity.value + "x" + likelihood.value];
-          if (!found) { return; }
-          line.querySelector(".rating-value").textContent = found.rating;
           var band = line.querySelector(".rating-band");
+          if (!found) {
+            // A score not chosen yet (a new risk): no rating, rather than one of other scores.
+            if (severity.value === "" || likelihood.value === "") {
+              line.querySelector(".rating-value").textContent = "—";
+              band.textContent = "";
+              band.className = "badge rating-band";
+            }
+            return;
+          }
+          line.querySelector(".rating-value").textContent = found.rating;
           band.textContent = found.label;
           band.className = "badge rating-band band-" + found.band;
         }
@@ -274,8 +282,21 @@
     });
   }
 
+  // A card list's column headers are hidden on a phone (read by screen readers, not seen), and
+  // with them their sort links: out of the Tab order there, so that the keyboard does not stop
+  // on links no one can see ("Sort by" above the cards sorts instead); back in on wide screens.
+  // CARDS: the breakpoint of static/css/app.css's cards (nhsuk-frontend's).
+  var CARDS = window.matchMedia("screen and (max-width: 48.0525em)");
+  function syncHiddenSortLinks() {
+    document.querySelectorAll("table.nhsuk-table--responsive > thead a[href]").forEach(function (link) {
+      if (CARDS.matches) { link.setAttribute("tabindex", "-1"); } else { link.removeAttribute("tabindex"); }
+    });
+  }
+  if (CARDS.addEventListener) { CARDS.addEventListener("change", syncHiddenSortLinks); }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncMenu();
+    syncHiddenSortLinks();
     foldFilters();
     var summary = document.querySelector("[data-error-summary]");
     if (summary) { focusErrorSummary(summary); }
@@ -286,6 +307,7 @@
     markScrollers(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
+    syncHiddenSortLinks();
     drawCharts(event.target);
     markScrollers(document);
   });

@@ -95,6 +95,9 @@ def test_the_first_screen_says_whether_we_are_on_track(browser, seeded_live_serv
             "#stat-further-work",
             "#stat-to-deliver",
             "#stat-due-soon",
+            # What changed: the section itself on a laptop; on a phone, where the section is
+            # below the first screen, its answer in a line under "Are we on track?".
+            "#changes-heading" if width >= 768 else "#state-changed",
         ):
             box = page.locator(selector).bounding_box()
             assert box is not None, selector
@@ -107,6 +110,15 @@ def test_the_first_screen_says_whether_we_are_on_track(browser, seeded_live_serv
         assert ("Needs attention" in state) == (overdue > 0) and ("On track" in state) == (overdue == 0)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert (page.locator("#stat-fully-delivered ~ .trend").count() == 1) == paper
+        if width < 768:
+            changed = page.locator("#state-changed").inner_text()
+            if paper:
+                assert changed.startswith("What changed: 1 deliverable changed status since paper 1, 1 now")
+            else:
+                assert changed.startswith("What changed: ")
+            assert changed.endswith("See what changed")
+        else:
+            assert not page.locator("#state-changed").is_visible()  # the section is in view itself
     finally:
         context.close()
 

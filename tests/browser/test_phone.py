@@ -4,6 +4,7 @@ status select wide enough to show its longest choice whole ("Delivered, with fur
 progress"). No word in a table is broken inside at 390 px."""
 
 import pytest
+from django.utils import timezone
 
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import Deliverable
@@ -112,17 +113,26 @@ def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_
     deliverable = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-darlington-ccg").first()
     risk = Risk.objects.filter(organisation__slug="nhs-darlington-ccg").first()
     Risk.objects.filter(pk=risk.pk).update(owner=staff)
+    # One of each archived, so that the archived lists, with their Restore links, have a row.
+    archived = Deliverable.objects.filter(theme__plan__organisation__slug="nhs-darlington-ccg").last()
+    Deliverable.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+    Risk.objects.filter(pk=Risk.objects.filter(organisation__slug="nhs-darlington-ccg").last().pk).update(
+        archived_at=timezone.now()
+    )
     plan = deliverable.theme.plan
     page = login("phone.staff", PASSWORD)
     page.set_default_timeout(
         30_000
-    )  # eight pages, the dashboard and the report among them, on a busy machine
+    )  # eleven pages, the dashboard and the report among them, on a busy machine
     page.set_viewport_size({"width": 390, "height": 844})
     pages = {
         "/risks/": "risk-table",
         deliverable.get_absolute_url(): "update-history",
         risk.get_absolute_url(): "review-history",
         "/my/": "my-risks",
+        "/deliverables/archived/": "archived-deliverables",
+        "/risks/archived/": "archived-risks",
+        "/organisations/nhs-darlington-ccg/self-assessment/": "domain-scores",
         plan.get_absolute_url(): None,
         f"/plans/{plan.pk}/report/": None,
         f"/dashboard/{plan.organisation.slug}/": None,
@@ -136,6 +146,8 @@ def test_the_lists_are_cards_and_no_word_is_broken_at_390_px(login, seeded_live_
             assert page.evaluate(SIDEWAYS) == [], url
             row = page.locator(f"#{table_id} tbody tr").first
             assert row.evaluate("tr => getComputedStyle(tr).display") != "table-row", url
+            for link in row.locator("a").all():
+                assert link.evaluate(INSIDE), f"{url}: a link of the first card is outside the window"
 
 
 SMALLEST_TEXT = """selector => {
@@ -158,3 +170,78 @@ def test_the_heat_maps_labels_are_at_least_12_px(login, seeded_live_server, widt
     page.goto(seeded_live_server.url + "/risks/heatmap/")
     assert page.locator(".heatmap .axis .descriptor").first.inner_text() in ("Almost certain", "Rare")
     assert page.evaluate(SMALLEST_TEXT, ".heatmap") >= 12
+
+
+def _deadlines(page):
+    """The cards' deadlines, as (year, month, day), in the cards' order (those without, left out)."""
+    cells = page.evaluate(
+        """() => [...document.querySelectorAll("#deliverable-table tbody td")]
+          .filter(td => td.querySelector(".nhsuk-table__heading").textContent === "Deadline")
+          .map(td => td.querySelector(".cell-value").textContent.trim())"""
+    )
+    return [tuple(reversed(text.split("/"))) for text in cells if text != "—"]
+
+
+def test_a_phone_sorts_a_list_by_keyboard_keeping_its_filters(login, seeded_live_server):
+    """At 390 px the cards hide the column headers and their sort links: "Sort by" above the
+    cards sorts the list (the table's own ``sort`` parameter, without JavaScript), the filters
+    kept; at 1366 px it is not shown, the headers are."""
+    _staff()
+    page = login("phone.staff", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(seeded_live_server.url + "/deliverables/?status=in_progress")
+    before = _deadlines(page)
+    assert len(before) > 2 and before != sorted(before, reverse=True)  # not already in that order
+    select = page.locator("#deliverable-table-sort")
+    assert select.is_visible() and select.evaluate(INSIDE)
+    assert page.locator("label[for=deliverable-table-sort]").inner_text() == "Sort by"
+    assert select.locator("option:checked").inner_text() == "Plan order"
+    for _ in range(60):  # as a keyboard user reaches it
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "deliverable-table-sort":
+            break
+    else:
+        raise AssertionError("Sort by was not reached by Tab")
+    select.select_option(label="Deadline, latest first")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Sort"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "sort=-deadline" in page.url and "status=in_progress" in page.url
+    after = _deadlines(page)
+    assert after == sorted(before, reverse=True)
+    assert page.locator("#deliverable-table-sort option:checked").inner_text() == "Deadline, latest first"
+    assert page.evaluate(SIDEWAYS) == []
+    # The hidden headers' sort links are out of the Tab order: from "Sort", Tab reaches the
+    # first card, not a link no one can see.
+    page.focus("#deliverable-table-sort-form button")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !!document.activeElement.closest('#deliverable-table tbody')")
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert not select.is_visible()
+    assert page.locator("#deliverable-table thead th[aria-sort=descending]").inner_text() == "Deadline"
+    page.focus("#deliverable-table thead a >> nth=0")  # a link of the headers shown again
+    assert page.evaluate("() => !!document.activeElement.closest('#deliverable-table thead')")
+    assert page.locator("#deliverable-table thead a[tabindex]").count() == 0
+
+
+def test_the_heat_map_comes_before_its_filters_on_a_phone(login, seeded_live_server):
+    """At 390 px the heat map's filter panel is folded, as the lists' are, so that the map is in
+    the first screen; the filters in force are listed above it. At 1366 px the panel is open."""
+    _staff()
+    page = login("phone.staff", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(seeded_live_server.url + "/risks/heatmap/?status=open")
+    assert page.locator("#filters").evaluate("d => d.open") is False
+    assert page.locator("#filters summary").inner_text().split() == ["Filter", "the", "risks", "(1", "set)"]
+    assert page.locator("#active-filters").inner_text().startswith("Filtered by:")
+    assert "Status: Open" in page.locator("#active-filters").inner_text()
+    assert page.locator("#heatmap-inherent").bounding_box()["y"] < 844
+    assert page.evaluate(SIDEWAYS) == []
+    page.locator("#filters summary").click()
+    assert page.locator("#filters select[name=status]").is_visible()
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(seeded_live_server.url + "/risks/heatmap/")
+    assert page.locator("#filters").evaluate("d => d.open") is True

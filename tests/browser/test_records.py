@@ -4,7 +4,7 @@ and find it in the register."""
 import pytest
 
 from apps.organisations.models import Membership, Organisation
-from apps.risks.models import Risk, RiskReview
+from apps.risks.models import BandScheme, Risk, RiskReview
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory
 
@@ -50,6 +50,10 @@ def test_staff_add_a_risk_on_a_phone_by_keyboard_and_see_it_in_the_register(logi
     _type_into(page, "#id_category", "Workforce")
     _tab_to(page, "#id_domains_3")  # domain 4, capacity and capability
     page.keyboard.press("Space")
+    # The ratings, under their pairs of scores, follow the scores as they are chosen (the
+    # server's table: BandScheme.ratings), as on the review form.
+    inherent, residual = page.locator("#live-inherent-rating"), page.locator("#live-residual-rating")
+    assert inherent.inner_text() == "Inherent rating: —"
     for field, score in (
         ("severity", "4"),
         ("likelihood", "4"),
@@ -58,6 +62,20 @@ def test_staff_add_a_risk_on_a_phone_by_keyboard_and_see_it_in_the_register(logi
     ):
         _tab_to(page, f"#id_{field}")
         page.keyboard.type(score)  # a closed select takes the option its typed text starts
+        if field == "severity":
+            assert inherent.inner_text() == "Inherent rating: —"  # the likelihood is not chosen yet
+    assert page.locator("#id_severity option:checked").inner_text() == "4 Major"
+    assert page.locator("#id_likelihood option:checked").inner_text() == "4 Likely"
+    table = BandScheme.current().ratings()
+    assert table["4x4"]["label"] == "Extreme"
+    assert inherent.inner_text() == "Inherent rating: 16 Extreme"
+    assert residual.inner_text() == f"Residual rating: 6 {table['3x2']['label']}"
+
+    def top(selector):
+        return page.locator(selector).bounding_box()["y"]
+
+    assert top("#id_likelihood") < top("#live-inherent-rating") < top("#id_mitigation")
+    assert top("#id_residual_likelihood") < top("#live-residual-rating") < top("#id_owner")
     _type_into(page, "#id_mitigation", "Succession plans for each locality lead.")
     _type_into(page, "#id_note", "Raised at the governing body seminar.")
     _tab_to(page, "#record-form button[type=submit]")

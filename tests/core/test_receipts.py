@@ -6,7 +6,9 @@ from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
+from apps.core.edit_views import name_in
 from apps.plans.models import Deliverable
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,20 @@ def test_the_edit_form_names_the_record_in_its_receipt(client, staff_dorset, del
     assert response.status_code == HTTPStatus.FOUND
     page = client.get(response["Location"]).content.decode()
     assert "Saved at " in page and "Deliverable updated" in page
+
+
+def test_an_archive_receipt_names_the_record_after_its_first_sentence(client, staff_dorset, deliverable):
+    client.force_login(staff_dorset)
+    response = client.post(
+        reverse("plans:deliverable_archive", args=[deliverable.pk]),
+        {"note": "A duplicate.", "version": deliverable.version},
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    page = client.get(response["Location"]).content.decode()
+    expected = f"Deliverable archived ({deliverable}). It can be restored from the archived deliverables."
+    assert escape(expected) in page
+
+
+def test_name_in_puts_the_name_after_the_first_sentence():
+    assert name_in("Review recorded.", "R2 A risk") == "Review recorded (R2 A risk)."
+    assert name_in("Risk archived. It can be restored.", "R2") == "Risk archived (R2). It can be restored."

@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from apps.core.forms import required_message
+from apps.core.forms import ArchiveForm, required_message
 from apps.core.history.audit import audit_events
 from apps.core.templatetags.form_errors import summary_items
 from apps.organisations.forms import InviteForm
@@ -20,7 +20,7 @@ from apps.plans.models import Deliverable
 from apps.plans.services import deliverable_edit
 from apps.reminders.forms import ReminderPreferenceForm
 from apps.reports.forms import BoardReportForm
-from apps.risks.forms import RiskReviewForm
+from apps.risks.forms import RiskCreateForm, RiskReviewForm
 from apps.risks.models import Risk
 from tests.browser.test_every_page import _developer_words, _text
 from tests.factories import UserFactory
@@ -118,6 +118,9 @@ def test_the_history_of_a_risk_says_its_scores_and_status_in_words(client, staff
             "email",
             "Enter the email address.",
         ),
+        # The note of an archive is labelled "Why": never "Enter the why.".
+        (lambda: ArchiveForm({}), "note", "Write a note saying why. It is kept in the record's history."),
+        (lambda: RiskCreateForm({}), "note", "Write a note saying why."),
     ],
 )
 def test_an_empty_field_is_named_in_a_sentence(form, name, message):
@@ -125,6 +128,12 @@ def test_an_empty_field_is_named_in_a_sentence(form, name, message):
     assert not bound.is_valid()
     assert bound.errors[name][0].startswith(message)
     assert "This field is required" not in str(bound.errors)
+
+
+@pytest.mark.parametrize("form", [RiskReviewForm, DeliverableUpdateForm])
+def test_the_review_and_update_forms_offer_no_owner_in_words(form):
+    owner = form().fields["owner"]
+    assert owner.empty_label == "No one yet"  # not Django's "---------"
 
 
 def test_required_message_names_the_field_by_its_label():

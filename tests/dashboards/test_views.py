@@ -460,6 +460,7 @@ def test_off_track_checks_are_a_warning_only_when_not_zero(client, admin_user, e
     calm = OrganisationFactory(parent=every_bucket.parent)  # a plan with nothing off track
     plan_theme = ThemeFactory(plan=ODPlanFactory(organisation=calm), number=1)
     done = DeliverableFactory(theme=plan_theme, position=1, status="delivered")
+    RiskFactory(organisation=calm, severity=2, likelihood=2)  # an open risk, low
     html = client.get(dashboard(calm.slug)).content.decode()
     for key in ("overdue", "stale", "red"):
         item = html.split(f'id="attention-{key}"')[0].rsplit("<li", 1)[1]
@@ -467,6 +468,24 @@ def test_off_track_checks_are_a_warning_only_when_not_zero(client, admin_user, e
         assert "On track" in _attention(html, key) and "Needs attention" not in _attention(html, key), key
     assert "<strong>Yes:</strong>" in html
     assert done.pk
+
+
+def test_no_red_risk_on_an_empty_register_is_not_on_track(client, admin_user, every_bucket):
+    """No open risk recorded at all: the red-risk check says so, not "On track" (an empty
+    register is not a sign of health), and so does the answer to "are we on track"."""
+    client.force_login(admin_user)
+    bare = OrganisationFactory(parent=every_bucket.parent)
+    DeliverableFactory(
+        theme=ThemeFactory(plan=ODPlanFactory(organisation=bare), number=1), status="delivered"
+    )
+    RiskFactory(organisation=bare, severity=5, likelihood=5, status="closed")  # closed: not open
+    html = client.get(dashboard(bare.slug)).content.decode()
+    item = html.split('id="attention-red"')[0].rsplit("<li", 1)[1]
+    assert "is-empty" in item and "is-calm" not in item
+    red = _attention(html, "red")
+    assert "No open risk is recorded" in red and "On track" not in red and ">–<" in red
+    assert "On track" in _attention(html, "overdue")
+    assert "<strong>Yes, but</strong> no open risk is recorded" in html
 
 
 def test_changes_since_the_last_paper_come_first_and_figures_are_compared_with_it(

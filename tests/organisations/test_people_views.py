@@ -317,3 +317,18 @@ def test_the_organisation_page_links_the_people_page_for_those_who_manage_its_pe
     client.force_login(staff_dorset)
     html = client.get(detail).content.decode()
     assert 'id="people-link"' not in html and html.count('id="dashboard-link"') == 1
+
+
+def test_the_organisation_page_links_its_register_and_self_assessment_to_those_who_read_them(
+    client, board_dorset, dorset
+):
+    """Found from the organisation itself, not only through its plan or its dashboard."""
+    detail = reverse("organisations:organisation_detail", args=["nhs-dorset-ccg"])
+    client.force_login(board_dorset)
+    html = client.get(detail).content.decode()
+    register = reverse("risks:risk_list") + f"?organisation={dorset.pk}"
+    assert f'href="{register}" id="risks-link">Risk register</a>' in html
+    assessment = reverse("plans:self_assessment", args=["nhs-dorset-ccg"])
+    assert f'href="{assessment}" id="self-assessment-link">Self-assessment</a>' in html
+    other = client.get(reverse("organisations:organisation_detail", args=["nhs-darlington-ccg"]))
+    assert 'id="risks-link"' not in other.content.decode()  # not this member's to read

@@ -196,3 +196,21 @@ def test_the_owner_text_shows_where_no_member_owns_it(client, theme, staff_dorse
     deliverable.save()
     page = client.get(deliverable.get_absolute_url()).content.decode()
     assert f'<dd id="owner">{staff_dorset.get_full_name()}</dd>' in page  # a member owner comes first
+
+
+def test_owning_nothing_yet_leads_to_the_open_work(client, staff_darlington):
+    """My work of someone who owns nothing: not a dead end, but the open deliverables and risks
+    of their organisations, the same lists the dashboard's "still to deliver" opens."""
+    client.force_login(staff_darlington)
+    html = client.get(reverse("plans:my_work")).content.decode()
+    link = re.search(r'<p id="no-deliverables">.*?<a href="([^"]+)">(.*?)</a>', html, re.S)
+    assert link.group(2) == "The open deliverables of your organisations"
+    listed = client.get(link.group(1).replace("&amp;", "&"))
+    rows = [row.record for row in listed.context["table"].page.object_list]
+    open_ones = Deliverable.objects.filter(
+        theme__plan__organisation__slug="nhs-darlington-ccg", status__in=Deliverable.OPEN_STATUSES
+    )
+    assert len(rows) == min(open_ones.count(), 50) > 0
+    assert all(r.status in Deliverable.OPEN_STATUSES for r in rows)
+    risks = reverse("risks:risk_list") + "?status=open"
+    assert f'<a href="{risks}">The open risks of your organisations</a>' in html

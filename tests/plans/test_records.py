@@ -3,6 +3,7 @@ objective), correct a deliverable's details, archive and restore it, and record 
 self-assessment against the six domains: each through the one edit path, each in the record's
 history and, where the paper reports it, in the next board paper's changes."""
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -63,6 +64,25 @@ def test_staff_add_a_deliverable_at_the_end_of_a_theme(client, staff_dorset, pla
     assert "Agreed at the Executive." in detail[detail.index('id="update-history"') :]
     plan_page = client.get(plan.get_absolute_url()).content.decode()
     assert f'href="{added.get_absolute_url()}"' in plan_page[plan_page.index(f'id="theme-{theme.number}"') :]
+
+
+def test_the_themes_are_offered_whole_one_to_a_line(client, staff_dorset, plan):
+    """Radio buttons, each theme's whole title (a phone's select cut them), the theme the link
+    came from chosen; a theme left unchosen is named in a sentence."""
+    theme = plan.themes.order_by("number")[1]
+    client.force_login(staff_dorset)
+    html = client.get(reverse("plans:deliverable_create", args=[plan.pk]) + f"?theme={theme.pk}").content
+    html = html.decode()
+    for other in plan.themes.all():
+        checked = " checked" if other == theme else ""
+        assert f'type="radio" name="theme" value="{other.pk}"' in html
+        assert re.search(rf'value="{other.pk}"[^>]*{checked}[^>]*>\s*{other.number}\. ', html), other
+    assert "<legend>Theme</legend>" in html and '<select name="theme"' not in html
+    response = client.post(
+        reverse("plans:deliverable_create", args=[plan.pk]), {"title": "A new one", "note": "Agreed."}
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.context["form"].errors["theme"] == ["Choose the theme."]
 
 
 def test_two_deliverables_added_one_after_the_other_take_the_next_two_places(client, staff_dorset, plan):

@@ -199,8 +199,11 @@ def test_list_paginates(client, admin_user):
 
 def _domain_rows(html):
     table = html[html.index('id="domain-scores"') :]
-    body = table[table.index("<tbody>") : table.index("</tbody>")]
-    cells = re.findall(r"<tr>\s*<th[^>]*>(\d+)\.(.*?)</th>(.*?)</tr>", body, re.S)
+    body = table[table.index("<tbody") : table.index("</tbody>")]
+    # Each cell's heading for the phone's cards (aria-hidden) is not its value.
+    body = re.sub(r'<span class="nhsuk-table__heading" aria-hidden="true">.*?</span>', "", body)
+    body = re.sub(r'<div class="cell-value">', "", body)
+    cells = re.findall(r"<tr[^>]*>\s*<th[^>]*>(\d+)\.(.*?)</th>(.*?)</tr>", body, re.S)
     return {
         int(number): [
             re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", rest)

@@ -3,6 +3,7 @@ what the register says of it, archive it and restore it, each through the risk's
 each leaves a review with its note and an audit event, and shows on the risk's page, in the
 register and on the next board paper."""
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -64,6 +65,37 @@ def test_a_governing_body_member_reads_the_empty_register_without_a_button(clien
     html = client.get(reverse("risks:risk_list")).content.decode()
     assert "No risks are recorded for the organisations you can see." in html
     assert "Add a risk" not in html
+
+
+def test_the_add_form_names_each_score_and_shows_each_rating_under_its_scores(client, staff_dorset, dorset):
+    """As the review form: descriptors on the scores, the server's rating table once, and the
+    inherent and residual ratings each drawn after its pair (static/js/app.js fills them in);
+    sent back with an error, the ratings are those of the scores chosen."""
+    client.force_login(staff_dorset)
+    html = client.get(reverse("risks:risk_create", args=[dorset.slug])).content.decode()
+    assert '<option value="4">4 Major</option>' in html
+    assert '<option value="5">5 Almost certain</option>' in html
+    assert html.count('id="rating-table"') == 1 and html.count('data-live-ratings="rating-table"') == 2
+    positions = [
+        html.index(marker)
+        for marker in (
+            'id="id_likelihood"',
+            'id="live-inherent-rating"',
+            'id="id_mitigation"',
+            'id="id_residual_likelihood"',
+            'id="live-residual-rating"',
+            'id="id_owner"',
+        )
+    ]
+    assert positions == sorted(positions)
+    inherent = html[html.index('id="live-inherent-rating"') :]
+    assert '<span class="rating-value">—</span>' in inherent[: inherent.index("</p>")]
+    returned = _add(client, dorset, note="")
+    assert returned.status_code == HTTPStatus.BAD_REQUEST
+    page = returned.content.decode()
+    assert 'data-severity="id_severity" data-likelihood="id_likelihood"' in page
+    assert '<option value="4" selected>4 Major</option>' in page
+    assert not Risk.objects.filter(organisation=dorset).exists()
 
 
 def test_staff_add_a_risk_and_see_it_in_the_register_with_its_history(client, staff_dorset, dorset):
@@ -237,3 +269,18 @@ def test_archived_risks_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("risks:risk_archived"))
     assert len(response.context["risks"]) == 50  # a page at a time
+
+
+def test_the_plans_are_offered_whole_one_to_a_line(client, staff_dorset, dorset):
+    """Radio buttons, each plan's whole title (a phone's select cut it), "None" among them."""
+    plan = ODPlan.objects.get(organisation=dorset)
+    client.force_login(staff_dorset)
+    html = client.get(reverse("risks:risk_create", args=[dorset.slug])).content.decode()
+    assert '<select name="plan"' not in html and "<legend>Plan</legend>" in html
+    assert re.search(
+        rf'type="radio" name="plan" value="{plan.pk}"[^>]*checked[^>]*>\s*{re.escape(plan.title)}<', html
+    )
+    assert re.search(r'type="radio" name="plan" value=""[^>]*>\s*None<', html)
+    response = _add(client, dorset, plan="")
+    assert response.status_code == HTTPStatus.FOUND
+    assert Risk.objects.get(organisation=dorset).plan is None

@@ -97,6 +97,25 @@ def test_every_column_sorts_both_ways(client, admin_user, column, direction):
     assert _count(response) == len(SEED_RISKS)
 
 
+def test_a_phone_gets_sort_by_with_every_order_the_headers_give(client, admin_user):
+    """The cards hide the headers and their sort links; "Sort by" offers the same orders, in
+    words, with the one in force chosen, and keeps the filters (back on the first page)."""
+    client.force_login(admin_user)
+    html = client.get(LIST, {"band": "extreme", "sort": "next_review_on", "page": "1"}).content.decode()
+    form = html[html.index('<form method="get" class="card-sort"') :]
+    form = form[: form.index("</form>")]
+    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]+)</option>', form)
+    orderable = [c.name for c in RiskTable([]).columns if c.orderable]
+    assert [value for value, _, _ in options] == [f"{d}{c}" for c in orderable for d in ("", "-")]
+    assert [label for value, chosen, label in options if chosen] == ["Next review, earliest first"]
+    labels = dict((value, label) for value, _, label in options)
+    assert labels["-rating"] == "Rating, highest first" and labels["-severity"] == "Severity, highest first"
+    assert labels["reference"] == "Ref, A to Z" and labels["-next_review_on"] == "Next review, latest first"
+    assert '<input type="hidden" name="band" value="extreme">' in form
+    assert 'name="page"' not in form and '<select name="sort" id="risk-table-sort">' in form
+    assert '<label for="risk-table-sort">Sort by</label>' in form
+
+
 def test_sort_by_rating_puts_the_highest_first(client, admin_user):
     client.force_login(admin_user)
     rows = client.get(LIST, {"sort": "-rating"}).context["table"].page.object_list

@@ -61,3 +61,10 @@ def other_messages(messages):
     from django.contrib.messages import constants
 
     return [m for m in messages if m.level < constants.ERROR]
+
+
+@register.filter
+def after_field(form, name):
+    """The template a form draws after its field ``name`` (``form.after_field``, {name: template}),
+    e.g. a risk's live rating under its pair of scores; "" for none."""
+    return getattr(form, "after_field", {}).get(name, "")

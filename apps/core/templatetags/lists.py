@@ -10,6 +10,29 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
+@register.inclusion_tag("django_tables2/_card_sort.html", takes_context=True)
+def card_sort(context, table):
+    """A card table's "Sort by" control for phones, whose cards hide the column headers and their
+    sort links: a GET form of the table's own order_by parameter, keeping the filters (and going
+    back to the first page), so it works without JavaScript."""
+    from apps.core.tables import sort_choices
+
+    choices = sort_choices(table) if getattr(table, "cards", False) else []
+    request = context.get("request")
+    keep = []
+    if choices and request is not None:
+        dropped = {table.prefixed_order_by_field, table.prefixed_page_field}
+        keep = [(k, v) for k, values in request.GET.lists() if k not in dropped for v in values]
+    table_id = table.attrs.get("id") or "table"
+    return {
+        "choices": choices,
+        "keep": keep,
+        "field": table.prefixed_order_by_field,
+        "select_id": f"{table_id}-sort",
+        "table_id": table_id,
+    }
+
+
 @register.simple_tag(takes_context=True)
 def active_filters(context, filterset):
     """The filters in force on a list, one entry per chosen value: {"label", "value", "url"},
