@@ -155,12 +155,20 @@ def editable_organisations(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.all() if ids is None else Organisation.objects.filter(pk__in=ids)
 
 
+def memberships(user: Any) -> list[Membership]:
+    """The user's memberships with their organisations, read once per request (the header's
+    menu, the lists' "Add" buttons and the national view all ask)."""
+    if not _active(user):
+        return []
+    read = Membership.objects.filter(user=user).select_related("organisation")
+    return per_request.memo(("memberships", user.pk), lambda: list(read))
+
+
 def home_organisations(user: Any) -> QuerySet[Organisation]:
     """The organisations where the user is staff or an organisation administrator themselves
     (not those beneath them), by name: where the lists' "Add" buttons point."""
-    if not (user and user.is_authenticated and user.is_active):
-        return Organisation.objects.none()
-    return Organisation.objects.filter(pk__in=_membership_ids(user, Membership.EDITOR_ROLES)).order_by("name")
+    ids = [m.organisation_id for m in memberships(user) if m.role in Membership.EDITOR_ROLES]
+    return Organisation.objects.filter(pk__in=ids).order_by("name")
 
 
 def can_view(user, organisation) -> bool:
@@ -185,10 +193,7 @@ def has_national_view(user) -> bool:
     if not _active(user):
         return False
     national = (Organisation.Kind.NATIONAL, Organisation.Kind.REGION)
-    return per_request.memo(
-        ("national", user.pk),
-        lambda: Membership.objects.filter(user=user, organisation__kind__in=national).exists(),
-    )
+    return any(m.organisation.kind in national for m in memberships(user))
 
 
 def role_label(user, memberships=None) -> str:

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.views import View
 
@@ -66,7 +67,14 @@ def _live_report_page(user, pk):
     page = cached("board-report-page", (pk,), draw, scopes=(plan.organisation_id,))
     read_at = timezone.localtime()
     body = page["body"].replace(READ_AT_MARK, date_format(read_at, "j F Y, H:i T"))
-    return page | {"body": mark_safe(body), "read_at": read_at}  # the body: our own template's HTML
+    # What the body was drawn from, read only if asked (the template never does; tests do).
+    report = SimpleLazyObject(lambda: _report_context_or_404(user, pk))
+    return page | {
+        "body": mark_safe(body),  # our own template's HTML
+        "read_at": read_at,
+        "snapshot": SimpleLazyObject(lambda: report["snapshot"]),
+        "paper": SimpleLazyObject(lambda: report["paper"]),
+    }
 
 
 class BoardReportView(View):
