@@ -398,6 +398,8 @@ PLAN_IMPORT_DIR = os.environ.get("PLAN_IMPORT_DIR", "")
 # a 10 MB plan upload, an evidence file and their forms fit. Set the same limit at the proxy (README).
 # The largest evidence file kept (apps/evidence/files.py), 25 MB unless set.
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
-MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", max(11 * 1024 * 1024, EVIDENCE_MAX_UPLOAD_BYTES + 1024 * 1024))
+MAX_REQUEST_BYTES = env_int(
+    "MAX_REQUEST_BYTES", max(11 * 1024 * 1024, EVIDENCE_MAX_UPLOAD_BYTES + 1024 * 1024)
+)
 # ... and from someone not signed in (the login and set-password forms are far smaller).
 ANONYMOUS_MAX_REQUEST_BYTES = 64 * 1024

@@ -136,7 +136,9 @@ def _content_kind(data: bytes, claimed: str) -> str:
     """The allowed extension the bytes are, or ValidationError saying why not."""
     head = data[:SNIFF_BYTES]
     if head.startswith(EXECUTABLE_MAGIC):
-        raise ValidationError("This file is a program, which ccgtrack never keeps. Upload a document instead.")
+        raise ValidationError(
+            "This file is a program, which ccgtrack never keeps. Upload a document instead."
+        )
     if head.startswith(OLE_MAGIC):
         if any(marker in data for marker in OLE_MACRO_MARKERS):
             raise ValidationError(

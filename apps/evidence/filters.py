@@ -39,7 +39,9 @@ class EvidenceFilterSet(django_filters.FilterSet):
         label="Authorisation domain",
         empty_label="Any",
     )
-    kind = django_filters.ChoiceFilter(choices=EvidenceItem.Kind.choices, label="File or link", empty_label="Either")
+    kind = django_filters.ChoiceFilter(
+        choices=EvidenceItem.Kind.choices, label="File or link", empty_label="Either"
+    )
     expired = django_filters.BooleanFilter(
         method="filter_expired", label="Past its review date", widget=AnyYesNoWidget
     )
@@ -80,4 +82,3 @@ class EvidenceFilterSet(django_filters.FilterSet):
     def filter_without_file(self, queryset, name, value):
         has_file = Exists(EvidenceRevision.objects.filter(item=OuterRef("pk")))
         return queryset.filter(~has_file) if value else queryset.filter(has_file)
-

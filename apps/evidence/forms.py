@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -45,7 +45,7 @@ class EvidenceFileField(forms.FileField):
         return files.check_upload(upload)
 
 
-def _dates(form: forms.Form) -> None:
+def _dates(form: forms.BaseForm) -> None:
     for name in ("speaks_for", "review_on"):
         if name in form.fields:
             form.fields[name].input_formats = DATE_FORMATS  # type: ignore[attr-defined]
@@ -53,7 +53,11 @@ def _dates(form: forms.Form) -> None:
 
 def _url_field() -> forms.URLField:
     return forms.URLField(
-        label=LABELS["url"], help_text=HELP["url"], max_length=URL_MAX_LENGTH, required=False, assume_scheme="https"
+        label=LABELS["url"],
+        help_text=HELP["url"],
+        max_length=URL_MAX_LENGTH,
+        required=False,
+        assume_scheme="https",
     )
 
 
@@ -73,11 +77,12 @@ class EvidenceCreateForm(ServiceModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("file", "A file to upload"), ("link", "A link to where it is kept")]  # type: ignore[attr-defined]
+        kind = cast(forms.ChoiceField, self.fields["kind"])
+        kind.choices = [("file", "A file to upload"), ("link", "A link to where it is kept")]
         _dates(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         kind = data.get("kind")
         if kind == EvidenceItem.Kind.FILE and not data.get("file") and "file" not in self.errors:
             self.add_error("file", "Choose a file to upload.")
@@ -139,7 +144,10 @@ class EvidenceLinkForm(PlainErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, items: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["item"]
-        field.queryset = items if items is not None else EvidenceItem.objects.none()  # type: ignore[attr-defined]
-        field.label_from_instance = lambda item: f"{item.title} ({item.speaks_for:%d/%m/%Y})"  # type: ignore[attr-defined]
+        field = cast(forms.ModelChoiceField, self.fields["item"])
+        field.queryset = items if items is not None else EvidenceItem.objects.none()
+        field.label_from_instance = _item_label  # type: ignore[method-assign]
 
+
+def _item_label(obj: Any) -> str:
+    return f"{obj.title} ({obj.speaks_for:%d/%m/%Y})"

@@ -90,7 +90,8 @@ class EvidenceItem(TimeStampedModel):
         "address", max_length=URL_MAX_LENGTH, blank=True, help_text="Where a link's document is kept."
     )
     speaks_for = BoundedDateField(
-        "date it speaks for", help_text="The day the evidence shows (a meeting's date, say), not the upload's."
+        "date it speaks for",
+        help_text="The day the evidence shows (a meeting's date, say), not the upload's.",
     )
     review_on = BoundedDateField(
         "review or expiry date", null=True, blank=True, help_text="When it must be looked at again."

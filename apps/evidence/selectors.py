@@ -70,7 +70,9 @@ def record_evidence(**target: Any) -> list[EvidenceLink]:
         .select_related("item")
         .annotate(
             latest_sha256=Subquery(
-                EvidenceRevision.objects.filter(item=OuterRef("item")).order_by("-number").values("sha256")[:1]
+                EvidenceRevision.objects.filter(item=OuterRef("item"))
+                .order_by("-number")
+                .values("sha256")[:1]
             ),
             latest_id=Subquery(
                 EvidenceRevision.objects.filter(item=OuterRef("item")).order_by("-number").values("pk")[:1]

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Max
 
 from apps.core.edits import Edit
@@ -36,7 +37,8 @@ __all__ = [
 
 
 def storage_name(item: EvidenceItem, number: int, checked: CheckedFile) -> str:
-    return f"{FOLDER}/{item.organisation.slug}/item-{item.pk}/{number}-{checked.sha256[:16]}-{checked.original_name}"
+    folder = f"{FOLDER}/{item.organisation.slug}/item-{item.pk}"
+    return f"{folder}/{number}-{checked.sha256[:16]}-{checked.original_name}"
 
 
 class EvidenceItemEdit(OrganisationEdit):
@@ -80,7 +82,9 @@ class EvidenceItemEdit(OrganisationEdit):
             return
         item = edit.obj
         number = (item.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-        checked.stored_name = default_storage.save(storage_name(item, number, checked), ContentFile(checked.data))
+        checked.stored_name = default_storage.save(
+            storage_name(item, number, checked), ContentFile(checked.data)
+        )
         EvidenceRevision.objects.create(
             item=item,
             number=number,
@@ -125,7 +129,6 @@ def evidence_create(
     """Add an evidence item to ``organisation`` (``values``: the detail fields and ``kind``),
     with its first file when it is a file, and (``link_to``: {"deliverable": obj}) its first
     link, all or nothing."""
-    from django.db import transaction
 
     def write():
         with transaction.atomic():
@@ -143,7 +146,13 @@ def evidence_create(
 
 
 def evidence_add_revision(
-    *, item_id: int, acting_user: Any, expected_version: int, file: CheckedFile, note: str, via: str = "ccgtrack"
+    *,
+    item_id: int,
+    acting_user: Any,
+    expected_version: int,
+    file: CheckedFile,
+    note: str,
+    via: str = "ccgtrack",
 ) -> EvidenceItem:
     """A new file for an item: its next revision (earlier ones stay). Needs a note (what changed)."""
     if not (note or "").strip():
@@ -194,7 +203,9 @@ class EvidenceLinkEdit(OrganisationEdit):
 evidence_link_edit = EvidenceLinkEdit()
 
 
-def evidence_link(*, item: EvidenceItem, acting_user: Any, target: dict[str, Any], note: str = "", via="ccgtrack"):
+def evidence_link(
+    *, item: EvidenceItem, acting_user: Any, target: dict[str, Any], note: str = "", via="ccgtrack"
+):
     """Link ``item`` to one record (``target``: {"deliverable": obj} or another LINK_FIELDS name)."""
     if len(target) != 1 or not set(target) <= set(LINK_FIELDS):
         raise ValidationError("Choose one record for the evidence to support.")
@@ -209,5 +220,10 @@ def evidence_link(*, item: EvidenceItem, acting_user: Any, target: dict[str, Any
 def evidence_unlink(*, link_id: int, acting_user: Any, expected_version: int, note: str, via="ccgtrack"):
     """Remove a link (kept in the history, never deleted)."""
     return evidence_link_edit.set_archived(
-        pk=link_id, acting_user=acting_user, expected_version=expected_version, archived=True, note=note, via=via
+        pk=link_id,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        archived=True,
+        note=note,
+        via=via,
     )

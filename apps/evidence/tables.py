@@ -16,14 +16,21 @@ def supports_text(outer: str = "pk"):
     """What an item supports, as one line per link ("Deliverable: ...; Risk R2: ..."): one
     subquery for the export, whatever the number of rows."""
     label = Case(
-        When(deliverable__isnull=False, then=Concat(Value("Deliverable: "), "deliverable__title")),
+        When(
+            deliverable__isnull=False,
+            then=Concat(Value("Deliverable: "), "deliverable__title", output_field=TextField()),
+        ),
         When(
             risk__isnull=False,
-            then=Concat(Value("Risk "), "risk__reference", Value(": "), "risk__description"),
+            then=Concat(
+                Value("Risk "), "risk__reference", Value(": "), "risk__description", output_field=TextField()
+            ),
         ),
         When(
             assessment_score__isnull=False,
-            then=Concat(Value("Self-assessment: "), "assessment_score__domain__name"),
+            then=Concat(
+                Value("Self-assessment: "), "assessment_score__domain__name", output_field=TextField()
+            ),
         ),
         default=Value(""),
         output_field=TextField(),
@@ -43,7 +50,9 @@ def _expired():
 
 
 _LATEST = EvidenceRevision.objects.filter(item=OuterRef("pk")).order_by("-number")
-_COUNT = EvidenceRevision.objects.filter(item=OuterRef("pk")).order_by().values("item").annotate(n=Count("pk"))
+_COUNT = (
+    EvidenceRevision.objects.filter(item=OuterRef("pk")).order_by().values("item").annotate(n=Count("pk"))
+)
 
 EVIDENCE_EXPORT = [
     ExportColumn("ID", "pk", INTEGER),
@@ -85,7 +94,9 @@ class EvidenceTable(CardTable):
     export_columns = EVIDENCE_EXPORT
 
     title = tables.Column("Title", linkify=True, attrs={"td": {"class": "card-title"}})
-    organisation = tables.Column("Organisation", accessor="organisation__name", attrs={"td": {"class": "card-more"}})
+    organisation = tables.Column(
+        "Organisation", accessor="organisation__name", attrs={"td": {"class": "card-more"}}
+    )
     kind = tables.Column("File or link")
     speaks_for = tables.Column("Speaks for")
     review_on = tables.Column("Review by", default="—")
@@ -96,12 +107,23 @@ class EvidenceTable(CardTable):
     )
     latest_name = tables.Column("Latest file", default="—", attrs={"td": {"class": "card-more"}})
     added_by = tables.Column(
-        "Added by", order_by=("added_by__last_name", "added_by__first_name"), attrs={"td": {"class": "card-more"}}
+        "Added by",
+        order_by=("added_by__last_name", "added_by__first_name"),
+        attrs={"td": {"class": "card-more"}},
     )
 
     class Meta:
         model = EvidenceItem
-        fields = ("title", "organisation", "kind", "speaks_for", "review_on", "supports_count", "latest_name", "added_by")
+        fields = (
+            "title",
+            "organisation",
+            "kind",
+            "speaks_for",
+            "review_on",
+            "supports_count",
+            "latest_name",
+            "added_by",
+        )
         sequence = fields
         attrs = {"class": "table", "id": "evidence-table"}
         row_attrs = {"id": lambda record: f"evidence-{record.pk}"}
@@ -118,4 +140,3 @@ class EvidenceTable(CardTable):
 
     def render_added_by(self, value):
         return value.get_full_name() or value.get_username()
-

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
@@ -73,7 +73,10 @@ class Target:
     @property
     def url(self) -> str:
         if self.field == "assessment_score":
-            return reverse("plans:self_assessment", args=[self.organisation.slug]) + f"#evidence-assessment-score-{self.obj.pk}"
+            return (
+                reverse("plans:self_assessment", args=[self.organisation.slug])
+                + f"#evidence-assessment-score-{self.obj.pk}"
+            )
         return self.obj.get_absolute_url()
 
     @property
@@ -358,7 +361,9 @@ class EvidenceLinkView(View):
             ),
         }
         if not form.fields["item"].queryset.exists():
-            context["intro"] = f"{organisation.name} has no other evidence to link yet: add it from the record's page."
+            context["intro"] = (
+                f"{organisation.name} has no other evidence to link yet: add it from the record's page."
+            )
         return render(request, self.template_name, context, status=status)
 
 
@@ -393,14 +398,14 @@ class EvidenceUnlinkView(ArchiveView):
         return obj.item.get_absolute_url()
 
 
-def download(request: HttpRequest, pk: int) -> HttpResponse:
+def download(request: HttpRequest, pk: int) -> FileResponse:
     """A file of a piece of evidence, to whoever may read its organisation: always as an
     attachment, with its stored type and ``nosniff``, so no browser renders it as a page."""
     revision = get_object_or_404(EvidenceRevision.objects.select_related("item__organisation"), pk=pk)
     if not permissions.can_view(request.user, revision.item.organisation):
         raise Http404("No such file.")
     try:
-        stream = default_storage.open(revision.file.name, "rb")
+        stream = default_storage.open(str(revision.file.name), "rb")
     except FileNotFoundError as error:
         messages.error(request, "This file is missing from the file storage. Tell your administrator.")
         raise Http404("The file is missing from the storage.") from error

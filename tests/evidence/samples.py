@@ -7,7 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 100 + b"This program cannot be run in DOS mode"
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 100
+    + b"This program cannot be run in DOS mode"
+)
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 CSV = b"Meeting,Date\nGoverning body,2012-10-31\n"
@@ -18,7 +22,12 @@ _MAIN = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
     "xlsm": "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
 }
-_PART = {"docx": "word/document.xml", "docm": "word/document.xml", "xlsx": "xl/workbook.xml", "xlsm": "xl/workbook.xml"}
+_PART = {
+    "docx": "word/document.xml",
+    "docm": "word/document.xml",
+    "xlsx": "xl/workbook.xml",
+    "xlsm": "xl/workbook.xml",
+}
 
 
 def office(kind: str, *, vba: bool = False) -> bytes:

@@ -20,7 +20,12 @@ from tests.evidence.samples import CSV, EXE, HTML, PDF, PNG, SVG, office, upload
             "docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
-        ("figures.xlsx", office("xlsx"), "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (
+            "figures.xlsx",
+            office("xlsx"),
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
     ],
 )
 def test_allowed_files_are_kept_with_their_type_and_fingerprint(name, data, extension, content_type):

@@ -186,7 +186,11 @@ def test_the_database_holds_exactly_one_target_per_link(darlington, staff_darlin
 def test_archived_never_deleted_and_restored(darlington, staff_darlington):
     item = add_file(darlington, staff_darlington, data=PNG, name="chart.png")
     services.evidence_edit.set_archived(
-        pk=item.pk, acting_user=staff_darlington, expected_version=item.version, archived=True, note="Superseded."
+        pk=item.pk,
+        acting_user=staff_darlington,
+        expected_version=item.version,
+        archived=True,
+        note="Superseded.",
     )
     assert not EvidenceItem.objects.current().filter(pk=item.pk).exists()
     with pytest.raises(Exception), transaction.atomic():  # noqa: B017  (PROTECT: it has a revision)

@@ -79,7 +79,9 @@ def test_a_refused_file_is_a_form_error_and_nothing_is_stored(
     assert not EvidenceItem.objects.exists() and _files(media_root) == []
 
 
-def test_an_oversize_file_is_refused_with_the_limit(client, darlington, staff_darlington, media_root, settings):
+def test_an_oversize_file_is_refused_with_the_limit(
+    client, darlington, staff_darlington, media_root, settings
+):
     settings.EVIDENCE_MAX_UPLOAD_BYTES = 2048
     client.force_login(staff_darlington)
     response = _post_file(client, darlington, "big.pdf", PDF + b"0" * 4096)
@@ -126,11 +128,14 @@ def test_a_new_file_is_uploaded_as_a_revision(client, darlington, staff_darlingt
     client.force_login(staff_darlington)
     url = reverse("evidence:revision_create", args=[item.pk])
     response = client.post(
-        url, {"file": upload("minutes-approved.pdf", PDF + b"%2\n"), "note": "Approved.", "version": item.version}
+        url,
+        {"file": upload("minutes-approved.pdf", PDF + b"%2\n"), "note": "Approved.", "version": item.version},
     )
     assert response.status_code == HTTPStatus.FOUND
     assert list(item.revisions.order_by("number").values_list("number", flat=True)) == [1, 2]
-    stale = client.post(url, {"file": upload("v3.pdf", PDF + b"%3\n"), "note": "Again.", "version": item.version})
+    stale = client.post(
+        url, {"file": upload("v3.pdf", PDF + b"%3\n"), "note": "Again.", "version": item.version}
+    )
     assert stale.status_code == HTTPStatus.CONFLICT
     assert item.revisions.count() == 2 and len(_files(media_root)) == 2
 
@@ -253,7 +258,9 @@ def test_every_earlier_file_stays_downloadable(client, darlington, staff_darling
         assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == revision.sha256
 
 
-def test_the_items_page_is_hidden_from_other_organisations(client, darlington, staff_darlington, staff_dorset):
+def test_the_items_page_is_hidden_from_other_organisations(
+    client, darlington, staff_darlington, staff_dorset
+):
     item = add_file(darlington, staff_darlington)
     client.force_login(staff_dorset)
     assert client.get(item.get_absolute_url()).status_code == 404

@@ -14,7 +14,12 @@ register = template.Library()
 
 @register.inclusion_tag("evidence/_record_evidence.html", takes_context=True)
 def record_evidence(
-    context: Any, record: Any, field: str, organisation: Any, heading_level: int = 2, heading: str = "Evidence"
+    context: Any,
+    record: Any,
+    field: str,
+    organisation: Any,
+    heading_level: int = 2,
+    heading: str = "Evidence",
 ) -> dict:
     request = context["request"]
     return {
