@@ -99,3 +99,34 @@ def due_for_review(*, organisations: Any, today: datetime.date | None = None) ->
         .select_related("organisation")
         .order_by("review_on", "pk")
     )
+
+
+def evidence_by_deliverable(deliverable_ids: Any) -> dict[int, list[dict[str, Any]]]:
+    """For a board paper: each deliverable's current evidence as the paper keeps it (title, the
+    date it speaks for, the latest file's fingerprint, or the address of a link), by title. One
+    query."""
+    latest = EvidenceRevision.objects.filter(item=OuterRef("item")).order_by("-number")
+    rows = (
+        EvidenceLink.objects.filter(current_links_q(), deliverable__in=deliverable_ids)
+        .annotate(
+            sha256=Subquery(latest.values("sha256")[:1]),
+            file_name=Subquery(latest.values("original_name")[:1]),
+        )
+        .order_by("item__title", "item_id")
+        .values(
+            "deliverable_id", "item_id", "item__title", "item__speaks_for", "item__url", "sha256", "file_name"
+        )
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["deliverable_id"], []).append(
+            {
+                "id": row["item_id"],
+                "title": row["item__title"],
+                "speaks_for": row["item__speaks_for"].isoformat(),
+                "sha256": row["sha256"] or "",
+                "file_name": row["file_name"] or "",
+                "url": row["item__url"],
+            }
+        )
+    return found

@@ -31,3 +31,12 @@ def record_evidence(
         "heading_level": heading_level,
         "heading": heading,
     }
+
+
+@register.inclusion_tag("evidence/_my_evidence.html", takes_context=True)
+def my_evidence(context: Any) -> dict:
+    """My work's evidence: what the user added that is past its review date or due for review
+    within 30 days (the reminder digest's list), soonest first. One query."""
+    from apps.reminders.selectors import digest_evidence
+
+    return {"items": list(digest_evidence(context["request"].user))}
