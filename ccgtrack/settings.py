@@ -6,6 +6,7 @@ DEBUG         "true"/"1" for development (default off)
 ALLOWED_HOSTS comma-separated host names (default: localhost names when DEBUG is on)
 MEDIA_ROOT    where issued papers' PDFs are kept (default: media/ in the checkout)
 AWS_STORAGE_BUCKET_NAME  keep them in this S3-compatible bucket instead (django-storages)
+EVIDENCE_MAX_UPLOAD_BYTES  the largest evidence file kept (default 25 MB; in evidence/ of the storage)
 """
 
 import os
