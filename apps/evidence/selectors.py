@@ -65,21 +65,28 @@ def item_history(item: EvidenceItem) -> list[Any]:
 def record_evidence(**target: Any) -> list[EvidenceLink]:
     """The current links of one record (``deliverable=obj``, ``risk=obj``, ...), each with its
     item and the item's latest file: one query."""
-    return list(
-        EvidenceLink.objects.filter(current_links_q(), **target)
+    [(field, record)] = target.items()
+    return records_evidence(field, [record.pk]).get(record.pk, [])
+
+
+def records_evidence(field: str, pks: list[Any]) -> dict[Any, list[EvidenceLink]]:
+    """The current links of the records ``pks`` of kind ``field`` ("deliverable", "risk",
+    "assessment_score"), by record, each with its item and the item's latest file: one query
+    for them all (a self-assessment's six domains)."""
+    latest = EvidenceRevision.objects.filter(item=OuterRef("item")).order_by("-number")
+    links = (
+        EvidenceLink.objects.filter(current_links_q(), **{f"{field}__in": pks})
         .select_related("item")
         .annotate(
-            latest_sha256=Subquery(
-                EvidenceRevision.objects.filter(item=OuterRef("item"))
-                .order_by("-number")
-                .values("sha256")[:1]
-            ),
-            latest_id=Subquery(
-                EvidenceRevision.objects.filter(item=OuterRef("item")).order_by("-number").values("pk")[:1]
-            ),
+            latest_sha256=Subquery(latest.values("sha256")[:1]),
+            latest_id=Subquery(latest.values("pk")[:1]),
         )
         .order_by("-item__speaks_for", "item__title")
     )
+    found: dict[Any, list[EvidenceLink]] = {}
+    for link in links:
+        found.setdefault(getattr(link, f"{field}_id"), []).append(link)
+    return found
 
 
 def linkable_items(*, organisation: Any, exclude_linked: dict[str, Any]) -> QuerySet[EvidenceItem]:

@@ -267,3 +267,41 @@ def test_the_items_page_is_hidden_from_other_organisations(
 
 
 _ = datetime
+
+
+def _link_many(organisation, user, n, **target):
+    for i in range(n):
+        item = add_link(organisation, user, title=f"Evidence {i}")
+        from apps.evidence import services
+
+        services.evidence_link(item=item, acting_user=user, target=target)
+
+
+def test_record_pages_read_a_fixed_number_of_queries_however_much_evidence(
+    client, darlington, staff_darlington, deliverable, django_assert_max_num_queries
+):
+    """A deliverable's, a risk's and the self-assessment's pages: the same queries with one
+    piece of evidence as with many (on every domain, for the self-assessment)."""
+    risk = Risk.objects.current().filter(organisation=darlington).first()
+    scores = list(SelfAssessmentScore.objects.filter(assessment__organisation=darlington))
+    pages = {
+        "deliverable": (deliverable.get_absolute_url(), {"deliverable": deliverable}),
+        "risk": (risk.get_absolute_url(), {"risk": risk}),
+    }
+    client.force_login(staff_darlington)
+    for url, target in pages.values():
+        _link_many(darlington, staff_darlington, 1, **target)
+        client.get(url)
+        with django_assert_max_num_queries(60) as few:
+            client.get(url)
+        _link_many(darlington, staff_darlington, 8, **target)
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert client.get(url).content.decode().count("Evidence 7") == 1
+    url = reverse("plans:self_assessment", args=[darlington.slug])
+    _link_many(darlington, staff_darlington, 1, assessment_score=scores[0])
+    with django_assert_max_num_queries(60) as few:
+        client.get(url)
+    for score in scores:
+        _link_many(darlington, staff_darlington, 3, assessment_score=score)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)

@@ -33,6 +33,28 @@ def record_evidence(
     }
 
 
+@register.inclusion_tag("evidence/_assessment_evidence.html", takes_context=True)
+def assessment_evidence(context: Any, rows: Any, organisation: Any) -> dict:
+    """The self-assessment's evidence, domain by domain (``rows``: the page's DomainAssessment
+    rows; those with a score): one query for all of them."""
+    request = context["request"]
+    scored = [row for row in rows if row.score]
+    found = selectors.records_evidence("assessment_score", [row.score.pk for row in scored])
+    return {
+        "sections": [
+            {
+                "links": found.get(row.score.pk, []),
+                "query": f"?assessment_score={row.score.pk}",
+                "section_id": f"evidence-assessment-score-{row.score.pk}",
+                "heading": f"{row.domain.number}. {row.domain.name}",
+            }
+            for row in scored
+        ],
+        "may_edit": permissions.can_edit(request.user, organisation),
+        "organisation": organisation,
+    }
+
+
 @register.inclusion_tag("evidence/_my_evidence.html", takes_context=True)
 def my_evidence(context: Any) -> dict:
     """My work's evidence: what the user added that is past its review date or due for review
