@@ -305,3 +305,70 @@ def test_record_pages_read_a_fixed_number_of_queries_however_much_evidence(
         _link_many(darlington, staff_darlington, 3, assessment_score=score)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_details_are_corrected_through_the_edit_path(client, darlington, staff_darlington):
+    from pghistory.models import Events
+
+    item = add_link(darlington, staff_darlington)
+    client.force_login(staff_darlington)
+    url = reverse("evidence:item_edit", args=[item.pk])
+    response = client.post(
+        url,
+        {
+            "title": "Training log 2012",
+            "url": "nhs.sharepoint.com/sites/od/log-2012.xlsx",  # https:// assumed
+            "speaks_for": "2012-09-01",
+            "review_on": "2013-09-01",
+            "note": "The 2012 log.",
+            "version": item.version,
+        },
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    item.refresh_from_db()
+    assert (
+        item.title == "Training log 2012" and item.url == "https://nhs.sharepoint.com/sites/od/log-2012.xlsx"
+    )
+    event = Events.objects.tracks(item).order_by("-pgh_id").first()
+    assert event.pgh_context["note"] == "The 2012 log." and event.pgh_context["via"] == "form"
+    # A review date before the date it speaks for: the rule's message beside the field.
+    response = client.post(
+        url,
+        {
+            "title": "Training log 2012",
+            "url": item.url,
+            "speaks_for": "2012-09-01",
+            "review_on": "2011-01-01",
+            "note": "Oops.",
+            "version": item.version,
+        },
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "cannot be before the date the evidence speaks for" in response.content.decode()
+
+
+def test_the_item_page_shows_its_history_in_words(client, darlington, staff_darlington):
+    from apps.evidence import services
+    from apps.evidence.files import check_upload
+
+    item = add_file(darlington, staff_darlington)
+    services.evidence_add_revision(
+        item_id=item.pk,
+        acting_user=staff_darlington,
+        expected_version=item.version,
+        file=check_upload(upload("v2.pdf", PDF + b"%v2\n")),
+        note="The approved minutes.",
+    )
+    client.force_login(staff_darlington)
+    page = client.get(item.get_absolute_url()).content.decode()
+    assert "The approved minutes." in page and "Added for the audit." in page
+    assert "(file 2, current)" in page and "(file 1)" in page
+
+
+def test_the_admin_reads_evidence_and_changes_nothing(client, darlington, staff_darlington, admin_user):
+    item = add_file(darlington, staff_darlington)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:evidence_evidenceitem_change", args=[item.pk]))
+    assert page.status_code == HTTPStatus.OK
+    assert item.revisions.get().sha256 in page.content.decode()
+    assert client.get(reverse("admin:evidence_evidenceitem_add")).status_code == 403
