@@ -372,3 +372,21 @@ def test_the_admin_reads_evidence_and_changes_nothing(client, darlington, staff_
     assert page.status_code == HTTPStatus.OK
     assert item.revisions.get().sha256 in page.content.decode()
     assert client.get(reverse("admin:evidence_evidenceitem_add")).status_code == 403
+
+
+def test_the_items_page_keeps_its_removed_links(client, darlington, staff_darlington):
+    from apps.evidence import services
+
+    item = add_link(darlington, staff_darlington)
+    risk = Risk.objects.current().filter(organisation=darlington).first()
+    link = services.evidence_link(
+        item=item, acting_user=staff_darlington, target={"risk": risk}, note="Shows the controls."
+    )
+    services.evidence_unlink(
+        link_id=link.pk, acting_user=staff_darlington, expected_version=link.version, note="Wrong risk."
+    )
+    client.force_login(staff_darlington)
+    response = client.get(item.get_absolute_url())
+    supports = response.content.decode().split('id="supports"')[1].split("</section>")[0]
+    assert risk.reference in supports and "Removed " in supports
+    assert reverse("evidence:link_remove", args=[link.pk]) not in supports
