@@ -155,3 +155,16 @@ def test_the_risks_export_carries_the_evidence(client, darlington, staff_darling
     rows = _csv(client.get(reverse("risks:risk_list"), {"organisation": darlington.pk, "_export": "csv"}))
     evidence = {row["Reference"]: row["Evidence"] for row in rows}
     assert evidence["R2"] == f"Controls review ({settings.SITE_URL}/evidence/{item.pk}/)"
+
+
+def test_the_board_report_pdf_lists_the_evidence(client, staff_dorset, small_plan):
+    from pypdf import PdfReader
+
+    plan, item = small_plan
+    client.force_login(staff_dorset)
+    response = client.get(reverse("reports:board_report_pdf", args=[plan.pk]))
+    assert response.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    text = " ".join(text.split())
+    assert "Evidence: Training log, 31 October 2012" in text
+    assert item.revisions.get().sha256[:32] in text.replace(" ", "")
