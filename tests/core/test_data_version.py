@@ -92,3 +92,15 @@ def test_inside_a_transaction_nothing_is_read_from_or_stored_in_the_cache():
         assert freshness.cached("probe", (1,), compute) == 2  # computed afresh, not stored
     assert freshness.cached("probe", (1,), compute) == 1
     cache.clear()
+
+
+def test_every_app_of_ccgtrack_is_watched_or_says_why_not():
+    """A new app's rows are on cached pages (the dashboard, the board report) unless it says
+    otherwise: its writes must give new data versions, or its rows would be read stale."""
+    from django.apps import apps as django_apps
+
+    from apps.core.history.data_versions import APP_LABELS, UNWATCHED_APPS
+
+    ours = {config.label for config in django_apps.get_app_configs() if config.name.startswith("apps.")}
+    assert ours - set(APP_LABELS) - set(UNWATCHED_APPS) == set()
+    assert not set(APP_LABELS) & set(UNWATCHED_APPS)

@@ -4,6 +4,7 @@ and the deliverable itself). Nothing is cached today; this is the test any cache
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -28,7 +29,9 @@ def _plan_delivered(response):
 
 
 def _report_delivered(response):
-    return response.context["paper"]["progress"]["delivered"]
+    # From the page's HTML: the report's body is kept drawn until the data change.
+    found = re.search(r"Of the (\d+) key deliverables of the [^,]*, (\d+) ", response.content.decode())
+    return found.groups()
 
 
 def _national_row(dorset):
@@ -209,3 +212,25 @@ def test_a_page_of_rows_is_read_by_its_keys_in_the_querysets_order(dorset, djang
     first = list(Deliverable.objects.order_by("pk").values_list("pk", flat=True)[:5])
     with django_assert_num_queries(1):
         assert [r.pk for r in page_rows(Deliverable.objects.distinct().order_by("pk"), 0, 5)] == first
+
+
+def test_evidence_added_shows_on_the_next_request_of_the_report_and_the_dashboard(
+    client, board_dorset, staff_dorset, dorset
+):
+    """Evidence is data the pages keep (the board report lists what each delivered item rests
+    on; the dashboard counts what is claimed delivered without it): a link added is on the next
+    request of both, for a reader who had them cached."""
+    from apps.evidence import services as evidence_services
+    from tests.evidence.factories import add_file
+
+    delivered = Deliverable.objects.filter(theme__plan__organisation=dorset, status="delivered").first()
+    report_url = reverse("reports:board_report", args=[delivered.theme.plan_id])
+    dashboard_url = reverse("dashboards:organisation", args=[dorset.slug])
+    client.force_login(board_dorset)
+    before = client.get(dashboard_url).context["figures"]
+    assert "Freshness evidence" not in client.get(report_url).content.decode()
+    item = add_file(dorset, staff_dorset, title="Freshness evidence")
+    evidence_services.evidence_link(item=item, acting_user=staff_dorset, target={"deliverable": delivered})
+    assert "Freshness evidence" in client.get(report_url).content.decode()
+    after = client.get(dashboard_url).context["figures"]
+    assert after["delivered_without_evidence"].count == before["delivered_without_evidence"].count - 1

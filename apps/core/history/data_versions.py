@@ -58,7 +58,12 @@ GLOBAL = 0
 ALL = -1
 # ccgtrack's own apps, and the accounts (names and memberships show on every page). Not the
 # reminders: their rows are bookkeeping that no cached page shows.
-APP_LABELS = ("organisations", "plans", "risks", "reports", "core", "auth")
+APP_LABELS = ("organisations", "plans", "risks", "reports", "evidence", "core", "auth")
+# ccgtrack's apps whose rows no cached page shows, and why (a test holds every app to one list).
+UNWATCHED_APPS = {
+    "reminders": "bookkeeping of the reminder digests",
+    "dashboards": "no models",
+}
 # How a row of each table leads to the organisation it belongs to. A watched table not named here
 # belongs to no one organisation: its writes change GLOBAL (every cached value), which is always
 # safe, only wider than it need be. The history tables' rows carry the tracked row's own columns.
@@ -83,6 +88,9 @@ ORGANISATION_PATHS = {
     "reports.BoardReport": "plan__organisation",
     "reports.BoardReportEvent": "plan__organisation",
     "reports.IssuedPaper": "plan__organisation",
+    "evidence.EvidenceItem": "organisation",
+    "evidence.EvidenceRevision": "item__organisation",
+    "evidence.EvidenceLink": "item__organisation",
 }
 # Columns whose change alone changes nothing any page shows.
 IGNORED_COLUMNS = {"auth.User": ("last_login",)}
