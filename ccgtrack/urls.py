@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("apps.reports.urls")),
     path("", include("apps.dashboards.urls")),
     path("", include("apps.reminders.urls")),
+    path("", include("apps.api.urls")),
 ]
 
 handler400 = "apps.core.errors.bad_request"

@@ -1,0 +1,23 @@
+from django import forms
+
+from .models import AccessToken
+from .services import LIFETIMES
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, label="Name", help_text="What the token is for, e.g. Power BI board dashboard."
+    )
+    scope = forms.ChoiceField(
+        choices=AccessToken.Scope.choices,
+        initial=AccessToken.Scope.READ,
+        widget=forms.RadioSelect,
+        label="What it may do",
+    )
+    days = forms.TypedChoiceField(
+        choices=[(d, f"{d} days") for d in LIFETIMES],
+        coerce=int,
+        initial=90,
+        widget=forms.RadioSelect,
+        label="Expires after",
+    )
