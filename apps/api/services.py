@@ -5,6 +5,7 @@ administrator."""
 import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -34,7 +35,7 @@ def token_create(*, user: Any, name: str, scope: str, days: int) -> tuple[Access
         raise PermissionDenied("Sign in to make a token.")
     with transaction.atomic():
         # One person's tokens are made one at a time: the count below stays true.
-        type(user)._default_manager.select_for_update().filter(pk=user.pk).first()
+        get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
         if AccessToken.objects.filter(user=user).active().count() >= ACTIVE_MAX:
             raise ValidationError(f"You have {ACTIVE_MAX} active tokens: revoke one before you make another.")
         text, prefix = new_token()
