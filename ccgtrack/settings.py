@@ -425,7 +425,7 @@ SPECTACULAR_SETTINGS = {
         "Read the organisations, OD plans, deliverables, status history, risks and reviews, "
         "self-assessments and issued board papers you may see in ccgtrack; change a "
         "deliverable's status and review a risk. Authenticate with a personal access token "
-        "(`Authorization: Bearer ccg_...`) made on your 'API tokens' page."
+        "(`Authorization: Bearer ccg-...`) made on your 'API tokens' page."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("apps.dashboards.urls")),
     path("", include("apps.reminders.urls")),
     path("", include("apps.api.urls")),
+    path("", include("apps.api.page_urls")),
 ]
 
 handler400 = "apps.core.errors.bad_request"

@@ -1,4 +1,4 @@
-"""How the API knows who is asking: a personal access token (``Authorization: Bearer ccg_...``),
+"""How the API knows who is asking: a personal access token (``Authorization: Bearer ccg-...``),
 or the signed-in session of the browsable pages and the documentation."""
 
 from django.utils import timezone

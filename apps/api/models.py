@@ -10,9 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-# A token reads "ccg_<prefix>_<secret>": the prefix is kept to show the token on the pages (and
+# A token reads "ccg-<prefix>-<secret>": the prefix is kept to show the token on the pages (and
 # in the history) without its secret; only the SHA-256 of the whole token is stored.
-TOKEN_START = "ccg_"
+TOKEN_START = "ccg-"
 PREFIX_LENGTH = 8
 # How long after its last use a token's "last used" is written again: not on every request.
 LAST_USED_EVERY = datetime.timedelta(minutes=1)
@@ -25,7 +25,7 @@ def token_hash(token: str) -> str:
 def new_token() -> tuple[str, str]:
     """(the whole token, its prefix): 8 + 40 random URL-safe characters."""
     prefix = secrets.token_hex(PREFIX_LENGTH // 2)
-    return f"{TOKEN_START}{prefix}_{secrets.token_urlsafe(30)}", prefix
+    return f"{TOKEN_START}{prefix}-{secrets.token_urlsafe(30)}", prefix
 
 
 class AccessTokenQuerySet(models.QuerySet):
@@ -75,7 +75,7 @@ class AccessToken(models.Model):
     @property
     def display(self) -> str:
         """How the pages show the token: its start, never its secret."""
-        return f"{TOKEN_START}{self.prefix}_…"
+        return f"{TOKEN_START}{self.prefix}-…"
 
     @property
     def may_write(self) -> bool:

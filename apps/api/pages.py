@@ -52,8 +52,8 @@ class TokenRevokeView(View):
         receipts.saved(request, f"token {token.name} revoked.")
         back = request.POST.get("organisation", "")
         if back and token.user_id != request.user.pk:
-            return redirect("api:organisation_tokens", slug=back)
-        return redirect("api:my_tokens")
+            return redirect("tokens:organisation_tokens", slug=back)
+        return redirect("tokens:my_tokens")
 
 
 class OrganisationTokensView(View):

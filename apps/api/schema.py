@@ -12,5 +12,5 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A personal access token, made on your 'API tokens' page: "
-            "`Authorization: Bearer ccg_...`.",
+            "`Authorization: Bearer ccg-...`.",
         }

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import pages, views
+from . import views
 
 router = DefaultRouter()
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
@@ -41,13 +41,5 @@ urlpatterns = [
             SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html")
         ),
         name="docs",
-    ),
-    # The pages where people make and revoke their tokens.
-    path("my/api-tokens/", pages.MyTokensView.as_view(), name="my_tokens"),
-    path("my/api-tokens/<int:pk>/revoke/", pages.TokenRevokeView.as_view(), name="token_revoke"),
-    path(
-        "organisations/<slug:slug>/api-tokens/",
-        pages.OrganisationTokensView.as_view(),
-        name="organisation_tokens",
     ),
 ]

@@ -19,7 +19,7 @@ from tests.factories import MembershipFactory, UserFactory
 from .conftest import bearer, make_token
 
 pytestmark = pytest.mark.django_db
-MY = reverse("api:my_tokens")
+MY = reverse("tokens:my_tokens")
 LIST = reverse("api:deliverable-list")
 
 
@@ -36,7 +36,7 @@ def test_a_person_makes_a_token_on_their_page_and_sees_it_once(client, staff_dor
     response = client.post(MY, {"name": "Power BI", "scope": "read", "days": "90"})
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
-    text = re.search(r'id="new-token-text" value="(ccg_[^"]+)"', page).group(1)
+    text = re.search(r'id="new-token-text" value="(ccg-[^"]+)"', page).group(1)
     token = AccessToken.objects.get(user=staff_dorset)
     # Only the hash is kept; the page shows the prefix afterwards, never the secret.
     assert token.secret_hash == hashlib.sha256(text.encode()).hexdigest()
@@ -83,7 +83,7 @@ def test_unknown_revoked_and_expired_tokens_are_refused(client, staff_dorset):
     other = make_token(staff_dorset, name="Second")
     client.force_login(staff_dorset)
     second = AccessToken.objects.get(name="Second")
-    assert client.post(reverse("api:token_revoke", args=[second.pk])).status_code == HTTPStatus.FOUND
+    assert client.post(reverse("tokens:token_revoke", args=[second.pk])).status_code == HTTPStatus.FOUND
     client.logout()
     assert client.get(LIST, **bearer(other)).status_code == 401
     second.refresh_from_db()
@@ -104,14 +104,14 @@ def test_an_organisation_administrator_lists_and_revokes_their_peoples_tokens(
     theirs = token_create(user=staff_darlington, name="Darlington report", scope="read", days=30)[0]
     client.force_login(org_admin_dorset)
     people = client.get(reverse("organisations:people", args=[dorset.slug])).content.decode()
-    assert reverse("api:organisation_tokens", args=[dorset.slug]) in people
-    page = client.get(reverse("api:organisation_tokens", args=[dorset.slug]))
+    assert reverse("tokens:organisation_tokens", args=[dorset.slug]) in people
+    page = client.get(reverse("tokens:organisation_tokens", args=[dorset.slug]))
     assert page.status_code == HTTPStatus.OK
     text = page.content.decode()
     assert "Dorset report" in text and "Darlington report" not in text
     # Another organisation's person's token: not theirs to revoke, and no hint it exists.
-    assert client.post(reverse("api:token_revoke", args=[theirs.pk])).status_code == HTTPStatus.NOT_FOUND
-    response = client.post(reverse("api:token_revoke", args=[mine.pk]), {"organisation": dorset.slug})
+    assert client.post(reverse("tokens:token_revoke", args=[theirs.pk])).status_code == HTTPStatus.NOT_FOUND
+    response = client.post(reverse("tokens:token_revoke", args=[mine.pk]), {"organisation": dorset.slug})
     assert response.status_code == HTTPStatus.FOUND
     mine.refresh_from_db()
     theirs.refresh_from_db()
@@ -122,14 +122,14 @@ def test_an_organisation_administrator_lists_and_revokes_their_peoples_tokens(
 def test_only_organisation_administrators_see_the_organisations_tokens(client, request, role, dorset):
     client.force_login(request.getfixturevalue(role))
     assert (
-        client.get(reverse("api:organisation_tokens", args=[dorset.slug])).status_code == HTTPStatus.FORBIDDEN
+        client.get(reverse("tokens:organisation_tokens", args=[dorset.slug])).status_code == HTTPStatus.FORBIDDEN
     )
 
 
 def test_nobody_else_revokes_a_persons_token(client, staff_dorset, board_dorset):
     token = token_create(user=staff_dorset, name="Mine", scope="read", days=30)[0]
     client.force_login(board_dorset)
-    assert client.post(reverse("api:token_revoke", args=[token.pk])).status_code == HTTPStatus.NOT_FOUND
+    assert client.post(reverse("tokens:token_revoke", args=[token.pk])).status_code == HTTPStatus.NOT_FOUND
     token.refresh_from_db()
     assert token.revoked_at is None
 
@@ -152,4 +152,4 @@ def test_each_token_has_its_own_allowance(client, staff_dorset, settings):
 
 def test_the_token_pages_need_a_sign_in(client, dorset):
     assert client.get(MY).status_code == HTTPStatus.FOUND
-    assert client.get(reverse("api:organisation_tokens", args=[dorset.slug])).status_code == HTTPStatus.FOUND
+    assert client.get(reverse("tokens:organisation_tokens", args=[dorset.slug])).status_code == HTTPStatus.FOUND

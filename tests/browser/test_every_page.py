@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from apps.api.services import token_create, token_revoke
 from apps.organisations import services as organisation_services
 from apps.organisations.models import Membership, Organisation
 from apps.organisations.tokens import invitation_path_args
@@ -205,6 +206,9 @@ PAGES = {
     # and a risk, see _users), the import of a new plan (staff and admin; 403 for the board).
     "plans:my_work": lambda s: [({}, "", (*ROLES, "orgadmin"))],
     "reminders:preferences": lambda s: [({}, "", (*ROLES, "orgadmin"))],
+    # API tokens (issue 23): one's own, and an organisation administrator's view of their people's.
+    "tokens:my_tokens": lambda s: [({}, "", (*ROLES, "orgadmin"))],
+    "tokens:organisation_tokens": lambda s: _slugs(s.dorset.slug, roles=("admin", "orgadmin")),
     "plans:self_assessment": lambda s: _slugs(s.dorset.slug, s.darlington.slug),
     "risks:risk_list": lambda s: [
         ({}, "", ROLES),
@@ -261,6 +265,7 @@ PAGES = {
 NOT_PAGES = {
     "healthz": "plain-text health check for load balancers",
     "logout": "POST only",
+    "tokens:token_revoke": "POST only: revokes a token (its button is on the token pages, which are swept)",
     "plans:deliverable_status": "POST only (the in-place status control; tests/browser/test_deliverables.py)",
     "reports:board_report_pdf": "a PDF (tests/reports/test_pdf.py)",
     "reports:paper_pdf": "a PDF, the one stored at issue (tests/reports/test_issued_papers.py)",
@@ -280,7 +285,10 @@ NOT_PAGES = {
         "POST only: an action of the people page, which is swept (its refusal is in FORM_STATES)",
     ),
 }
-NOT_PAGES_NAMESPACES = {"admin": "Django's own admin site"}
+NOT_PAGES_NAMESPACES = {
+    "admin": "Django's own admin site",
+    "api": "the REST API (JSON), its schema and its Swagger UI documentation (tests/api)",
+}
 
 
 def _url_patterns(patterns=None, namespace=""):
@@ -365,6 +373,10 @@ def _users() -> dict:
     risk = Risk.objects.filter(organisation__in=staff_of, status=Risk.Status.OPEN).order_by("pk")[0]
     Risk.objects.filter(pk=risk.pk).update(owner=staff, next_review_on=today - datetime.timedelta(days=5))
     _issue_papers(staff, dorset)
+    # API tokens for the token pages' tables: one in use, one revoked.
+    token_create(user=staff, name="Power BI board dashboard", scope="read", days=90)
+    spare = token_create(user=staff, name="Old spreadsheet", scope="write", days=30)[0]
+    token_revoke(token_id=spare.pk, acting_user=orgadmin)
     # An archived risk and deliverable of Darlington, for the restore pages (not ones swept above).
     darlington = Organisation.objects.get(slug="nhs-darlington-ccg")
     archived = Risk.objects.filter(organisation=darlington).exclude(pk=risk.pk).exclude(reference="R2")
