@@ -122,7 +122,8 @@ def test_an_organisation_administrator_lists_and_revokes_their_peoples_tokens(
 def test_only_organisation_administrators_see_the_organisations_tokens(client, request, role, dorset):
     client.force_login(request.getfixturevalue(role))
     assert (
-        client.get(reverse("tokens:organisation_tokens", args=[dorset.slug])).status_code == HTTPStatus.FORBIDDEN
+        client.get(reverse("tokens:organisation_tokens", args=[dorset.slug])).status_code
+        == HTTPStatus.FORBIDDEN
     )
 
 
@@ -152,4 +153,6 @@ def test_each_token_has_its_own_allowance(client, staff_dorset, settings):
 
 def test_the_token_pages_need_a_sign_in(client, dorset):
     assert client.get(MY).status_code == HTTPStatus.FOUND
-    assert client.get(reverse("tokens:organisation_tokens", args=[dorset.slug])).status_code == HTTPStatus.FOUND
+    assert (
+        client.get(reverse("tokens:organisation_tokens", args=[dorset.slug])).status_code == HTTPStatus.FOUND
+    )

@@ -691,6 +691,9 @@ FORM_STATES = [
         "a self-assessment with no label",
         _click("#record-form button[type=submit]"),
     ),
+    FormState(
+        "staff", lambda s: reverse("tokens:my_tokens"), "a token with no name", _click("#token-form button")
+    ),
 ]
 
 
