@@ -4,6 +4,7 @@ apps.risks.filters), not copies."""
 
 import django_filters
 
+from apps.core.filters import MomentFilter
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
@@ -54,7 +55,7 @@ class ObjectiveFilterSet(django_filters.FilterSet):
 
 class StatusUpdateFilterSet(django_filters.FilterSet):
     deliverable = django_filters.NumberFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gt")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gt")
     status_changes = django_filters.BooleanFilter(method="filter_status_changes", label="Status changes only")
 
     class Meta:
@@ -67,7 +68,7 @@ class StatusUpdateFilterSet(django_filters.FilterSet):
 
 class RiskReviewFilterSet(django_filters.FilterSet):
     risk = django_filters.NumberFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gt")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gt")
 
     class Meta:
         model = RiskReview

@@ -30,7 +30,7 @@ def person_name(user: Any) -> str:
 
 
 class PersonField(serializers.Field):
-    """A person as the pages name them (full name, else username); empty when nobody."""
+    """A person as the pages name them (full name, else username); null when nobody."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("read_only", True)
@@ -40,7 +40,7 @@ class PersonField(serializers.Field):
         return person_name(value)
 
 
-extend_schema_field(OpenApiTypes.STR)(PersonField)
+extend_schema_field(serializers.CharField(allow_null=True))(PersonField)
 
 
 class WebPageField(serializers.Field):
@@ -142,7 +142,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     owner_name = PersonField(source="owner")
     domains = serializers.SerializerMethodField()
-    is_overdue = serializers.BooleanField(read_only=True)
+    is_overdue = serializers.SerializerMethodField()
     web_page = WebPageField()
 
     class Meta:
@@ -179,6 +179,10 @@ class DeliverableSerializer(serializers.ModelSerializer):
         )
         extra_kwargs = {"version": {"help_text": "Send it back with a change: a stale one is a 409."}}
 
+    def get_is_overdue(self, obj) -> bool:
+        """Deadline passed and not delivered (the list's own definition)."""
+        return bool(getattr(obj, "is_overdue", False))
+
     def get_reference(self, obj) -> str:
         return f"{obj.theme.number}.{obj.position}"
 
@@ -214,7 +218,7 @@ class RiskSerializer(serializers.ModelSerializer):
     band = serializers.ChoiceField(choices=Band.choices, read_only=True)
     residual_rating = serializers.IntegerField(read_only=True)
     residual_band = serializers.ChoiceField(choices=Band.choices, read_only=True)
-    is_review_overdue = serializers.BooleanField(read_only=True)
+    is_review_overdue = serializers.SerializerMethodField()
     domains = serializers.SerializerMethodField()
     web_page = WebPageField()
 
@@ -253,6 +257,10 @@ class RiskSerializer(serializers.ModelSerializer):
 
     def get_domains(self, obj) -> list[int]:
         return sorted(d.number for d in obj.domains.all())
+
+    def get_is_review_overdue(self, obj) -> bool:
+        """An open risk whose next review date has passed (the register's own definition)."""
+        return bool(getattr(obj, "is_review_overdue", False))
 
 
 class RiskReviewSerializer(serializers.ModelSerializer):

@@ -3,7 +3,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from apps.core.filters import AnyYesNoWidget, LabelledDateRangeWidget, ModelChoiceFilter, PersonChoiceFilter
+from apps.core.filters import (
+    AnyYesNoWidget,
+    LabelledDateRangeWidget,
+    ModelChoiceFilter,
+    MomentFilter,
+    PersonChoiceFilter,
+)
 from apps.core.history.as_at import PARAM
 from apps.core.history.lists import AsAtFilterMixin
 from apps.core.search import search_filter
@@ -133,7 +139,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
     )
     deadline = django_filters.DateFromToRangeFilter(label="Deadline between", widget=LabelledDateRangeWidget)
     # The dashboard's "changed status since the last paper": the moment the paper's data was read.
-    changed_after = django_filters.IsoDateTimeFilter(
+    changed_after = MomentFilter(
         method="filter_changed_after",
         label="Status changed after (date and time)",
         error_messages={"invalid": "Give a date and time as YYYY-MM-DDTHH:MM, for example 2014-01-15T09:30."},

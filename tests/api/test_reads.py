@@ -184,3 +184,22 @@ def test_query_count_stays_fixed_from_few_rows_to_many(
     cache.clear()
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         assert client.get(url, {"page_size": 1000}, **bearer(token)).status_code == HTTPStatus.OK
+
+
+def test_a_moment_with_an_offset_postgresql_refuses_is_read_in_utc(client, staff_dorset):
+    """Found by the schema tests: "-18:22" was a 500 on the deliverables page and in the API."""
+    token = make_token(staff_dorset)
+    moment = {"changed_after": "2013-10-18T08:57:52-18:22"}
+    assert client.get(reverse("api:deliverable-list"), moment, **bearer(token)).status_code == HTTPStatus.OK
+    assert (
+        client.get(
+            reverse("api:status-update-list"), {"created_after": moment["changed_after"]}, **bearer(token)
+        ).status_code
+        == HTTPStatus.OK
+    )
+    client.force_login(staff_dorset)
+    assert client.get(reverse("plans:deliverable_list"), moment).status_code == HTTPStatus.OK
+    too_far = client.get(
+        reverse("api:deliverable-list"), {"changed_after": "9999-12-31T23:59:59-15:00"}, **bearer(token)
+    )
+    assert too_far.status_code == HTTPStatus.BAD_REQUEST
