@@ -21,7 +21,9 @@ class MyTokensView(View):
     template_name = "api/my_tokens.html"
 
     def render_page(self, form, *, made=None, secret="", status=200):
-        tokens = AccessToken.objects.filter(user=self.request.user).select_related("revoked_by")
+        user = self.request.user
+        assert user.is_authenticated  # LoginRequiredMiddleware sends anyone else to sign in
+        tokens = AccessToken.objects.filter(user=user).select_related("revoked_by")
         context = {"form": form, "tokens": tokens, "made": made, "secret": secret, "now": timezone.now()}
         return render(self.request, self.template_name, context, status=status)
 

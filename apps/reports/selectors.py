@@ -147,9 +147,11 @@ def visible_papers(user):
 def issued_pdf_bytes(issued: IssuedPaper) -> bytes | None:
     """The PDF kept when ``issued`` was issued, byte for byte; None (and an error logged) when
     it is missing or does not match its SHA-256. The paper's page and the API both read it so."""
+    data = None
     try:
-        with default_storage.open(issued.pdf.name, "rb") as stream:
-            data = stream.read()
+        if issued.pdf.name:
+            with default_storage.open(issued.pdf.name, "rb") as stream:
+                data = stream.read()
     except OSError:
         data = None
     if data is None or hashlib.sha256(data).hexdigest() != issued.pdf_sha256:
