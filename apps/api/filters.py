@@ -19,8 +19,10 @@ def _visible(request):
 
 class OrganisationFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Organisation.Kind.choices, distinct=False)
-    parent = django_filters.ModelChoiceFilter(queryset=_visible, label="Parent organisation")
-    within = WithinFilter(field_name="pk")
+    parent = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.all(), label="Parent organisation"
+    )
+    within = WithinFilter(field_name="pk", queryset=Organisation.objects.all())
 
     class Meta:
         model = Organisation

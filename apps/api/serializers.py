@@ -62,7 +62,13 @@ extend_schema_field(OpenApiTypes.URI)(WebPageField)
 
 class OrganisationSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    readable = serializers.SerializerMethodField()
     web_page = WebPageField()
+
+    def get_readable(self, obj) -> bool:
+        """Whether you may read the organisation's OD data (plans, deliverables, risks)."""
+        readable = self.context.get("readable", set())
+        return readable is None or obj.pk in readable
 
     class Meta:
         model = Organisation
@@ -81,6 +87,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "ccg_count",
             "hwb_count",
             "commissioning_support",
+            "readable",
             "web_page",
         )
 

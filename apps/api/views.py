@@ -15,6 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apps.organisations import permissions
+from apps.organisations.models import Organisation
 from apps.plans import selectors as plan_selectors
 from apps.plans import services as plan_services
 from apps.plans.filters import DeliverableFilterSet
@@ -73,13 +74,22 @@ def _audit_context(request):
 
 
 class OrganisationViewSet(ReadViewSet):
-    """Organisations the user may read, with their place in the hierarchy (``parent``, ``kind``)."""
+    """Every organisation with its place in the hierarchy (``parent``, ``kind``), as the
+    organisation pages show them to anyone signed in; ``readable`` says whether the user may read
+    its OD data (plans, deliverables, risks), which the other endpoints then list."""
 
     serializer_class = serializers.OrganisationSerializer
     filterset_class = filters.OrganisationFilterSet
 
     def rows(self, user):
-        return permissions.visible_organisations(user)
+        return Organisation.objects.all()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            ids = permissions.visible_organisation_ids(self.request.user)
+            context["readable"] = None if ids is None else set(ids)
+        return context
 
 
 class PlanViewSet(ReadViewSet):

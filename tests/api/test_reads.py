@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from apps.organisations import permissions
+from apps.organisations.models import Organisation
 from apps.plans.models import Deliverable
 from apps.risks.models import Risk
 from tests.plans.factories import DeliverableFactory, ThemeFactory
@@ -106,25 +107,29 @@ def test_another_organisations_records_are_not_found(client, staff_dorset, darli
     token = make_token(staff_dorset)
     risk = Risk.objects.filter(organisation=darlington).first()
     deliverable = Deliverable.objects.filter(theme__plan__organisation=darlington).first()
-    for name, pk in (("risk", risk.pk), ("deliverable", deliverable.pk), ("organisation", darlington.pk)):
+    for name, pk in (("risk", risk.pk), ("deliverable", deliverable.pk)):
         assert client.get(reverse(f"api:{name}-detail", args=[pk]), **bearer(token)).status_code == 404
 
 
-def test_organisations_carry_the_hierarchy(client, staff_dorset, dorset):
+def test_organisations_carry_the_hierarchy(client, staff_dorset, dorset, darlington):
+    """Every organisation, as the organisation pages show them to anyone signed in, and which of
+    them the person reads the OD data of."""
     token = make_token(staff_dorset)
-    rows = {
-        row["id"]: row
-        for row in client.get(reverse("api:organisation-list"), **bearer(token)).json()["results"]
-    }
-    assert set(rows) == set(permissions.visible_organisation_ids(staff_dorset))
+    listed = client.get(reverse("api:organisation-list"), {"page_size": 1000}, **bearer(token)).json()
+    rows = {row["id"]: row for row in listed["results"]}
+    assert set(rows) == set(Organisation.objects.values_list("pk", flat=True))
+    readable = {pk for pk, row in rows.items() if row["readable"]}
+    assert readable == set(permissions.visible_organisation_ids(staff_dorset))
+    assert rows[darlington.pk]["readable"] is False
     assert rows[dorset.pk]["kind"] == "ccg"
     assert rows[dorset.pk]["parent"] == dorset.parent_id
     children = [row for row in rows.values() if row["parent"] == dorset.pk]
     assert children, "Dorset's localities are beneath it"
-    within = client.get(reverse("api:organisation-list"), {"within": dorset.pk}, **bearer(token)).json()
-    assert {row["id"] for row in within["results"]} == {dorset.pk} | {row["id"] for row in children} | {
-        row["id"] for row in rows.values() if row["parent"] in {c["id"] for c in children}
-    }
+    within = client.get(
+        reverse("api:organisation-list"), {"within": dorset.pk, "page_size": 1000}, **bearer(token)
+    ).json()
+    assert {row["id"] for row in within["results"]} == set(Organisation.objects.beneath_ids([dorset.pk]))
+    assert {row["id"] for row in children} < {row["id"] for row in within["results"]}
 
 
 def test_a_bad_filter_value_is_a_400_not_a_500(client, staff_dorset):
