@@ -173,6 +173,51 @@ BOUNDS = {
 }
 
 
+def _more_of_everything(dorset, user):
+    """Sixty more rows of every kind the lists read: organisations, plans, themes, objectives,
+    deliverables (with owners and domains), status updates, risks (with domains), reviews and
+    self-assessments (with scores)."""
+    from apps.plans.models import (
+        AuthorisationDomain,
+        Objective,
+        SelfAssessment,
+        SelfAssessmentScore,
+        StatusUpdate,
+    )
+    from apps.risks.models import RiskReview
+    from tests.factories import OrganisationFactory
+
+    domains = list(AuthorisationDomain.objects.all())
+    localities = OrganisationFactory.create_batch(60, parent=dorset, kind="locality")
+    themes = [ThemeFactory(plan__organisation=locality) for locality in localities]
+    Objective.objects.bulk_create([Objective(theme=t, position=1, text="An objective.") for t in themes])
+    deliverables = [DeliverableFactory(theme=t, owner=user) for t in themes]
+    for deliverable in deliverables:
+        deliverable.domains.set(domains[:2])
+    StatusUpdate.objects.bulk_create(
+        [
+            StatusUpdate(deliverable=d, created_by=user, from_status="not_started", to_status="in_progress")
+            for d in deliverables
+        ]
+    )
+    risks = RiskFactory.create_batch(60, organisation=dorset, owner=user)
+    for risk in risks:
+        risk.domains.set(domains[:2])
+    scores = {
+        f"{name}_{when}": 2
+        for name in ("severity", "likelihood", "residual_severity", "residual_likelihood")
+        for when in ("before", "after")
+    }
+    RiskReview.objects.bulk_create(
+        [RiskReview(risk=r, reviewed_by=user, note="Reviewed.", **scores) for r in risks]
+    )
+    for locality in localities:
+        assessment = SelfAssessment.objects.create(organisation=locality, assessed_label="2013")
+        SelfAssessmentScore.objects.bulk_create(
+            [SelfAssessmentScore(assessment=assessment, domain=d, score_percent=50) for d in domains]
+        )
+
+
 @pytest.mark.parametrize("name", ENDPOINTS)
 def test_query_count_stays_fixed_from_few_rows_to_many(
     client, admin_user, dorset, name, django_assert_max_num_queries
@@ -183,9 +228,7 @@ def test_query_count_stays_fixed_from_few_rows_to_many(
     cache.clear()
     with django_assert_max_num_queries(BOUNDS[name]) as baseline:
         assert client.get(url, {"page_size": 1000}, **bearer(token)).status_code == HTTPStatus.OK
-    theme = ThemeFactory(plan__organisation=dorset)
-    DeliverableFactory.create_batch(60, theme=theme)
-    RiskFactory.create_batch(60, organisation=dorset)
+    _more_of_everything(dorset, admin_user)
     cache.clear()
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         assert client.get(url, {"page_size": 1000}, **bearer(token)).status_code == HTTPStatus.OK
