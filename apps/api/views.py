@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -34,11 +34,6 @@ from .renderers import PdfRenderer
 
 # How the history names a change made through the API (the audit context's "via").
 VIA = "api"
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The record was changed by someone else since you read it."
 
 
 def _service_errors(error: ValidationError) -> dict:
