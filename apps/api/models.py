@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.history.tracking import track_changes
+
 # A token reads "ccg-<prefix>-<secret>": the prefix is kept to show the token on the pages (and
 # in the history) without its secret; only the SHA-256 of the whole token is stored.
 TOKEN_START = "ccg-"
@@ -35,6 +37,9 @@ class AccessTokenQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True, expires_at__gt=now)
 
 
+# The audit trail records a token's making and revoking (who, when), not its every use (its
+# "last used", written at most once a minute) nor the hash of its secret.
+@track_changes(exclude=["last_used_at", "secret_hash"])
 class AccessToken(models.Model):
     """A personal access token: a person's, named by them, read-only or read-write, with an
     expiry; revoked by them or by an organisation administrator of theirs, never deleted."""

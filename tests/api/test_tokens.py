@@ -156,3 +156,26 @@ def test_the_token_pages_need_a_sign_in(client, dorset):
     assert (
         client.get(reverse("tokens:organisation_tokens", args=[dorset.slug])).status_code == HTTPStatus.FOUND
     )
+
+
+def test_the_audit_trail_records_who_made_and_revoked_a_token_not_its_uses(
+    client, staff_dorset, org_admin_dorset, dorset
+):
+    from apps.core.history.audit import audit_events
+
+    client.force_login(staff_dorset)
+    page = client.post(MY, {"name": "Excel", "scope": "read", "days": "30"}).content.decode()
+    text = re.search(r'id="new-token-text" value="(ccg-[^"]+)"', page).group(1)
+    client.logout()
+    for _ in range(2):
+        client.get(LIST, **bearer(text))
+    token = AccessToken.objects.get(user=staff_dorset)
+    AccessToken.objects.filter(pk=token.pk).update(last_used_at=None)  # another use, written
+    client.force_login(org_admin_dorset)
+    client.post(reverse("tokens:token_revoke", args=[token.pk]), {"organisation": dorset.slug})
+    events = audit_events(token)
+    assert [e.label for e in reversed(events)] == ["insert", "update"]
+    made, revoked = reversed(events)
+    assert made.actor == staff_dorset and revoked.actor == org_admin_dorset
+    assert set(revoked.changed) == {"revoked_at", "revoked_by_id"}  # not "last used"
+    assert all(token.secret_hash not in str(e.data) for e in events)
