@@ -404,3 +404,48 @@ MAX_REQUEST_BYTES = env_int(
 )
 # ... and from someone not signed in (the login and set-password forms are far smaller).
 ANONYMOUS_MAX_REQUEST_BYTES = 64 * 1024
+
+# --- The REST API (issue 23; apps/api, README "The API") ---------------------------------------
+# API_THROTTLE_RATE  requests a token (or a signed-in person) may make, e.g. 600/hour (DRF's form)
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "apps.api"]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.AccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_THROTTLE_RATE", "") or "1200/hour"},
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.IdCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Amounts as JSON numbers, which Power BI and Excel read as numbers (not as text).
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ccgtrack API",
+    "DESCRIPTION": (
+        "Read the organisations, OD plans, deliverables, status history, risks and reviews, "
+        "self-assessments and issued board papers you may see in ccgtrack; change a "
+        "deliverable's status and review a risk. Authenticate with a personal access token "
+        "(`Authorization: Bearer ccg-...`) made on your 'API tokens' page."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DeliverableStatusEnum": "apps.plans.models.DeliverableStatus",
+        "RiskStatusEnum": "apps.risks.models.Risk.Status",
+        "BandEnum": "apps.risks.models.Band",
+    },
+}

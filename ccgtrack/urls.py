@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("apps.dashboards.urls")),
     path("", include("apps.reminders.urls")),
     path("", include("apps.evidence.urls")),
+    path("", include("apps.api.urls")),
+    path("", include("apps.api.page_urls")),
 ]
 
 handler400 = "apps.core.errors.bad_request"

@@ -1,14 +1,17 @@
 import copy
+import datetime
 from collections.abc import Iterable, Iterator
 from html import escape
 from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.datastructures import MultiValueDict
 from django.utils.safestring import SafeData, mark_safe
+from django_filters.fields import IsoDateTimeField
 from django_filters.widgets import BooleanWidget, DateRangeWidget
 
 from apps.core.freshness import cached, query_key
@@ -24,6 +27,27 @@ class AnyYesNoWidget(BooleanWidget):
 
 def _person(user):
     return user.get_full_name() or user.get_username()
+
+
+class MomentField(IsoDateTimeField):
+    """An ISO 8601 date and time, turned into UTC: PostgreSQL refuses an offset past 15:59 (a
+    time written "-18:22" was a 500), and a moment past the calendar's ends is the field's
+    error, not the database's."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(datetime.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """A filter on a moment (``MomentField``)."""
+
+    field_class = MomentField
 
 
 class CachedChoiceIterator(ModelChoiceIterator):

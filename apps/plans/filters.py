@@ -4,7 +4,13 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from apps.core.filters import AnyYesNoWidget, LabelledDateRangeWidget, ModelChoiceFilter, PersonChoiceFilter
+from apps.core.filters import (
+    AnyYesNoWidget,
+    LabelledDateRangeWidget,
+    ModelChoiceFilter,
+    MomentFilter,
+    PersonChoiceFilter,
+)
 from apps.core.history.as_at import PARAM
 from apps.core.history.lists import AsAtFilterMixin
 from apps.core.search import search_filter
@@ -146,7 +152,7 @@ class DeliverableFilterSet(django_filters.FilterSet):
         method="filter_has_evidence", label="Evidence linked", widget=AnyYesNoWidget
     )
     # The dashboard's "changed status since the last paper": the moment the paper's data was read.
-    changed_after = django_filters.IsoDateTimeFilter(
+    changed_after = MomentFilter(
         method="filter_changed_after",
         label="Status changed after (date and time)",
         error_messages={"invalid": "Give a date and time as YYYY-MM-DDTHH:MM, for example 2014-01-15T09:30."},

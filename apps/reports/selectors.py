@@ -3,7 +3,10 @@ an issued paper keeps (``apps.reports.paper``), so both are rendered, and compar
 way. A fixed number of queries whatever the number of deliverables, risks or issued papers."""
 
 import datetime
+import hashlib
+import logging
 
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import IntegerField, Prefetch, QuerySet
 from django.db.models.fields.json import KT
@@ -155,6 +158,24 @@ def _with_evidence(marks: dict[int, dict], plan) -> dict[int, dict]:
 def visible_papers(user):
     """Issued papers of the plans the user may see (a lazy queryset)."""
     return IssuedPaper.objects.filter(permissions.visible_q(user, "plan__organisation"))
+
+
+def issued_pdf_bytes(issued: IssuedPaper) -> bytes | None:
+    """The PDF kept when ``issued`` was issued, byte for byte; None (and an error logged) when
+    it is missing or does not match its SHA-256. The paper's page and the API both read it so."""
+    data = None
+    try:
+        if issued.pdf.name:
+            with default_storage.open(issued.pdf.name, "rb") as stream:
+                data = stream.read()
+    except OSError:
+        data = None
+    if data is None or hashlib.sha256(data).hexdigest() != issued.pdf_sha256:
+        logging.getLogger("apps.reports.views").error(
+            "Issued paper %s: its PDF is missing or does not match its SHA-256.", issued.pk
+        )
+        return None
+    return data
 
 
 def current_papers(plan_id: int) -> QuerySet[IssuedPaper]:

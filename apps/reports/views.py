@@ -4,7 +4,6 @@ import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -311,13 +310,8 @@ class PaperPdfView(View):
 
     def get(self, request, pk):
         issued = _visible_paper_or_404(request.user, pk)
-        try:
-            with default_storage.open(issued.pdf.name, "rb") as stream:
-                data = stream.read()
-        except OSError:
-            data = None
-        if data is None or hashlib.sha256(data).hexdigest() != issued.pdf_sha256:
-            logger.error("Issued paper %s: its PDF is missing or does not match its SHA-256.", issued.pk)
+        data = selectors.issued_pdf_bytes(issued)
+        if data is None:
             return render(
                 request,
                 "reports/paper_pdf_unavailable.html",

@@ -29,6 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from apps.evidence.models import EvidenceItem
+from apps.api.services import token_create, token_revoke
 from apps.organisations import services as organisation_services
 from apps.organisations.models import Membership, Organisation
 from apps.organisations.tokens import invitation_path_args
@@ -210,6 +211,9 @@ PAGES = {
     # and a risk, see _users), the import of a new plan (staff and admin; 403 for the board).
     "plans:my_work": lambda s: [({}, "", (*ROLES, "orgadmin"))],
     "reminders:preferences": lambda s: [({}, "", (*ROLES, "orgadmin"))],
+    # API tokens (issue 23): one's own, and an organisation administrator's view of their people's.
+    "tokens:my_tokens": lambda s: [({}, "", (*ROLES, "orgadmin"))],
+    "tokens:organisation_tokens": lambda s: _slugs(s.dorset.slug, roles=("admin", "orgadmin")),
     "plans:self_assessment": lambda s: _slugs(s.dorset.slug, s.darlington.slug),
     "risks:risk_list": lambda s: [
         ({}, "", ROLES),
@@ -282,6 +286,7 @@ PAGES = {
 NOT_PAGES = {
     "healthz": "plain-text health check for load balancers",
     "logout": "POST only",
+    "tokens:token_revoke": "POST only: revokes a token (its button is on the token pages, which are swept)",
     "plans:deliverable_status": "POST only (the in-place status control; tests/browser/test_deliverables.py)",
     "reports:board_report_pdf": "a PDF (tests/reports/test_pdf.py)",
     "reports:paper_pdf": "a PDF, the one stored at issue (tests/reports/test_issued_papers.py)",
@@ -302,7 +307,10 @@ NOT_PAGES = {
         "POST only: an action of the people page, which is swept (its refusal is in FORM_STATES)",
     ),
 }
-NOT_PAGES_NAMESPACES = {"admin": "Django's own admin site"}
+NOT_PAGES_NAMESPACES = {
+    "admin": "Django's own admin site",
+    "api": "the REST API (JSON), its schema and its Swagger UI documentation (tests/api)",
+}
 
 
 def _url_patterns(patterns=None, namespace=""):
@@ -388,6 +396,10 @@ def _users() -> dict:
     Risk.objects.filter(pk=risk.pk).update(owner=staff, next_review_on=today - datetime.timedelta(days=5))
     _issue_papers(staff, dorset)
     _evidence(staff, risk=Risk.objects.get(organisation__slug="nhs-darlington-ccg", reference="R2"))
+    # API tokens for the token pages' tables: one in use, one revoked.
+    token_create(user=staff, name="Power BI board dashboard", scope="read", days=90)
+    spare = token_create(user=staff, name="Old spreadsheet", scope="write", days=30)[0]
+    token_revoke(token_id=spare.pk, acting_user=orgadmin)
     # An archived risk and deliverable of Darlington, for the restore pages (not ones swept above).
     darlington = Organisation.objects.get(slug="nhs-darlington-ccg")
     archived = Risk.objects.filter(organisation=darlington).exclude(pk=risk.pk).exclude(reference="R2")
@@ -763,6 +775,9 @@ FORM_STATES = [
         lambda s: reverse("plans:self_assessment_create", args=[s.darlington.slug]),
         "a self-assessment with no label",
         _click("#record-form button[type=submit]"),
+    ),
+    FormState(
+        "staff", lambda s: reverse("tokens:my_tokens"), "a token with no name", _click("#token-form button")
     ),
 ]
 

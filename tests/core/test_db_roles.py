@@ -44,6 +44,7 @@ EXPECTED_APPEND_ONLY = {
     "evidence_evidencerevision",
     "evidence_evidenceitemevent",
     "evidence_evidencelinkevent",
+    "api_accesstokenevent",
 }
 
 
@@ -66,7 +67,8 @@ def _refused(sql, params=(), *, before=None):
 @pytest.fixture
 def rows(dorset, staff_dorset, admin_user):
     """A row in every append-only table: a status update, a risk review, a cover sheet saved,
-    a membership and its change, an issued paper (the seed has none of these)."""
+    a membership and its change, an API token made, an issued paper (the seed has none of
+    these)."""
     from apps.plans import services as plan_services
     from apps.reports import services as report_services
     from apps.risks import services as risk_services
@@ -102,6 +104,9 @@ def rows(dorset, staff_dorset, admin_user):
         action=MembershipChange.Action.ADDED,
         role_after=Membership.Role.STAFF,
     )
+    from apps.api.services import token_create
+
+    token_create(user=staff_dorset, name="A report", scope="read", days=30)  # its audit event
     report.refresh_from_db()
     IssuedPaper.objects.create(
         plan=report.plan,

@@ -41,6 +41,7 @@ VIA_LABELS = {
     "admin": "in the admin",
     "import": "by a plan import",
     "people page": "on the people page",
+    "api": "through the API",
     "load_seed": "when the first records were loaded",
     "load_seed --reset": "when the first records were loaded again",
 }

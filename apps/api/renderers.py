@@ -1,0 +1,18 @@
+import json
+
+from rest_framework.renderers import BaseRenderer
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: application/pdf`` (the PDF download)."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # A PDF is returned as it is; anything else (an error) as JSON.
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data).encode("utf-8")
