@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.risks",
     "apps.dashboards",
     "apps.reports",
+    "apps.assurance",
 ]
 
 MIDDLEWARE = [

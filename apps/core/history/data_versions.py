@@ -58,7 +58,7 @@ GLOBAL = 0
 ALL = -1
 # ccgtrack's own apps, and the accounts (names and memberships show on every page). Not the
 # reminders: their rows are bookkeeping that no cached page shows.
-APP_LABELS = ("organisations", "plans", "risks", "reports", "core", "auth")
+APP_LABELS = ("organisations", "plans", "risks", "reports", "assurance", "core", "auth")
 # How a row of each table leads to the organisation it belongs to. A watched table not named here
 # belongs to no one organisation: its writes change GLOBAL (every cached value), which is always
 # safe, only wider than it need be. The history tables' rows carry the tracked row's own columns.
@@ -83,6 +83,22 @@ ORGANISATION_PATHS = {
     "reports.BoardReport": "plan__organisation",
     "reports.BoardReportEvent": "plan__organisation",
     "reports.IssuedPaper": "plan__organisation",
+    "assurance.Committee": "organisation",
+    "assurance.CommitteeEvent": "organisation",
+    "assurance.RiskAppetite": "organisation",
+    "assurance.RiskAppetiteEvent": "organisation",
+    "assurance.StrategicObjective": "organisation",
+    "assurance.StrategicObjectiveEvent": "organisation",
+    "assurance.PrincipalRisk": "risk__organisation",
+    "assurance.PrincipalRiskEvent": "risk__organisation",
+    "assurance.PrincipalRisk_objectives": "principalrisk__risk__organisation",
+    "assurance.Control": "principal_risk__risk__organisation",
+    "assurance.ControlEvent": "principal_risk__risk__organisation",
+    "assurance.Assurance": "control__principal_risk__risk__organisation",
+    "assurance.AssuranceEvent": "control__principal_risk__risk__organisation",
+    "assurance.Gap": "principal_risk__risk__organisation",
+    "assurance.GapEvent": "principal_risk__risk__organisation",
+    "assurance.Gap_deliverables": "gap__principal_risk__risk__organisation",
 }
 # Columns whose change alone changes nothing any page shows.
 IGNORED_COLUMNS = {"auth.User": ("last_login",)}
