@@ -30,13 +30,22 @@ class StrategicObjectiveForm(ServiceModelForm):
 
     class Meta:
         model = StrategicObjective
-        fields = ("plan_objective", "text", "executive_lead", "position", "note")
-        widgets = {"text": forms.Textarea(attrs={"rows": 3}), "plan_objective": forms.RadioSelect}
-        labels = {"text": "Or an objective of the organisation's own", "plan_objective": "Objective of the plan"}
+        fields = ("plan_objective", "plan_theme", "text", "executive_lead", "position", "note")
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 3}),
+            "plan_objective": forms.RadioSelect,
+            "plan_theme": forms.RadioSelect,
+        }
+        labels = {
+            "text": "Or an objective of the organisation's own",
+            "plan_objective": "Objective of the plan",
+            "plan_theme": "Or a priority area or theme of the plan",
+        }
 
-    def __init__(self, *args, objective_choices=None, **kwargs):
+    def __init__(self, *args, objective_choices=None, theme_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
-        _choices(self, "plan_objective", objective_choices, "None: the organisation's own words below")
+        _choices(self, "plan_objective", objective_choices, "None")
+        _choices(self, "plan_theme", theme_choices, "None")
         cast(forms.ModelChoiceField, self.fields["plan_objective"]).label_from_instance = (  # type: ignore[method-assign]
             lambda o: f"{o.theme.number}. {o.text}"
         )

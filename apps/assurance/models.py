@@ -65,6 +65,7 @@ APPETITE_DESCRIPTIONS = {
 
 
 class Effectiveness(models.TextChoices):
+    NOT_ASSESSED = "", "Not assessed yet"
     EFFECTIVE = "effective", "Effective"
     PARTLY = "partly", "Partly effective"
     NOT_EFFECTIVE = "not_effective", "Not effective"
@@ -165,7 +166,7 @@ class RiskAppetite(TimeStampedModel):
         return f"{self.get_category_display()}: {self.get_level_display()} (tolerance {self.tolerance})"
 
     def get_absolute_url(self):
-        return reverse("assurance:appetite", args=[self.organisation.slug])
+        return reverse("assurance:framework", args=[self.organisation.slug]) + "#appetite"
 
 
 @track_changes()
@@ -184,6 +185,15 @@ class StrategicObjective(TimeStampedModel):
         related_name="strategic_objectives",
         verbose_name="objective of the plan",
     )
+    plan_theme = models.ForeignKey(
+        "plans.Theme",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="strategic_objectives",
+        verbose_name="priority area or theme of the plan",
+        help_text="A plan whose themes are its objectives (Darlington's seven priority areas).",
+    )
     text = BoundedTextField(
         "objective", max_length=TEXT_MAX_LENGTH, blank=True, help_text="An objective of the organisation's own."
     )
@@ -195,9 +205,14 @@ class StrategicObjective(TimeStampedModel):
         ordering = ["organisation__name", "position", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(plan_objective__isnull=False) | ~Q(text=""),
+                condition=Q(plan_objective__isnull=False) | Q(plan_theme__isnull=False) | ~Q(text=""),
                 name="strategic_objective_has_words",
-                violation_error_message="Choose an objective of the plan or write one.",
+                violation_error_message="Choose an objective or theme of the plan, or write one.",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "plan_theme"],
+                name="plan_theme_once_per_organisation",
+                violation_error_message="That theme of the plan is in the framework already.",
             ),
             models.UniqueConstraint(
                 fields=["organisation", "plan_objective"],
@@ -213,7 +228,11 @@ class StrategicObjective(TimeStampedModel):
 
     @property
     def wording(self):
-        return self.text or (self.plan_objective.text if self.plan_objective_id else "")
+        if self.text:
+            return self.text
+        if self.plan_objective_id:
+            return self.plan_objective.text
+        return self.plan_theme.title if self.plan_theme_id else ""
 
     def get_absolute_url(self):
         return reverse("assurance:framework", args=[self.organisation.slug]) + f"#objective-{self.pk}"
@@ -266,8 +285,9 @@ class PrincipalRisk(TimeStampedModel):
 
     risk = models.OneToOneField("risks.Risk", on_delete=models.PROTECT, related_name="principal")
     objectives = models.ManyToManyField(StrategicObjective, related_name="principal_risks")
-    target_severity = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
-    target_likelihood = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
+    # Empty until the board sets a target (the seed's risks: the source gives none).
+    target_severity = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_VALIDATORS)
+    target_likelihood = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_VALIDATORS)
     target_date = BoundedDateField(null=True, blank=True, help_text="When the target score should be reached.")
     category = models.CharField(max_length=20, choices=Category.choices, blank=True)
     tolerance = models.PositiveSmallIntegerField(
@@ -288,10 +308,13 @@ class PrincipalRisk(TimeStampedModel):
         ordering = ["risk__reference", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(target_severity__gte=SCORE_MIN, target_severity__lte=SCORE_MAX)
-                & Q(target_likelihood__gte=SCORE_MIN, target_likelihood__lte=SCORE_MAX),
+                condition=Q(target_severity__isnull=True, target_likelihood__isnull=True)
+                | (
+                    Q(target_severity__gte=SCORE_MIN, target_severity__lte=SCORE_MAX)
+                    & Q(target_likelihood__gte=SCORE_MIN, target_likelihood__lte=SCORE_MAX)
+                ),
                 name="principal_risk_target_1_to_5",
-                violation_error_message=f"Scores run from {SCORE_MIN} to {SCORE_MAX}.",
+                violation_error_message=f"Give both target scores, each from {SCORE_MIN} to {SCORE_MAX}.",
             ),
             models.CheckConstraint(
                 condition=Q(tolerance__isnull=True) | Q(tolerance__gte=1, tolerance__lte=RATING_MAX),
@@ -314,6 +337,8 @@ class PrincipalRisk(TimeStampedModel):
 
     @property
     def target(self):
+        if self.target_severity is None or self.target_likelihood is None:
+            return None
         return rating_of(self.target_severity, self.target_likelihood)
 
     def is_outside_appetite(self, appetites):
@@ -329,7 +354,7 @@ class Control(TimeStampedModel):
     principal_risk = models.ForeignKey(PrincipalRisk, on_delete=models.PROTECT, related_name="controls")
     description = BoundedTextField("control", max_length=TEXT_MAX_LENGTH)
     owner = models.CharField(max_length=200, blank=True, help_text="Name or role.")
-    effectiveness = models.CharField(max_length=20, choices=Effectiveness.choices)
+    effectiveness = models.CharField(max_length=20, choices=Effectiveness.choices, blank=True)
     version = models.PositiveIntegerField(default=1, help_text=VERSION_HELP)
 
     class Meta:

@@ -7,7 +7,7 @@ from django.apps import apps as django_apps
 from django.db.models import Prefetch, QuerySet
 
 from apps.organisations import permissions
-from apps.plans.models import Deliverable, Objective
+from apps.plans.models import Deliverable, Objective, Theme
 
 from .models import (
     Assurance,
@@ -36,7 +36,12 @@ def with_framework(queryset: QuerySet[PrincipalRisk]) -> QuerySet[PrincipalRisk]
     queries, whatever the number of rows)."""
     deliverables = Deliverable.objects.current().select_related("theme").order_by("deadline", "pk")
     return queryset.prefetch_related(
-        Prefetch("objectives", queryset=StrategicObjective.objects.order_by("position", "pk")),
+        Prefetch(
+            "objectives",
+            queryset=StrategicObjective.objects.select_related("plan_objective", "plan_theme").order_by(
+                "position", "pk"
+            ),
+        ),
         Prefetch(
             "controls",
             queryset=Control.objects.order_by("pk").prefetch_related(
@@ -50,7 +55,7 @@ def with_framework(queryset: QuerySet[PrincipalRisk]) -> QuerySet[PrincipalRisk]
 def objectives_of(organisation) -> list[StrategicObjective]:
     return list(
         StrategicObjective.objects.filter(organisation=organisation)
-        .select_related("plan_objective__theme")
+        .select_related("plan_objective__theme", "plan_theme")
         .order_by("position", "pk")
     )
 
@@ -114,6 +119,11 @@ def framework(organisation, risks: list[PrincipalRisk], *, previous: dict[int, i
 def plan_objectives(organisation) -> QuerySet[Objective]:
     """The objectives of the organisation's plans, offered to the framework."""
     return Objective.objects.filter(theme__plan__organisation=organisation).select_related("theme__plan")
+
+
+def plan_themes(organisation) -> QuerySet[Theme]:
+    """The priority areas or themes of the organisation's plans, offered to the framework."""
+    return Theme.objects.filter(plan__organisation=organisation).select_related("plan")
 
 
 def risks_to_add(organisation) -> Any:

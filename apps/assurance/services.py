@@ -56,14 +56,17 @@ class StrategicObjectiveEdit(OrganisationEdit):
     """An objective of the framework: one of the organisation's plan's objectives, or its own."""
 
     model = StrategicObjective
-    fields = ("plan_objective", "text", "executive_lead", "position")
+    fields = ("plan_objective", "plan_theme", "text", "executive_lead", "position")
     create_fields = ("organisation", *fields)
-    select_related = ("organisation", "plan_objective__theme__plan")
+    select_related = ("organisation", "plan_objective__theme__plan", "plan_theme__plan")
 
     def check(self, edit):
-        objective = edit.obj.plan_objective
-        if objective is not None and objective.theme.plan.organisation_id != edit.obj.organisation_id:
+        objective, theme = edit.obj.plan_objective, edit.obj.plan_theme
+        own = edit.obj.organisation_id
+        if objective is not None and objective.theme.plan.organisation_id != own:
             raise ValidationError({"plan_objective": "Choose an objective of the organisation's own plan."})
+        if theme is not None and theme.plan.organisation_id != own:
+            raise ValidationError({"plan_theme": "Choose a theme of the organisation's own plan."})
 
 
 class PrincipalRiskEdit(OrganisationEdit):

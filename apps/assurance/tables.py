@@ -42,7 +42,7 @@ def _assurances():
 def _gaps(kind):
     return _joined(
         Gap.objects.filter(principal_risk=OuterRef("pk"), kind=kind).annotate(principal=F("principal_risk")),
-        Concat("description", output_field=TextField()),
+        F("description"),
     )
 
 
@@ -53,6 +53,7 @@ def _objectives():
         Concat(
             "strategicobjective__text",
             "strategicobjective__plan_objective__text",
+            "strategicobjective__plan_theme__title",
             output_field=TextField(),
         ),
     )
@@ -135,7 +136,9 @@ class PrincipalRiskTable(CardTable):
         "Current rating",
     )
     target_rating = card_heading(
-        sort_words(tables.Column("Target", attrs={"td": {"class": "num"}}), "lowest first", "highest first"),
+        sort_words(
+            tables.Column("Target", default="Not set", attrs={"td": {"class": "num"}}), "lowest first", "highest first"
+        ),
         "Target rating",
     )
     tolerance_used = sort_words(
@@ -171,7 +174,9 @@ class PrincipalRiskTable(CardTable):
     def render_category(self, record):
         return record.get_category_display() or "—"
 
-    def render_outside_appetite(self, value):
+    def render_outside_appetite(self, record, value):
+        if record.tolerance_used is None:
+            return "No tolerance set"
         return appetite_flag(value) or "Within"
 
 
