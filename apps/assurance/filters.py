@@ -1,5 +1,4 @@
 import django_filters
-from django import forms
 
 from apps.core.filters import AnyYesNoWidget, ModelChoiceFilter
 from apps.core.search import search_filter
@@ -8,7 +7,14 @@ from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
 from apps.risks.models import RISK_SEARCH_FIELDS, Risk
 
-from .models import Category, Committee, PrincipalRisk, outside_appetite_q, overdue_actions_q, weak_assurance_q
+from .models import (
+    Category,
+    Committee,
+    PrincipalRisk,
+    outside_appetite_q,
+    overdue_actions_q,
+    weak_assurance_q,
+)
 
 
 def _organisations(request):

@@ -154,9 +154,7 @@ class RiskAppetite(TimeStampedModel):
                 name="appetite_tolerance_in_range",
                 violation_error_message=f"A tolerance runs from 1 to {RATING_MAX}.",
             ),
-            models.CheckConstraint(
-                condition=Q(category__in=Category.values), name="appetite_category_valid"
-            ),
+            models.CheckConstraint(condition=Q(category__in=Category.values), name="appetite_category_valid"),
             models.CheckConstraint(condition=Q(level__in=AppetiteLevel.values), name="appetite_level_valid"),
             *length_checks("appetite", statement=TEXT_MAX_LENGTH),
         ]
@@ -195,7 +193,10 @@ class StrategicObjective(TimeStampedModel):
         help_text="A plan whose themes are its objectives (Darlington's seven priority areas).",
     )
     text = BoundedTextField(
-        "objective", max_length=TEXT_MAX_LENGTH, blank=True, help_text="An objective of the organisation's own."
+        "objective",
+        max_length=TEXT_MAX_LENGTH,
+        blank=True,
+        help_text="An objective of the organisation's own.",
     )
     executive_lead = models.CharField(max_length=200, blank=True, help_text="Name or role.")
     position = models.PositiveSmallIntegerField(default=1)
@@ -288,7 +289,9 @@ class PrincipalRisk(TimeStampedModel):
     # Empty until the board sets a target (the seed's risks: the source gives none).
     target_severity = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_VALIDATORS)
     target_likelihood = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_VALIDATORS)
-    target_date = BoundedDateField(null=True, blank=True, help_text="When the target score should be reached.")
+    target_date = BoundedDateField(
+        null=True, blank=True, help_text="When the target score should be reached."
+    )
     category = models.CharField(max_length=20, choices=Category.choices, blank=True)
     tolerance = models.PositiveSmallIntegerField(
         "tolerance of its own",
@@ -310,7 +313,8 @@ class PrincipalRisk(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(target_severity__isnull=True, target_likelihood__isnull=True)
                 | (
-                    Q(target_severity__gte=SCORE_MIN, target_severity__lte=SCORE_MAX)
+                    Q(target_severity__isnull=False, target_likelihood__isnull=False)
+                    & Q(target_severity__gte=SCORE_MIN, target_severity__lte=SCORE_MAX)
                     & Q(target_likelihood__gte=SCORE_MIN, target_likelihood__lte=SCORE_MAX)
                 ),
                 name="principal_risk_target_1_to_5",

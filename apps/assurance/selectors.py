@@ -48,7 +48,9 @@ def with_framework(queryset: QuerySet[PrincipalRisk]) -> QuerySet[PrincipalRisk]
                 Prefetch("assurances", queryset=Assurance.objects.select_related("committee"))
             ),
         ),
-        Prefetch("gaps", queryset=Gap.objects.prefetch_related(Prefetch("deliverables", queryset=deliverables))),
+        Prefetch(
+            "gaps", queryset=Gap.objects.prefetch_related(Prefetch("deliverables", queryset=deliverables))
+        ),
     )
 
 
@@ -132,7 +134,9 @@ def risks_to_add(organisation) -> Any:
     return risk_model.objects.current().filter(organisation=organisation, principal__isnull=True)
 
 
-def committee_detail(*, user: Any, committee_id: int) -> tuple[Committee, list[PrincipalRisk], list[Assurance]]:
+def committee_detail(
+    *, user: Any, committee_id: int
+) -> tuple[Committee, list[PrincipalRisk], list[Assurance]]:
     """A committee the user may see, the principal risks it monitors and the assurances it
     received (latest first). Three queries."""
     committee = (

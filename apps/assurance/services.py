@@ -84,7 +84,10 @@ class PrincipalRiskEdit(OrganisationEdit):
         principal = edit.obj
         risk = principal.risk
         _same_organisation(
-            principal.committee, risk.organisation_id, "committee", "Choose a committee of the risk's organisation."
+            principal.committee,
+            risk.organisation_id,
+            "committee",
+            "Choose a committee of the risk's organisation.",
         )
         objectives = edit.related.get("objectives")
         if objectives is None and edit.created:
@@ -150,7 +153,9 @@ class GapEdit(OrganisationEdit):
         if ids:
             own = Deliverable.objects.filter(pk__in=ids, theme__plan__organisation=organisation).count()
             if own != len(set(ids)):
-                raise ValidationError({"deliverables": "Choose deliverables of the organisation's own plans."})
+                raise ValidationError(
+                    {"deliverables": "Choose deliverables of the organisation's own plans."}
+                )
 
 
 committee_edit = CommitteeEdit()

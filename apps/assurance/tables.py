@@ -8,7 +8,7 @@ from apps.core import exports
 from apps.core.exports import BOOLEAN, DATE, INTEGER, ExportColumn
 from apps.core.tables import CardTable, badge, card_heading, sort_words
 
-from .models import Assurance, Category, Control, Gap, GapKind, Line, Level, PrincipalRisk, StrategicObjective
+from .models import Assurance, Category, Control, Gap, GapKind, Level, Line, PrincipalRisk, StrategicObjective
 
 
 def _joined(queryset, value, separator=" | "):
@@ -35,7 +35,9 @@ def _assurances():
         Assurance.objects.filter(control__principal_risk=OuterRef("pk")).annotate(
             principal=F("control__principal_risk")
         ),
-        Concat("description", Value(" ("), "line", Value(", "), "level", Value(")"), output_field=TextField()),
+        Concat(
+            "description", Value(" ("), "line", Value(", "), "level", Value(")"), output_field=TextField()
+        ),
     )
 
 
@@ -92,7 +94,12 @@ PRINCIPAL_RISK_EXPORT = [
     ExportColumn("Tolerance", "tolerance_used", INTEGER),
     ExportColumn("Outside appetite", "outside_appetite", BOOLEAN),
     ExportColumn("Committee", "committee__name", width=24),
-    ExportColumn("Key controls", _controls, transform=_words(Control._meta.get_field("effectiveness").choices), width=60),
+    ExportColumn(
+        "Key controls",
+        _controls,
+        transform=_words(Control._meta.get_field("effectiveness").choices),
+        width=60,
+    ),
     ExportColumn(
         "Assurances",
         _assurances,
@@ -118,7 +125,9 @@ class PrincipalRiskTable(CardTable):
     export_title = "Board Assurance Framework"
     export_columns = PRINCIPAL_RISK_EXPORT
 
-    reference = tables.Column("Ref", accessor="risk__reference", linkify=lambda record: record.get_absolute_url())
+    reference = tables.Column(
+        "Ref", accessor="risk__reference", linkify=lambda record: record.get_absolute_url()
+    )
     description = tables.Column(
         "Risk",
         accessor="risk__description",
@@ -128,7 +137,9 @@ class PrincipalRiskTable(CardTable):
     organisation = tables.Column("Organisation", accessor="risk__organisation__name")
     category = tables.Column("Category", attrs={"td": {"class": "card-more"}})
     inherent_rating = card_heading(
-        sort_words(tables.Column("Inherent", attrs={"td": {"class": "num"}}), "lowest first", "highest first"),
+        sort_words(
+            tables.Column("Inherent", attrs={"td": {"class": "num"}}), "lowest first", "highest first"
+        ),
         "Inherent rating",
     )
     current_rating = card_heading(
@@ -137,15 +148,22 @@ class PrincipalRiskTable(CardTable):
     )
     target_rating = card_heading(
         sort_words(
-            tables.Column("Target", default="Not set", attrs={"td": {"class": "num"}}), "lowest first", "highest first"
+            tables.Column("Target", default="Not set", attrs={"td": {"class": "num"}}),
+            "lowest first",
+            "highest first",
         ),
         "Target rating",
     )
     tolerance_used = sort_words(
-        tables.Column("Tolerance", default="—", attrs={"td": {"class": "num"}}), "lowest first", "highest first"
+        tables.Column("Tolerance", default="—", attrs={"td": {"class": "num"}}),
+        "lowest first",
+        "highest first",
     )
     outside_appetite = sort_words(
-        tables.Column("Appetite", attrs={"td": {"class": "card-flag"}}), "within first", "outside first", whole=True
+        tables.Column("Appetite", attrs={"td": {"class": "card-flag"}}),
+        "within first",
+        "outside first",
+        whole=True,
     )
     committee = tables.Column("Committee", accessor="committee__name", default="—")
 
@@ -185,5 +203,10 @@ def objective_label(objective: StrategicObjective) -> str:
 
 
 def level_badge(level):
-    css = {"significant": "band-low", "reasonable": "band-moderate", "limited": "band-high", "none": "band-extreme"}
+    css = {
+        "significant": "band-low",
+        "reasonable": "band-moderate",
+        "limited": "band-high",
+        "none": "band-extreme",
+    }
     return format_html("{}", badge(css.get(level, ""), Level(level).label))

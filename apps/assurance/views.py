@@ -301,7 +301,10 @@ class _UnderPrincipalRisk(_OrganisationCreate):
 
     def get_parent(self, request, pk):
         principal = (
-            PrincipalRisk.objects.visible_to(request.user).select_related("risk__organisation").filter(pk=pk).first()
+            PrincipalRisk.objects.visible_to(request.user)
+            .select_related("risk__organisation")
+            .filter(pk=pk)
+            .first()
         )
         if principal is None:
             raise Http404("No such principal risk.")
@@ -371,7 +374,9 @@ class GapEditView(_Edit):
 
 
 def _deliverables(organisation):
-    return Deliverable.objects.current().filter(theme__plan__organisation=organisation).select_related("theme")
+    return (
+        Deliverable.objects.current().filter(theme__plan__organisation=organisation).select_related("theme")
+    )
 
 
 class AssuranceCreateView(_OrganisationCreate):
@@ -383,7 +388,9 @@ class AssuranceCreateView(_OrganisationCreate):
 
     def get_parent(self, request, pk):
         control = Control.objects.select_related("principal_risk__risk__organisation").filter(pk=pk).first()
-        if control is None or not permissions.can_view(request.user, control.principal_risk.risk.organisation):
+        if control is None or not permissions.can_view(
+            request.user, control.principal_risk.risk.organisation
+        ):
             raise Http404("No such control.")
         return control
 
