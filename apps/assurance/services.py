@@ -29,7 +29,22 @@ def _same_organisation(obj: Any, organisation_id: int, field: str, message: str)
         raise ValidationError({field: message})
 
 
-class CommitteeEdit(OrganisationEdit):
+class FrameworkEdit(OrganisationEdit):
+    """An edit of the framework: a change of its many-to-many values (a gap's actions, a
+    principal risk's objectives), which the audit trail does not record, is written into the
+    note of the audit event of the same save."""
+
+    def check(self, edit):
+        self.rule(edit)
+        if edit.related_notes:
+            edit.note = edit.history_note
+            edit.related_notes = []
+
+    def rule(self, edit):
+        """The service's own rule; raise ValidationError to refuse the edit."""
+
+
+class CommitteeEdit(FrameworkEdit):
     """A committee of an organisation's board."""
 
     model = Committee
@@ -38,7 +53,7 @@ class CommitteeEdit(OrganisationEdit):
     select_related = ("organisation",)
 
 
-class AppetiteEdit(OrganisationEdit):
+class AppetiteEdit(FrameworkEdit):
     """The board's appetite for a category. Every change is kept in the audit trail with its
     note, as the issue asks ("appetite changes are history")."""
 
@@ -47,12 +62,12 @@ class AppetiteEdit(OrganisationEdit):
     create_fields = ("organisation", "category", "level", "tolerance", "statement")
     select_related = ("organisation",)
 
-    def check(self, edit):
+    def rule(self, edit):
         if not edit.note:
             raise ValidationError({"note": "Write a note: when and where the board set this appetite."})
 
 
-class StrategicObjectiveEdit(OrganisationEdit):
+class StrategicObjectiveEdit(FrameworkEdit):
     """An objective of the framework: one of the organisation's plan's objectives, or its own."""
 
     model = StrategicObjective
@@ -60,7 +75,7 @@ class StrategicObjectiveEdit(OrganisationEdit):
     create_fields = ("organisation", *fields)
     select_related = ("organisation", "plan_objective__theme__plan", "plan_theme__plan")
 
-    def check(self, edit):
+    def rule(self, edit):
         objective, theme = edit.obj.plan_objective, edit.obj.plan_theme
         own = edit.obj.organisation_id
         if objective is not None and objective.theme.plan.organisation_id != own:
@@ -69,7 +84,7 @@ class StrategicObjectiveEdit(OrganisationEdit):
             raise ValidationError({"plan_theme": "Choose a theme of the organisation's own plan."})
 
 
-class PrincipalRiskEdit(OrganisationEdit):
+class PrincipalRiskEdit(FrameworkEdit):
     """A risk of the register made a principal risk: its objectives (of its own organisation),
     a target score no higher than its inherent rating, the committee that monitors it."""
 
@@ -80,7 +95,7 @@ class PrincipalRiskEdit(OrganisationEdit):
     organisation_path = RISK_ORGANISATION
     select_related = ("risk__organisation", "committee")
 
-    def check(self, edit):
+    def rule(self, edit):
         principal = edit.obj
         risk = principal.risk
         _same_organisation(
@@ -107,7 +122,7 @@ class PrincipalRiskEdit(OrganisationEdit):
             )
 
 
-class ControlEdit(OrganisationEdit):
+class ControlEdit(FrameworkEdit):
     """A key control of a principal risk."""
 
     model = Control
@@ -117,7 +132,7 @@ class ControlEdit(OrganisationEdit):
     select_related = ("principal_risk__risk__organisation",)
 
 
-class AssuranceEdit(OrganisationEdit):
+class AssuranceEdit(FrameworkEdit):
     """An assurance of a control, received by a committee of the same organisation."""
 
     model = Assurance
@@ -126,14 +141,14 @@ class AssuranceEdit(OrganisationEdit):
     organisation_path = "control__principal_risk__risk__organisation"
     select_related = ("control__principal_risk__risk__organisation", "committee")
 
-    def check(self, edit):
+    def rule(self, edit):
         organisation = self.organisation_of(edit.obj)
         _same_organisation(
             edit.obj.committee, organisation.pk, "committee", "Choose a committee of the risk's organisation."
         )
 
 
-class GapEdit(OrganisationEdit):
+class GapEdit(FrameworkEdit):
     """A gap in control or assurance, closed by deliverables of the organisation's plans."""
 
     model = Gap
@@ -146,7 +161,7 @@ class GapEdit(OrganisationEdit):
     def related_display(self, name, objs):
         return "; ".join(sorted(str(o) for o in objs))
 
-    def check(self, edit):
+    def rule(self, edit):
         organisation = self.organisation_of(edit.obj)
         deliverables = edit.related.get("deliverables") or []
         ids = [d.pk for d in deliverables]

@@ -35,7 +35,11 @@ pytestmark = pytest.mark.django_db
 def _principal(organisation, residual, *, category=Category.FINANCE, tolerance=None):
     severity, likelihood = residual
     risk = RiskFactory(
-        organisation=organisation, severity=5, likelihood=5, residual_severity=severity, residual_likelihood=likelihood
+        organisation=organisation,
+        severity=5,
+        likelihood=5,
+        residual_severity=severity,
+        residual_likelihood=likelihood,
     )
     return PrincipalRiskFactory(risk=risk, category=category, tolerance=tolerance)
 
@@ -48,12 +52,16 @@ def test_outside_appetite_in_sql_agrees_with_its_python_twin():
         "finance 9 over 8": _principal(organisation, (3, 3)),
         "finance 8 at 8": _principal(organisation, (4, 2)),
         "quality 12 under 15": _principal(organisation, (4, 3), category=Category.QUALITY),
-        "quality 12 over its own 10": _principal(organisation, (4, 3), category=Category.QUALITY, tolerance=10),
+        "quality 12 over its own 10": _principal(
+            organisation, (4, 3), category=Category.QUALITY, tolerance=10
+        ),
         "finance 20 under its own 20": _principal(organisation, (5, 4), tolerance=20),
         "no category, no tolerance": _principal(organisation, (5, 5), category=""),
         "workforce: no appetite set": _principal(organisation, (5, 5), category=Category.WORKFORCE),
     }
-    appetites = dict(RiskAppetite.objects.filter(organisation=organisation).values_list("category", "tolerance"))
+    appetites = dict(
+        RiskAppetite.objects.filter(organisation=organisation).values_list("category", "tolerance")
+    )
     rows = {p.pk: p for p in PrincipalRisk.objects.with_appetite().select_related("risk")}
     expected = {
         "finance 9 over 8": True,
@@ -116,7 +124,9 @@ def test_the_database_refuses_an_objective_without_words_and_a_tolerance_out_of_
     with pytest.raises(IntegrityError), transaction.atomic():
         StrategicObjective.objects.create(organisation=organisation, text="")
     with pytest.raises(IntegrityError), transaction.atomic():
-        RiskAppetite.objects.create(organisation=organisation, category=Category.FINANCE, level="open", tolerance=26)
+        RiskAppetite.objects.create(
+            organisation=organisation, category=Category.FINANCE, level="open", tolerance=26
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         PrincipalRiskFactory(target_severity=6)
     with pytest.raises(IntegrityError), transaction.atomic():
