@@ -327,7 +327,11 @@ def test_a_gap_is_closed_by_the_organisations_own_deliverables(organisation):
     assert audit_events(gap)[0].note.startswith("Found at the audit committee. Actions closing it: none → ")
     # A change of its actions alone is history too: the audit event's note says what changed.
     services.gap_edit(
-        pk=gap.pk, acting_user=staff, expected_version=gap.version, changes={"deliverables": []}, note="Dropped."
+        pk=gap.pk,
+        acting_user=staff,
+        expected_version=gap.version,
+        changes={"deliverables": []},
+        note="Dropped.",
     )
     assert audit_events(gap)[0].note == f"Dropped. Actions closing it: {own} → none."
 
