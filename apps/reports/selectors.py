@@ -10,6 +10,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from apps.assurance import paper as assurance_paper
 from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
 from apps.plans.models import (
@@ -109,7 +110,7 @@ def deliverable_marks(plan) -> dict[int, dict]:
 
 def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
     """The snapshot of ``plan``'s report as the data stands now (``plan`` as
-    ``plans.selectors.plan_detail`` returns it). Nine queries."""
+    ``plans.selectors.plan_detail`` returns it). Sixteen queries (seven of them the framework's)."""
     read_at = timezone.localtime(read_at or timezone.now())
     scheme = BandScheme.current()
     risks = (
@@ -124,7 +125,7 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
         .latest_first()
         .first()
     )
-    return paper.build(
+    snapshot = paper.build(
         plan=plan,
         report=latest_report(plan),
         risks=list(risks),
@@ -134,6 +135,9 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
         read_at=read_at,
         marks=deliverable_marks(plan),
     )
+    # The organisation's Board Assurance Framework, frozen with the rest of the paper.
+    snapshot["baf"] = assurance_paper.snapshot(plan.organisation_id)
+    return snapshot
 
 
 def visible_papers(user):
