@@ -55,7 +55,7 @@ class PrincipalRiskFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = PrincipalRisk
-        fields = (
+        fields: tuple[str, ...] = (
             "q",
             "within",
             "organisation",

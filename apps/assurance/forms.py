@@ -11,16 +11,20 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
-def _dates(form: forms.Form, *names: str) -> None:
+def _dates(form: Any, *names: str) -> None:
     for name in names:
         cast(forms.DateField, form.fields[name]).input_formats = DATE_FORMATS
 
 
-def _choices(form: forms.Form, name: str, queryset: Any, empty_label: str | None = None) -> None:
+def _choices(form: Any, name: str, queryset: Any, empty_label: str | None = None) -> None:
     field = cast(forms.ModelChoiceField, form.fields[name])
     field.queryset = queryset
     if empty_label is not None:
         field.empty_label = empty_label
+
+
+def _objective_label(obj: Any) -> str:
+    return f"{obj.theme.number}. {obj.text}"
 
 
 class StrategicObjectiveForm(ServiceModelForm):
@@ -46,9 +50,7 @@ class StrategicObjectiveForm(ServiceModelForm):
         super().__init__(*args, **kwargs)
         _choices(self, "plan_objective", objective_choices, "None")
         _choices(self, "plan_theme", theme_choices, "None")
-        cast(forms.ModelChoiceField, self.fields["plan_objective"]).label_from_instance = (  # type: ignore[method-assign]
-            lambda o: f"{o.theme.number}. {o.text}"
-        )
+        cast(Any, self.fields["plan_objective"]).label_from_instance = _objective_label
 
 
 class PrincipalRiskForm(ServiceModelForm):
@@ -89,7 +91,7 @@ class PrincipalRiskForm(ServiceModelForm):
             del self.fields["risk"]
         else:
             _choices(self, "risk", risk_choices)
-            self.fields["risk"].empty_label = None  # type: ignore[attr-defined]
+            cast(Any, self.fields["risk"]).empty_label = None
         _choices(self, "objectives", objective_choices)
         _choices(self, "committee", committee_choices, "None")
         _dates(self, "target_date")

@@ -55,7 +55,7 @@ class AppetiteLevel(models.TextChoices):
     SEEK = "seek", "Seek"
 
 
-APPETITE_DESCRIPTIONS = {
+APPETITE_DESCRIPTIONS: dict[str, str] = {
     AppetiteLevel.AVOID: "Avoidance of risk and uncertainty is a key objective.",
     AppetiteLevel.MINIMAL: "As little as reasonably possible: ultra-safe options with low inherent risk.",
     AppetiteLevel.CAUTIOUS: "Safe options with a low degree of inherent risk.",
@@ -231,9 +231,9 @@ class StrategicObjective(TimeStampedModel):
     def wording(self):
         if self.text:
             return self.text
-        if self.plan_objective_id:
+        if self.plan_objective is not None:
             return self.plan_objective.text
-        return self.plan_theme.title if self.plan_theme_id else ""
+        return self.plan_theme.title if self.plan_theme is not None else ""
 
     def get_absolute_url(self):
         return reverse("assurance:framework", args=[self.organisation.slug]) + f"#objective-{self.pk}"

@@ -9,6 +9,9 @@ from typing import Any
 from .models import LEVEL_RANK, PrincipalRisk
 from .selectors import with_framework
 
+# What "scores moved" compares, and how the paper names each.
+MOVED = (("current", "current rating"), ("target", "target rating"), ("tolerance", "tolerance"))
+
 
 def _iso(value):
     return value.isoformat() if value else None
@@ -116,7 +119,7 @@ def compare(before: list[dict] | None, after: list[dict] | None) -> dict[str, An
             continue
         moved = [
             {"label": label, "from": old[name], "to": p[name]}
-            for name, label in (("current", "current rating"), ("target", "target rating"), ("tolerance", "tolerance"))
+            for name, label in MOVED
             if old[name] != p[name]
         ]
         if moved or old["outside_appetite"] != p["outside_appetite"]:
@@ -142,14 +145,14 @@ def compare(before: list[dict] | None, after: list[dict] | None) -> dict[str, An
     closed = [
         g for pk, g in a_gaps.items() if g["closed_on"] and (pk not in b_gaps or not b_gaps[pk]["closed_on"])
     ]
-    changes = {
+    changes: dict[str, Any] = {
         "scores": scores,
         "assurances_added": added,
         "assurances_downgraded": downgraded,
         "gaps_opened": opened,
         "gaps_closed": closed,
     }
-    changes["count"] = sum(len(v) for v in changes.values())
+    changes["count"] = sum(len(v) for v in list(changes.values()))
     return changes
 
 

@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from apps.organisations import permissions
 from apps.plans.models import Deliverable, Objective, Theme
+from apps.risks.models import Risk
 
 from .models import (
     Assurance,
@@ -108,9 +109,10 @@ def framework(organisation, risks: list[PrincipalRisk], *, previous: dict[int, i
     """The framework as a board reads it: each objective with the principal risks (of ``risks``,
     prefetched by ``with_framework``) that threaten it, each with its trend since the last
     paper. A risk under two objectives appears under both."""
-    for risk in risks:
-        risk.trend = trend(risk.current_rating, previous.get(risk.risk_id))
-        risk.trend_words = TREND_WORDS[risk.trend]
+    for row in risks:
+        annotated: Any = row  # with_appetite's annotations
+        annotated.trend = trend(annotated.current_rating, previous.get(row.risk_id))
+        annotated.trend_words = TREND_WORDS[annotated.trend]
     groups = []
     for objective in objectives_of(organisation):
         under = [r for r in risks if any(o.pk == objective.pk for o in r.objectives.all())]
@@ -130,8 +132,7 @@ def plan_themes(organisation) -> QuerySet[Theme]:
 
 def risks_to_add(organisation) -> Any:
     """The organisation's current risks that are not principal risks yet."""
-    risk_model = PrincipalRisk.risk.field.related_model
-    return risk_model.objects.current().filter(organisation=organisation, principal__isnull=True)
+    return Risk.objects.current().filter(organisation=organisation, principal__isnull=True)
 
 
 def committee_detail(

@@ -1,4 +1,5 @@
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -9,7 +10,9 @@ from apps.core.views import FilteredTableView
 from apps.organisations import permissions
 from apps.organisations.filters import within
 from apps.organisations.models import Organisation
+from apps.organisations.permissions import OrganisationEdit
 from apps.plans.models import Deliverable
+from apps.risks.models import Risk
 
 from . import selectors, services
 from .filters import FrameworkFilterSet, PrincipalRiskFilterSet
@@ -200,7 +203,8 @@ class _Edit(VersionedEditView):
 
     template_name = "core/record_form.html"
     form_only = True
-    model: type
+    model: type[Model]
+    service: OrganisationEdit
     select_related: tuple[str, ...] = ()
     noun = ""
     success_message = "Saved."
@@ -264,8 +268,7 @@ class PrincipalRiskCreateView(_OrganisationCreate):
 
     def new_instance(self, parent):
         # Permission is asked of the organisation the risk will belong to: a stand-in risk of it.
-        risk_model = PrincipalRisk.risk.field.related_model
-        return PrincipalRisk(risk=risk_model(organisation=parent))
+        return PrincipalRisk(risk=Risk(organisation=parent))
 
     def get_form_kwargs(self, request, parent):
         return {

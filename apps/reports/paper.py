@@ -326,22 +326,26 @@ def compare(before, after, *, updates=(), since=None):
         **scores,
         "baf": baf,
     }
-    changes["count"] = sum(
-        len(changes[key])
-        for key in (
-            "status_changes",
-            "delivered",
-            "newly_overdue",
-            "deadline_moved",
-            "added",
-            "removed",
-            "risk_ratings",
-            "new_risks",
-            "closed_risks",
-            "reopened_risks",
-            "scores",
+    changes["count"] = (
+        sum(
+            len(changes[key])
+            for key in (
+                "status_changes",
+                "delivered",
+                "newly_overdue",
+                "deadline_moved",
+                "added",
+                "removed",
+                "risk_ratings",
+                "new_risks",
+                "closed_risks",
+                "reopened_risks",
+                "scores",
+            )
         )
-    ) + (1 if changes["assessment"] else 0) + (baf["count"] if baf else 0)
+        + (1 if changes["assessment"] else 0)
+        + (baf["count"] if baf else 0)
+    )
     return changes
 
 

@@ -19,7 +19,8 @@ import datetime
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from html import unescape
 from pathlib import Path
 
@@ -130,7 +131,7 @@ class Seed:
     papers: list  # Dorset's issued papers (by _users): the first, superseded, and its correction
     archived_risk: Risk  # archived by _users, to restore
     archived_deliverable: Deliverable  # archived by _users, to restore
-    baf: dict = field(default_factory=dict)  # Darlington's framework, with what _users recorded
+    baf: dict = dataclass_field(default_factory=dict)  # Darlington's framework, with what _users recorded
 
     @classmethod
     def load(cls) -> "Seed":
