@@ -383,3 +383,15 @@ def test_the_seed_framework_shows_darlingtons_nine_risks(client):
     text = _text(client.get(_url(darlington)).content.decode())
     assert "9 principal risks match" in text
     assert "no effective and robust governance and performance arrangements" in text
+
+
+def test_the_risk_page_flags_a_principal_risk_outside_appetite(client, ccg):
+    outside, within = _framework(ccg, 2)
+    client.force_login(_member(ccg, Membership.Role.GOVERNING_BODY))
+    text = _text(client.get(outside.risk.get_absolute_url()).content.decode())
+    assert "a principal risk of the board assurance framework outside appetite" in text
+    assert "current rating 12, tolerance 9" in text
+    text = _text(client.get(within.risk.get_absolute_url()).content.decode())
+    assert "within appetite (tolerance 9)" in text
+    plain = RiskFactory(organisation=ccg)
+    assert "board assurance framework" not in _text(client.get(plain.get_absolute_url()).content.decode())
