@@ -179,3 +179,139 @@ def context(framework: list[dict] | None) -> list[dict] | None:
         }
         for p in framework
     ]
+
+
+# --- The framework as it stood at a date -------------------------------------------------------
+
+
+def _standing(model, moment, **filters):
+    """The records of ``model`` as they stood at ``moment`` (its audit trail's latest event of
+    each up to then, unless that is its deletion), narrowed by ``filters``: one query."""
+    events = (
+        model.pgh_event_model.objects.filter(pgh_created_at__lte=moment, **filters)
+        .order_by("pgh_obj_id", "-pgh_id")
+        .distinct("pgh_obj_id")
+    )
+    return [e for e in events if e.pgh_label != "delete"]
+
+
+def snapshot_as_at(organisation, as_at) -> list[dict[str, Any]]:
+    """The organisation's framework as it stood at ``as_at`` (``apps.core.history.as_at.AsAt``),
+    in the shape of ``snapshot``: each principal risk, control, assurance, gap, objective and
+    appetite as its audit trail had it then, with the risk's scores as they were; what the audit
+    trail does not record (which objectives a risk threatens, which actions close a gap, the
+    actions' status, committees' names) as it is now. A fixed number of queries."""
+    from apps.risks.models import Risk
+
+    from .models import (
+        Assurance,
+        Committee,
+        Control,
+        Effectiveness,
+        Gap,
+        GapKind,
+        Level,
+        Line,
+        RiskAppetite,
+        StrategicObjective,
+    )
+
+    moment = as_at.moment
+    risks = {r.pgh_obj_id: r for r in _standing(Risk, moment, organisation_id=organisation.pk)}
+    principals = [
+        p
+        for p in _standing(PrincipalRisk, moment, risk_id__in=list(risks))
+        if risks[p.risk_id].archived_at is None
+    ]
+    ids = [p.pgh_obj_id for p in principals]
+    controls = _standing(Control, moment, principal_risk_id__in=ids)
+    assurances = _standing(Assurance, moment, control_id__in=[c.pgh_obj_id for c in controls])
+    gaps = _standing(Gap, moment, principal_risk_id__in=ids)
+    tolerances = {
+        a.category: a.tolerance for a in _standing(RiskAppetite, moment, organisation_id=organisation.pk)
+    }
+    objectives = {
+        o.pgh_obj_id: o for o in _standing(StrategicObjective, moment, organisation_id=organisation.pk)
+    }
+    # Not in the audit trail: shown as they are now.
+    committees = dict(Committee.objects.filter(organisation=organisation).values_list("pk", "name"))
+    links = PrincipalRisk.objects.filter(pk__in=ids).prefetch_related(
+        "objectives__plan_objective", "objectives__plan_theme", "gaps__deliverables"
+    )
+    now = {p.pk: p for p in links}
+    effectiveness, lines, levels = dict(Effectiveness.choices), dict(Line.choices), dict(Level.choices)
+    kinds = dict(GapKind.choices)
+    rows = []
+    for p in sorted(principals, key=lambda p: (risks[p.risk_id].reference, p.pgh_obj_id)):
+        risk = risks[p.risk_id]
+        current = risk.residual_severity * risk.residual_likelihood
+        tolerance = p.tolerance if p.tolerance is not None else tolerances.get(p.category)
+        linked = now.get(p.pgh_obj_id)
+        # The objective's own words as they were, else the plan's (as they are now).
+        wording = [
+            objectives[o.pk].text or o.wording
+            for o in (linked.objectives.all() if linked else [])
+            if o.pk in objectives
+        ]
+        actions_now = {g.pk: list(g.deliverables.all()) for g in (linked.gaps.all() if linked else [])}
+        rows.append(
+            {
+                "id": p.pgh_obj_id,
+                "risk_id": p.risk_id,
+                "reference": risk.reference,
+                "description": risk.description,
+                "objectives": wording,
+                "category": dict(PrincipalRisk._meta.get_field("category").flatchoices).get(p.category, ""),
+                "inherent": risk.severity * risk.likelihood,
+                "current": current,
+                "target": p.target_severity * p.target_likelihood if p.target_severity else None,
+                "target_date": _iso(p.target_date),
+                "tolerance": tolerance,
+                "outside_appetite": tolerance is not None and current > tolerance,
+                "committee": committees.get(p.committee_id, ""),
+                "controls": [
+                    {
+                        "id": c.pgh_obj_id,
+                        "description": c.description,
+                        "owner": c.owner,
+                        "effectiveness": effectiveness.get(c.effectiveness, ""),
+                        "assurances": [
+                            {
+                                "id": a.pgh_obj_id,
+                                "description": a.description,
+                                "line": lines.get(a.line, ""),
+                                "level": a.level,
+                                "level_label": levels.get(a.level, ""),
+                                "received_on": _iso(a.received_on),
+                                "committee": committees.get(a.committee_id, ""),
+                            }
+                            for a in assurances
+                            if a.control_id == c.pgh_obj_id
+                        ],
+                    }
+                    for c in controls
+                    if c.principal_risk_id == p.pgh_obj_id
+                ],
+                "gaps": [
+                    {
+                        "id": g.pgh_obj_id,
+                        "kind": kinds.get(g.kind, ""),
+                        "description": g.description,
+                        "closed_on": _iso(g.closed_on),
+                        "actions": [
+                            {
+                                "id": d.pk,
+                                "title": d.title,
+                                "status": d.get_status_display(),
+                                "deadline": _iso(d.deadline),
+                                "deadline_text": d.deadline_text,
+                            }
+                            for d in actions_now.get(g.pgh_obj_id, [])
+                        ],
+                    }
+                    for g in gaps
+                    if g.principal_risk_id == p.pgh_obj_id
+                ],
+            }
+        )
+    return rows

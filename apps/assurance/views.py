@@ -1,11 +1,12 @@
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.generic import TemplateView
 
 from apps.core.edit_views import VersionedCreateView, VersionedEditView
+from apps.core.history import as_at as as_at_module
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
 from apps.organisations.filters import within
@@ -14,6 +15,7 @@ from apps.organisations.permissions import OrganisationEdit
 from apps.plans.models import Deliverable
 from apps.risks.models import Risk
 
+from . import paper as assurance_paper
 from . import selectors, services
 from .filters import FrameworkFilterSet, PrincipalRiskFilterSet
 from .forms import (
@@ -70,6 +72,29 @@ class FrameworkView(FilteredTableView):
         self.organisation = _visible_organisation(request, kwargs["slug"])
         self.roll_up = self.organisation.kind in ROLL_UP_KINDS
         return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        if as_at_module.PARAM in request.GET and not self.roll_up:
+            return self.as_at_page(request)
+        return super().get(request, *args, **kwargs)
+
+    def as_at_page(self, request):
+        """The framework as it stood at the end of a day (read-only, unfiltered), or the form's
+        error (400) for a date it cannot read."""
+        as_at, form = as_at_module.from_query(request.GET)
+        organisation = self.organisation
+        context = {
+            "organisation": organisation,
+            "as_at": as_at,
+            "as_at_form": form,
+            "live_url": request.path,
+            "path": request.path,
+            "title": "Board Assurance Framework",
+        }
+        if as_at is None:
+            return render(request, "history/as_at_invalid.html", context, status=400)
+        context["baf"] = assurance_paper.context(assurance_paper.snapshot_as_at(organisation, as_at))
+        return render(request, "assurance/framework_as_at.html", context)
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)

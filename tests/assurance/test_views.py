@@ -395,3 +395,44 @@ def test_the_risk_page_flags_a_principal_risk_outside_appetite(client, ccg):
     assert "within appetite (tolerance 9)" in text
     plain = RiskFactory(organisation=ccg)
     assert "board assurance framework" not in _text(client.get(plain.get_absolute_url()).content.decode())
+
+
+@pytest.mark.owner_role  # back-dates audit events (pgtrigger.ignore is the owner's alone)
+def test_the_framework_as_at_a_date(client, ccg):
+    principal = _framework(ccg, 1)[0]
+    control = principal.controls.order_by("pk").first()
+    assurance = control.assurances.order_by("pk").first()
+    staff = _member(ccg)
+    # A day's history: as it stood yesterday, then today's changes.
+    import pgtrigger
+    from django.db.models import F
+
+    from apps.assurance import services
+    from apps.assurance.models import Assurance, RiskAppetite
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    # The test runs in one transaction, where every write has the same moment: what was written
+    # so far is moved back a day.
+    for model in (PrincipalRisk, Control, Assurance, RiskAppetite, type(principal.risk)):
+        events = model.pgh_event_model
+        with pgtrigger.ignore(f"{events._meta.label}:append_only"):
+            events.objects.update(pgh_created_at=F("pgh_created_at") - datetime.timedelta(days=1))
+    services.assurance_edit(
+        pk=assurance.pk,
+        acting_user=staff,
+        expected_version=assurance.version,
+        changes={"level": Level.NONE, "description": "Withdrawn audit"},
+    )
+    services.control_edit.create(
+        acting_user=staff,
+        values={"principal_risk": principal, "description": "Added today", "effectiveness": "effective"},
+    )
+    client.force_login(_member(ccg, Membership.Role.GOVERNING_BODY))
+    then = _text(client.get(_url(ccg, f"?as_at={yesterday.isoformat()}")).content.decode())
+    assert "as at" in then and "current 12" in then and "outside appetite" in then
+    assert assurance.description.lower() in then and "withdrawn audit" not in then
+    assert "added today" not in then
+    now = _text(client.get(_url(ccg)).content.decode())
+    assert "withdrawn audit" in now and "added today" in now
+    assert _developer_words(then) == []
+    assert client.get(_url(ccg, "?as_at=31/02/2013")).status_code == HTTPStatus.BAD_REQUEST

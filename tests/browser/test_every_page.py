@@ -262,6 +262,7 @@ PAGES = {
         _slugs(s.darlington.slug)
         + _slugs("wessex", roles=ADMIN)
         + [({"slug": s.darlington.slug}, "?outside_appetite=true&committee=", ("board",))]
+        + [({"slug": s.darlington.slug}, f"?as_at={timezone.localdate().isoformat()}", ("board",))]
     ),
     "assurance:principal_risk_detail": lambda s: [({"pk": s.baf["principal"].pk}, "", ROLES)],
     "assurance:committee_detail": lambda s: [({"pk": s.baf["committee"].pk}, "", ROLES)],
