@@ -96,6 +96,13 @@ class FrameworkView(FilteredTableView):
         context["baf"] = assurance_paper.context(assurance_paper.snapshot_as_at(organisation, as_at))
         return render(request, "assurance/framework_as_at.html", context)
 
+    def get_template_names(self):
+        # Filtered by HTMX, the page answers whole and the filter panel takes its #table-region:
+        # the framework's, not the table's partial (the roll-up's is the table's).
+        if self.roll_up:
+            return super().get_template_names()
+        return [self.template_name]
+
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
         kwargs["organisation"] = None if self.roll_up else self.organisation

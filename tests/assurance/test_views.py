@@ -436,3 +436,33 @@ def test_the_framework_as_at_a_date(client, ccg):
     assert "withdrawn audit" in now and "added today" in now
     assert _developer_words(then) == []
     assert client.get(_url(ccg, "?as_at=31/02/2013")).status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_staff_edit_the_targets_and_a_stale_form_is_refused_with_409(client, ccg):
+    principal = _framework(ccg, 1)[0]
+    objective = principal.objectives.first()
+    client.force_login(_member(ccg))
+    url = reverse("assurance:principal_risk_edit", args=[principal.pk])
+    data = {
+        "objectives": [objective.pk],
+        "target_severity": "3",
+        "target_likelihood": "2",
+        "target_date": "2014-03-31",
+        "category": "finance",
+        "tolerance": "10",
+        "committee": principal.committee.pk,
+        "note": "Board agreed a new target.",
+        "version": principal.version,
+    }
+    response = client.post(url, data)
+    assert response.status_code == HTTPStatus.FOUND
+    principal.refresh_from_db()
+    assert (principal.target, principal.tolerance, principal.target_date) == (
+        6,
+        10,
+        datetime.date(2014, 3, 31),
+    )
+    response = client.post(url, {**data, "target_severity": "1"})  # the version it was opened at
+    assert response.status_code == HTTPStatus.CONFLICT
+    principal.refresh_from_db()
+    assert principal.target_severity == 3

@@ -44,6 +44,14 @@ def test_a_board_member_reads_the_framework_and_staff_add_a_control_on_a_phone(b
     card = page.locator(f"article#principal-risk-{r1.pk}").first
     assert "Current rating" in card.inner_text() and "Executive" in card.inner_text()
     assert page.locator("text=Add a control").count() == 0  # a board member reads only
+    # Filtering answers in place (HTMX) with the framework, objective by objective.
+    page.locator("#filters summary").click()
+    page.select_option("#id_outside_appetite", "true")
+    page.wait_for_function(
+        "() => document.querySelector('#table-region').innerText.includes('0 principal risks')"
+    )
+    assert page.locator("#table-region section.objective").count() == 7
+    assert page.locator("#table-region article.principal-risk").count() == 0
     context.close()
 
     context, page = sign_in("baf.staff")
