@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.assurance.models import Category, Control, Level, PrincipalRisk
+from apps.assurance.tables import PrincipalRiskTable
 from apps.organisations.models import Membership, Organisation
 from tests.assurance.factories import (
     AssuranceFactory,
@@ -466,3 +467,13 @@ def test_staff_edit_the_targets_and_a_stale_form_is_refused_with_409(client, ccg
     assert response.status_code == HTTPStatus.CONFLICT
     principal.refresh_from_db()
     assert principal.target_severity == 3
+
+
+@pytest.mark.parametrize("column", list(PrincipalRiskTable.base_columns))
+def test_every_column_of_the_principal_risks_sorts_both_ways(client, ccg, column):
+    _framework(ccg, 3)
+    client.force_login(_member(ccg))
+    for sort in (column, f"-{column}"):
+        response = client.get(reverse("assurance:principal_risk_list") + f"?within={ccg.pk}&sort={sort}")
+        assert response.status_code == HTTPStatus.OK, sort
+        assert len(re.findall(r'id="principal-risk-\d+"', response.content.decode())) == 3, sort
