@@ -477,3 +477,23 @@ def test_every_column_of_the_principal_risks_sorts_both_ways(client, ccg, column
         response = client.get(reverse("assurance:principal_risk_list") + f"?within={ccg.pk}&sort={sort}")
         assert response.status_code == HTTPStatus.OK, sort
         assert len(re.findall(r'id="principal-risk-\d+"', response.content.decode())) == 3, sort
+
+
+def test_a_write_to_the_framework_refreshes_the_cached_dashboard(client, lat, ccg):
+    principals = _framework(ccg, 2)
+    staff = _member(ccg)
+    client.force_login(_member(lat, Membership.Role.GOVERNING_BODY))
+    url = reverse("dashboards:organisation", args=[lat.slug])
+
+    def outside():
+        html = client.get(url).content.decode()
+        return int(html.split('id="stat-outside-appetite" data-count="', 1)[1].split('"', 1)[0])
+
+    assert outside() == 1
+    from apps.assurance import services
+
+    principal = principals[1]  # current 8: within the finance tolerance 9
+    services.principal_risk_edit(
+        pk=principal.pk, acting_user=staff, expected_version=principal.version, changes={"tolerance": 6}
+    )
+    assert outside() == 2  # the LAT's cached dashboard was drawn afresh
