@@ -221,7 +221,9 @@ def report_computed(users, pages, roles, options, seed_counts):
 
 def _database_url():
     database = connection.settings_dict
-    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    # The embedded server (no DATABASE_URL) is reached through its socket folder, in OPTIONS.
+    host = database["HOST"] or (database.get("OPTIONS") or {}).get("host") or "127.0.0.1"
+    port = database["PORT"] or 5432
     host = quote(host, safe="") if host.startswith("/") else host  # the embedded server's socket
     url = f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}"
     if database.get("PASSWORD"):

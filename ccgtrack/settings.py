@@ -6,6 +6,7 @@ DEBUG         "true"/"1" for development (default off)
 ALLOWED_HOSTS comma-separated host names (default: localhost names when DEBUG is on)
 MEDIA_ROOT    where issued papers' PDFs are kept (default: media/ in the checkout)
 AWS_STORAGE_BUCKET_NAME  keep them in this S3-compatible bucket instead (django-storages)
+EVIDENCE_MAX_UPLOAD_BYTES  the largest evidence file kept (default 25 MB; in evidence/ of the storage)
 """
 
 import os
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "apps.dashboards",
     "apps.reports",
     "apps.assurance",
+    "apps.evidence",
 ]
 
 MIDDLEWARE = [
@@ -395,7 +397,11 @@ TASKS = {
 # when it is set (apps/plans/imports/pending.py).
 PLAN_IMPORT_DIR = os.environ.get("PLAN_IMPORT_DIR", "")
 # No request body larger than this is read (apps/core/middleware.py RequestBodyLimitMiddleware):
-# a 10 MB plan upload and its form fit. Set the same limit at the proxy (README).
-MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 11 * 1024 * 1024)
+# a 10 MB plan upload, an evidence file and their forms fit. Set the same limit at the proxy (README).
+# The largest evidence file kept (apps/evidence/files.py), 25 MB unless set.
+EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+MAX_REQUEST_BYTES = env_int(
+    "MAX_REQUEST_BYTES", max(11 * 1024 * 1024, EVIDENCE_MAX_UPLOAD_BYTES + 1024 * 1024)
+)
 # ... and from someone not signed in (the login and set-password forms are far smaller).
 ANONYMOUS_MAX_REQUEST_BYTES = 64 * 1024

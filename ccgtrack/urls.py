@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("apps.assurance.urls")),
     path("", include("apps.dashboards.urls")),
     path("", include("apps.reminders.urls")),
+    path("", include("apps.evidence.urls")),
 ]
 
 handler400 = "apps.core.errors.bad_request"

@@ -97,6 +97,8 @@ DELIVERABLE_FIGURES: dict[str, dict[str, Any]] = {
     "due_soon": {"due_soon": "true"},
     "stale": {"stale": "true"},
     "costed": {"has_cost": "true"},
+    # Claimed delivered, with no evidence linked (apps/evidence).
+    "delivered_without_evidence": {"bucket": "delivered", "has_evidence": "false"},
     **{f"status_{value}": {"status": value} for value in Deliverable.Status.values},
 }
 RISK_FIGURES: dict[str, dict[str, Any]] = {
@@ -127,6 +129,26 @@ def assurance_figures(organisation: Organisation, request: Any) -> dict[str, Fig
         organisation,
         request,
     ).count(BAF_FIGURES)
+
+
+# The evidence figures: the library's filter (apps/evidence/filters.py).
+EVIDENCE_FIGURES: dict[str, dict[str, Any]] = {"expired": {"expired": "true"}}
+
+
+def evidence_figures(organisation: Organisation, request: Any) -> dict[str, Figure]:
+    """Evidence past its review date, of the organisation and beneath (live only: evidence has
+    no as-at view), counted by the evidence library's own filterset."""
+    from apps.evidence.filters import EvidenceFilterSet
+    from apps.evidence.models import EvidenceItem
+
+    return FigureList(
+        "evidence:item_list",
+        EvidenceFilterSet,
+        EvidenceItem.objects.current(),
+        "organisation",
+        organisation,
+        request,
+    ).count(EVIDENCE_FIGURES)
 
 
 def organisation_dashboard(organisation: Organisation, *, request: Any, as_at: Any = None) -> dict[str, Any]:
@@ -249,6 +271,7 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         "figures": deliverable_figures,
         "risk_figures": risk_figures,
         "baf_figures": baf_figures,
+        "evidence_figures": evidence_figures(organisation, request) if as_at is None else None,
         "delivered_pct": round(100 * delivered / total, 1) if total else 0,
         "fully_delivered_pct": _pct(
             deliverable_figures[f"status_{Deliverable.Status.DELIVERED}"].count, total

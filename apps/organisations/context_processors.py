@@ -17,7 +17,7 @@ def navigation(request):
         return {}
     if not hasattr(request, "_ccgtrack_navigation"):
         admin = permissions.is_admin(user)
-        memberships = [] if admin else list(user.memberships.select_related("organisation"))
+        memberships = [] if admin else permissions.memberships(user)
         managed = [m.organisation for m in memberships if m.role in Membership.MANAGER_ROLES]
         people_url = ""
         if admin:

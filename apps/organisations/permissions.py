@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from apps.core import per_request
 from apps.core.audience import is_administrator
@@ -36,37 +37,71 @@ def _membership_ids(user: Any, roles: Iterable[str] | None = None) -> QuerySet[M
     return memberships.values("organisation_id")
 
 
-def _reading_roots(user: Any) -> QuerySet[Membership, Any]:
-    """Per membership, the organisation whose subtree the member reads: the nearest CCG above
-    the membership's organisation if there is one, else that organisation itself. One subquery
-    with a fixed number of joins (MAX_DEPTH - 1 parent links), like ``beneath``."""
-    whens, path = [], "organisation"
-    for _ in range(MAX_DEPTH - 1):
-        path += "__parent"
-        whens.append(When(**{f"{path}__kind": Organisation.Kind.CCG}, then=F(f"{path}_id")))
-    return (
-        Membership.objects.filter(user=user)
-        .annotate(root=Case(*whens, default=F("organisation_id")))
-        .values("root")
-    )
-
-
 def _active(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
+_ACCESS_SQL = """
+WITH RECURSIVE
+  mem AS (SELECT DISTINCT organisation_id AS org, role FROM {membership} WHERE user_id = %(user)s),
+  up (mem_org, org, parent, kind, depth) AS (
+    SELECT o.id, o.id, o.parent_id, o.kind, 0 FROM {organisation} o WHERE o.id IN (SELECT org FROM mem)
+    UNION ALL
+    SELECT up.mem_org, p.id, p.parent_id, p.kind, up.depth + 1
+      FROM up JOIN {organisation} p ON p.id = up.parent WHERE up.depth < %(depth)s
+  ),
+  roots AS (
+    SELECT DISTINCT COALESCE(
+      (SELECT up.org FROM up WHERE up.mem_org = m.org AND up.depth > 0 AND up.kind = %(ccg)s
+        ORDER BY up.depth LIMIT 1),
+      m.org) AS root
+    FROM (SELECT DISTINCT org FROM mem) m
+  ),
+  down (org, reading, editing, depth) AS (
+    SELECT root, true, false, 0 FROM roots
+    UNION ALL
+    SELECT org, false, true, 0 FROM mem WHERE role = ANY(%(editors)s)
+    UNION ALL
+    SELECT c.id, down.reading, down.editing, down.depth + 1
+      FROM down JOIN {organisation} c ON c.parent_id = down.org WHERE down.depth < %(depth)s
+  )
+SELECT org, bool_or(reading), bool_or(editing), org IN (SELECT root FROM roots)
+  FROM down GROUP BY org ORDER BY org
+"""
+
+
+def _access(user: Any) -> tuple[list[int], list[int], list[int]]:
+    """(the organisations the user reads, the roots of their subtrees, the organisations whose
+    OD data they may change): one query, read once per request (``apps.core.per_request``). A
+    member reads the subtree of the nearest CCG above their membership's organisation (or of that
+    organisation itself when no CCG is above it) and changes, as staff or organisation
+    administrator, their own organisation's subtree. Walking the tree in PostgreSQL (a recursive
+    query over ``parent``) asks once what took three queries (roots, then the subtree read, then
+    the subtree changed), each a round trip on every page."""
+
+    def read() -> tuple[list[int], list[int], list[int]]:
+        sql = _ACCESS_SQL.format(
+            membership=Membership._meta.db_table, organisation=Organisation._meta.db_table
+        )
+        params = {
+            "user": user.pk,
+            "depth": MAX_DEPTH,
+            "ccg": Organisation.Kind.CCG.value,
+            "editors": [str(role) for role in Membership.EDITOR_ROLES],
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        reading = [org for org, reads, _, _ in rows if reads]
+        return reading, [org for org, _, _, root in rows if root], [org for org, _, edits, _ in rows if edits]
+
+    return per_request.memo(("access", user.pk), read)
+
+
 def _reading(user: Any) -> tuple[list[int], list[int]]:
-    """(the organisations the user reads, the roots of their subtrees): two small queries, read
-    once per request (``apps.core.per_request``). The roots are read first, as a list: as a
-    subquery repeated in each of ``beneath``'s joins, PostgreSQL took 17 ms to plan what it ran
-    in 2."""
-
-    def read() -> tuple[list[int], list[int]]:
-        roots = {row["root"] for row in _reading_roots(user)}
-        ids = Organisation.objects.beneath_ids(sorted(roots))
-        return ids, [pk for pk in ids if pk in roots]
-
-    return per_request.memo(("reading", user.pk), read)
+    """(the organisations the user reads, the roots of their subtrees)."""
+    reading, roots, _ = _access(user)
+    return reading, roots
 
 
 def visible_organisation_ids(user: Any) -> list[int] | None:
@@ -111,10 +146,7 @@ def editable_organisation_ids(user: Any) -> list[int] | None:
         return []
     if is_admin(user):
         return None
-    return per_request.memo(
-        ("editable", user.pk),
-        lambda: Organisation.objects.beneath_ids(_membership_ids(user, Membership.EDITOR_ROLES)),
-    )
+    return _access(user)[2]
 
 
 def editable_organisations(user: Any) -> QuerySet[Organisation]:
@@ -123,12 +155,20 @@ def editable_organisations(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.all() if ids is None else Organisation.objects.filter(pk__in=ids)
 
 
+def memberships(user: Any) -> list[Membership]:
+    """The user's memberships with their organisations, read once per request (the header's
+    menu, the lists' "Add" buttons and the national view all ask)."""
+    if not _active(user):
+        return []
+    read = Membership.objects.filter(user=user).select_related("organisation")
+    return per_request.memo(("memberships", user.pk), lambda: list(read))
+
+
 def home_organisations(user: Any) -> QuerySet[Organisation]:
     """The organisations where the user is staff or an organisation administrator themselves
     (not those beneath them), by name: where the lists' "Add" buttons point."""
-    if not (user and user.is_authenticated and user.is_active):
-        return Organisation.objects.none()
-    return Organisation.objects.filter(pk__in=_membership_ids(user, Membership.EDITOR_ROLES)).order_by("name")
+    ids = [m.organisation_id for m in memberships(user) if m.role in Membership.EDITOR_ROLES]
+    return Organisation.objects.filter(pk__in=ids).order_by("name")
 
 
 def can_view(user, organisation) -> bool:
@@ -153,10 +193,7 @@ def has_national_view(user) -> bool:
     if not _active(user):
         return False
     national = (Organisation.Kind.NATIONAL, Organisation.Kind.REGION)
-    return per_request.memo(
-        ("national", user.pk),
-        lambda: Membership.objects.filter(user=user, organisation__kind__in=national).exists(),
-    )
+    return any(m.organisation.kind in national for m in memberships(user))
 
 
 def role_label(user, memberships=None) -> str:

@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
@@ -26,6 +27,15 @@ from .models import (
     stale_q,
 )
 from .selectors import status_updates_as_at
+
+
+def _evidenced():
+    """The pks of the deliverables with current evidence linked (the evidence app's links, found
+    by name: the plans do not import the apps built on them)."""
+    link = apps.get_model("evidence", "EvidenceLink")
+    return link.objects.filter(
+        deliverable__isnull=False, removed_at__isnull=True, item__archived_at__isnull=True
+    ).values("deliverable_id")
 
 
 def _organisations(request):
@@ -132,6 +142,9 @@ class DeliverableFilterSet(django_filters.FilterSet):
         error_messages={"invalid": "Enter a month as year and month, YYYY-MM (for example 2013-03)."},
     )
     deadline = django_filters.DateFromToRangeFilter(label="Deadline between", widget=LabelledDateRangeWidget)
+    has_evidence = django_filters.BooleanFilter(
+        method="filter_has_evidence", label="Evidence linked", widget=AnyYesNoWidget
+    )
     # The dashboard's "changed status since the last paper": the moment the paper's data was read.
     changed_after = django_filters.IsoDateTimeFilter(
         method="filter_changed_after",
@@ -169,6 +182,12 @@ class DeliverableFilterSet(django_filters.FilterSet):
         dashboard counts its domain figures in its one pass over the rows (figures.py)."""
         tagged = Deliverable.domains.through.objects.filter(authorisationdomain=value)
         return queryset.filter(pk__in=tagged.values("deliverable_id"))
+
+    def filter_has_evidence(self, queryset, name, value):
+        """Deliverables with (or without) current evidence linked (apps/evidence): a subquery,
+        so the dashboard's "delivered without evidence" is counted in its one pass."""
+        linked = _evidenced()
+        return queryset.filter(pk__in=linked) if value else queryset.exclude(pk__in=linked)
 
     def filter_changed_after(self, queryset, name, value):
         """Deliverables whose status was changed after the moment ``value``."""
@@ -218,6 +237,11 @@ class DeliverableAsAtFilterSet(AsAtFilterMixin, DeliverableFilterSet):
     def filter_delivered_month(self, queryset, name, value):
         delivered = status_updates_as_at(self.as_at_value).delivered_in_month(value.year, value.month)
         return queryset.filter(id__in=delivered.values("deliverable_id"))
+
+    def filter_has_evidence(self, queryset, name, value):
+        # The evidence linked now (links have no as-at view of their own).
+        linked = _evidenced()
+        return queryset.filter(id__in=linked) if value else queryset.exclude(id__in=linked)
 
     def filter_changed_after(self, queryset, name, value):
         changed = status_updates_as_at(self.as_at_value).status_changes().filter(created_at__gt=value)

@@ -10,7 +10,7 @@ from apps.core import exports
 from apps.core.exports import BOOLEAN, DATETIME, INTEGER, ExportColumn
 from apps.core.tables import CardTable, NumberColumn, badge, sort_words
 
-from .imports.columns import EXPORT, note_columns, overdue
+from .imports.columns import EVIDENCE, EXPORT, evidence_source, note_columns, overdue
 from .models import Deliverable, DeliverableAsAt, StatusUpdate
 from .widgets import overdue_cell, status_cell
 
@@ -175,5 +175,6 @@ class AsAtDeliverableTable(DeliverableTable):
                 "Last update by", exports.latest(updates, exports.person_name("created_by__"))
             ),
             **{column.header: column for column in note_columns(updates.exclude(note=""))},
+            EVIDENCE: ExportColumn(EVIDENCE, partial(evidence_source, "id"), width=60),
         }
         return [replaced.get(column.header, column) for column in cls.export_columns]

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from apps.evidence.models import EvidenceItem, expired_q, expiring_q
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import Deliverable, due_soon_q, overdue_q, stale_q
 from apps.risks.models import Risk, review_overdue_q
@@ -59,6 +60,19 @@ def digest_risks(user, *, today=None):
         .filter(review_overdue_q(_today(today)))
         .select_related("organisation")
         .order_by("next_review_on", "pk")
+    )
+
+
+def digest_evidence(user, *, today=None):
+    """Current evidence ``user`` added, and may still see, past its review date or due for
+    review within 30 days (the evidence app's own definitions), soonest first."""
+    today = _today(today)
+    return (
+        EvidenceItem.objects.visible_to(user)
+        .filter(added_by=user)
+        .filter(expired_q(today) | expiring_q(today))
+        .select_related("organisation")
+        .order_by("review_on", "pk")
     )
 
 
@@ -126,7 +140,16 @@ def digest_candidates(*, today=None, now=None):
         Deliverable.objects.current().filter(owner=OuterRef("pk")).filter(_digest_q(today, now))
     )
     owns_risk = Risk.objects.current().filter(owner=OuterRef("pk")).filter(review_overdue_q(today))
-    return _wanting_reminders().filter(Q(Exists(owns_deliverable)) | Q(Exists(owns_risk))).order_by("pk")
+    owns_evidence = (
+        EvidenceItem.objects.current()
+        .filter(added_by=OuterRef("pk"))
+        .filter(expired_q(today) | expiring_q(today))
+    )
+    return (
+        _wanting_reminders()
+        .filter(Q(Exists(owns_deliverable)) | Q(Exists(owns_risk)) | Q(Exists(owns_evidence)))
+        .order_by("pk")
+    )
 
 
 def escalation_candidates():

@@ -156,6 +156,14 @@ def digest_sections(user, *, today=None, now=None):
     return [(label, items) for label, items in sections.items() if items], risks
 
 
+def digest_evidence(user, *, today=None):
+    """The evidence of an owner's digest (past or near its review date), with links."""
+    items = list(selectors.digest_evidence(user, today=today))
+    for item in items:
+        item.link = absolute(reverse("evidence:item_detail", args=[item.pk]))
+    return items
+
+
 def escalation_sections(user, *, today=None):
     """A staff lead's list: deliverables and risks overdue by more than ESCALATION_DAYS, with links."""
     today = today or timezone.localdate()
@@ -184,11 +192,14 @@ def build_reminder(user, kind, period, *, today=None, now=None):
     }
     if kind == Kind.DIGEST:
         sections, risks = digest_sections(user, today=today, now=now)
-        count = sum(len(items) for _, items in sections) + len(risks)
-        lines = [(label, item) for label, items in sections for item in items] + [
-            ("Risk review overdue", risk) for risk in risks
-        ]
-        context.update(sections=sections, risks=risks, count=count)
+        evidence = digest_evidence(user, today=today)
+        count = sum(len(items) for _, items in sections) + len(risks) + len(evidence)
+        lines = (
+            [(label, item) for label, items in sections for item in items]
+            + [("Risk review overdue", risk) for risk in risks]
+            + [("Evidence to review", item) for item in evidence]
+        )
+        context.update(sections=sections, risks=risks, evidence=evidence, count=count)
         subject = f"ccgtrack: {count} item{'s' if count != 1 else ''} of yours to update"
     else:
         deliverables, risks = escalation_sections(user, today=today)

@@ -153,6 +153,8 @@ def _deliverable(d, theme, today, marks):
         "status_changed_at": marks.get("status_changed_at"),
         "delivered_narrative_at": marks.get("delivered_narrative_at"),
         "in_progress_narrative_at": marks.get("in_progress_narrative_at"),
+        # What a delivered item rests on (apps/evidence), as it stood when the paper was read.
+        "evidence": marks.get("evidence", []) if delivered else [],
     }
 
 
@@ -528,6 +530,8 @@ def context(snapshot):
         "changes": changes_context(snapshot["changes"]),
         "baf": assurance_paper.context(snapshot.get("baf")),
         "issue": _display_issue(snapshot.get("issue")),
+        # Papers read before evidence was kept have no "evidence" in their rows: say nothing.
+        "shows_evidence": any("evidence" in d for d in snapshot["deliverables"]),
     }
 
 
@@ -557,6 +561,7 @@ def _display_row(d):
             )
     return {
         **d,
+        "evidence": [{**e, "speaks_for": _date(e["speaks_for"])} for e in d.get("evidence", [])],
         "deadline": _date(d["deadline"]),
         "latest_note": {**note, "at": _moment(note["at"])} if note else None,
         "delivered_narrative_older": older.get("delivered_narrative", ""),

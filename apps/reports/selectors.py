@@ -133,11 +133,27 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
         assessment=assessment,
         levels=list(MaturityLevel.objects.all()),
         read_at=read_at,
-        marks=deliverable_marks(plan),
+        marks=_with_evidence(deliverable_marks(plan), plan),
     )
     # The organisation's Board Assurance Framework, frozen with the rest of the paper.
     snapshot["baf"] = assurance_paper.snapshot(plan.organisation_id)
     return snapshot
+
+
+def _with_evidence(marks: dict[int, dict], plan) -> dict[int, dict]:
+    """``marks`` with each delivered deliverable's evidence (``evidence``: title, date,
+    fingerprint), as the paper keeps it. One query."""
+    from apps.evidence.selectors import evidence_by_deliverable
+
+    delivered = [
+        d.pk
+        for theme in plan.themes.all()
+        for d in theme.deliverables.all()
+        if d.status in Deliverable.DELIVERED_STATUSES
+    ]
+    for pk, items in evidence_by_deliverable(delivered).items():
+        marks.setdefault(pk, {})["evidence"] = items
+    return marks
 
 
 def visible_papers(user):

@@ -7,8 +7,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.views import View
 
@@ -44,19 +47,34 @@ def _visible_plan_or_404(user, pk):
         raise Http404("No such plan.") from exc
 
 
-def _live_report_context(user, pk):
-    """The live report's context (``selectors.board_report``), kept until the data changes
-    (apps/core/freshness.py) and read now: while nothing was written, the paper the data gives
-    now is the one already built, so only the moment it was read is set afresh (the changes
-    since the latest issued paper end then, and none were recorded in between)."""
-    plan = _visible_plan_or_404(user, pk)  # the kept report is the plan's, the same for every reader
-    context = cached(
-        "board-report", (pk,), lambda: _report_context_or_404(user, pk), scopes=(plan.organisation_id,)
-    )
+READ_AT_MARK = "__ccgtrack_read_at__"
+
+
+def _live_report_page(user, pk):
+    """The live report's HTML body, with the plan and its latest issued paper, kept until the
+    data changes (apps/core/freshness.py) and read now: while nothing was written, the paper the
+    data gives now is the one already drawn, the same for every reader who may see the plan (the
+    body shows nothing of its reader), so only the moment it was read is put in afresh (the
+    changes since the latest issued paper end then, and none were recorded in between)."""
+    plan = _visible_plan_or_404(user, pk)
+
+    def draw():
+        context = _report_context_or_404(user, pk)
+        context["paper"]["read_at_text"] = READ_AT_MARK
+        body = render_to_string("reports/_report_body.html", {"paper": context["paper"], "pdf": False})
+        return {k: context[k] for k in ("plan", "baseline", "totals")} | {"body": body}
+
+    page = cached("board-report-page", (pk,), draw, scopes=(plan.organisation_id,))
     read_at = timezone.localtime()
-    context["read_at"] = context["paper"]["read_at"] = read_at
-    context["snapshot"]["read_at"] = read_at.isoformat()
-    return context
+    body = page["body"].replace(READ_AT_MARK, date_format(read_at, "j F Y, H:i T"))
+    # What the body was drawn from, read only if asked (the template never does; tests do).
+    report = SimpleLazyObject(lambda: _report_context_or_404(user, pk))
+    return page | {
+        "body": mark_safe(body),  # our own template's HTML
+        "read_at": read_at,
+        "snapshot": SimpleLazyObject(lambda: report["snapshot"]),
+        "paper": SimpleLazyObject(lambda: report["paper"]),
+    }
 
 
 class BoardReportView(View):
@@ -64,7 +82,7 @@ class BoardReportView(View):
     since the latest issued paper, body and appendices."""
 
     def get(self, request, pk):
-        context = _live_report_context(request.user, pk)
+        context = _live_report_page(request.user, pk)
         context["can_edit"] = permissions.can_edit(request.user, context["plan"].organisation)
         if pdfs.ahead() and pdfs.stored(context["plan"]) is None:
             pdfs.ask_for([pk], delay=datetime.timedelta(0))  # its reader may well want the PDF next

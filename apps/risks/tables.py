@@ -64,7 +64,15 @@ RISK_EXPORT = [
     ExportColumn("Last review", exports.latest(_LATEST_REVIEW, "created_at"), DATETIME),
     ExportColumn("Last reviewed by", exports.latest(_LATEST_REVIEW, exports.person_name("reviewed_by__"))),
     ExportColumn("Source note", "source_note", width=40),
+    ExportColumn("Evidence", lambda: _evidence(), width=60),
 ]
+
+
+def _evidence(outer="pk"):
+    # The evidence app's column (its titles and addresses), imported when an export runs.
+    from apps.evidence.columns import evidence_titles
+
+    return evidence_titles("risk", outer)
 
 
 class RiskTable(CardTable):
@@ -170,5 +178,6 @@ class AsAtRiskTable(RiskTable):
             "Last reviewed by": ExportColumn(
                 "Last reviewed by", exports.latest(reviews, exports.person_name("reviewed_by__"))
             ),
+            "Evidence": ExportColumn("Evidence", partial(_evidence, "id"), width=60),
         }
         return [replaced.get(column.header, column) for column in cls.export_columns]

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from apps.assurance import services as assurance_services
 from apps.assurance.models import PrincipalRisk
+from apps.evidence.models import EvidenceItem
 from apps.organisations import services as organisation_services
 from apps.organisations.models import Membership, Organisation
 from apps.organisations.tokens import invitation_path_args
@@ -131,6 +132,8 @@ class Seed:
     papers: list  # Dorset's issued papers (by _users): the first, superseded, and its correction
     archived_risk: Risk  # archived by _users, to restore
     archived_deliverable: Deliverable  # archived by _users, to restore
+    evidence: EvidenceItem  # Darlington's, a file supporting risk R2 (by _users)
+    archived_evidence: EvidenceItem  # archived by _users, to restore
     baf: dict = dataclass_field(default_factory=dict)  # Darlington's framework, with what _users recorded
 
     @classmethod
@@ -153,6 +156,8 @@ class Seed:
             papers=list(IssuedPaper.objects.filter(plan__organisation=dorset).order_by("number")),
             archived_risk=Risk.objects.filter(archived_at__isnull=False).order_by("pk").first(),
             archived_deliverable=Deliverable.objects.filter(archived_at__isnull=False).order_by("pk").first(),
+            evidence=EvidenceItem.objects.filter(archived_at__isnull=True).order_by("pk").first(),
+            archived_evidence=EvidenceItem.objects.filter(archived_at__isnull=False).order_by("pk").first(),
             baf=_framework(darlington),
         )
 
@@ -290,6 +295,22 @@ PAGES = {
             ("assurance:appetite_edit", "appetite"),
         )
     },
+    # Evidence (issue 22): the library, an item, its forms; a link's removal.
+    "evidence:library": lambda s: (
+        _slugs(s.darlington.slug)
+        + [({"slug": s.darlington.slug}, "?expired=false&supports=risk&q=minutes", ADMIN)]
+    ),
+    "evidence:item_create": lambda s: [
+        ({"slug": s.darlington.slug}, "", ("staff",)),
+        ({"slug": s.darlington.slug}, f"?risk={s.risk.pk}", ("staff",)),
+    ],
+    "evidence:link_create": lambda s: [({}, f"?risk={s.risk.pk}", ("staff",))],
+    "evidence:item_detail": lambda s: [({"pk": s.evidence.pk}, "", ROLES)],
+    "evidence:item_edit": lambda s: [({"pk": s.evidence.pk}, "", ("staff",))],
+    "evidence:revision_create": lambda s: [({"pk": s.evidence.pk}, "", ("staff",))],
+    "evidence:item_archive": lambda s: [({"pk": s.evidence.pk}, "", ("staff",))],
+    "evidence:item_restore": lambda s: [({"pk": s.archived_evidence.pk}, "", ("staff",))],
+    "evidence:link_remove": lambda s: [({"pk": s.evidence.links.get().pk}, "", ("staff",))],
     "dashboards:national": lambda s: [({}, "", ADMIN)],
     "dashboards:organisation": lambda s: (
         _slugs(s.dorset.slug, s.darlington.slug)
@@ -309,6 +330,7 @@ NOT_PAGES = {
     "reports:paper_pdf": "a PDF, the one stored at issue (tests/reports/test_issued_papers.py)",
     "reports:issue": "POST only: issues the paper (its confirmation is on the report page, which is swept)",
     "plans:plan_import_template": "a file download, the import's XLSX or CSV template (tests/plans)",
+    "evidence:revision_download": "a file download, an evidence file as an attachment (tests/evidence)",
     "plans:plan_import_new_confirm": "POST only: confirms a previewed import (the preview is in FORM_STATES)",
     "plans:plan_import_confirm": "POST only: confirms a previewed import (the preview is in FORM_STATES)",
     **dict.fromkeys(
@@ -408,6 +430,7 @@ def _users() -> dict:
     risk = Risk.objects.filter(organisation__in=staff_of, status=Risk.Status.OPEN).order_by("pk")[0]
     Risk.objects.filter(pk=risk.pk).update(owner=staff, next_review_on=today - datetime.timedelta(days=5))
     _issue_papers(staff, dorset)
+    _evidence(staff, risk=Risk.objects.get(organisation__slug="nhs-darlington-ccg", reference="R2"))
     # An archived risk and deliverable of Darlington, for the restore pages (not ones swept above).
     darlington = Organisation.objects.get(slug="nhs-darlington-ccg")
     archived = Risk.objects.filter(organisation=darlington).exclude(pk=risk.pk).exclude(reference="R2")
@@ -473,6 +496,62 @@ def _framework(darlington):
         "objective": principal.objectives.order_by("pk").first(),
         "appetite": darlington.risk_appetites.order_by("pk").first(),
     }
+
+
+def _evidence(staff, risk):
+    """Darlington's evidence: minutes (a PDF, two files) supporting risk R2, due for review
+    soon, and an archived link."""
+    from apps.evidence import services as evidence_services
+    from apps.evidence.files import check_upload
+    from tests.evidence.samples import PDF, upload
+
+    today = timezone.localdate()
+    item = evidence_services.evidence_create(
+        organisation=risk.organisation,
+        acting_user=staff,
+        values={
+            "kind": "file",
+            "title": "Governing body minutes, 31 October 2012",
+            "speaks_for": datetime.date(2012, 10, 31),
+            "review_on": today + datetime.timedelta(days=10),
+        },
+        file=check_upload(upload("Minutes 31 October 2012.pdf", PDF)),
+        note="The minutes of the meeting that reviewed the risk.",
+        link_to={"risk": risk},
+    )
+    evidence_services.evidence_add_revision(
+        item_id=item.pk,
+        acting_user=staff,
+        expected_version=item.version,
+        file=check_upload(upload("Minutes 31 October 2012 approved.pdf", PDF + b"% approved\n")),
+        note="The approved minutes.",
+    )
+    old = evidence_services.evidence_create(
+        organisation=risk.organisation,
+        acting_user=staff,
+        values={
+            "kind": "link",
+            "title": "Training log 2011",
+            "url": "https://nhs.sharepoint.com/sites/od/training-2011.xlsx",
+            "speaks_for": datetime.date(2011, 12, 31),
+        },
+        note="Last year's log.",
+    )
+    evidence_services.evidence_edit.set_archived(
+        pk=old.pk, acting_user=staff, expected_version=old.version, archived=True, note="Superseded."
+    )
+
+
+def _program_as_a_pdf(page, seed):
+    from tests.evidence.samples import EXE
+
+    page.fill("#id_title", "Minutes")
+    page.fill("#id_speaks_for", "2012-10-31")
+    page.set_input_files(
+        "#id_file", files=[{"name": "minutes.pdf", "mimeType": "application/pdf", "buffer": EXE}]
+    )
+    page.fill("#id_note", "Shows the meeting.")
+    page.click("#record-form button[type=submit]")
 
 
 def _issue_papers(staff, dorset):
@@ -772,6 +851,12 @@ FORM_STATES = [
         lambda s: reverse("risks:risk_create", args=[s.dorset.slug]),
         "a new risk without a description or scores",
         _risk_without_a_description,
+    ),
+    FormState(
+        "staff",
+        lambda s: reverse("evidence:item_create", args=[s.darlington.slug]),
+        "a program named as a PDF (refused, nothing stored)",
+        _program_as_a_pdf,
     ),
     FormState(
         "staff",

@@ -48,6 +48,10 @@ EXPECTED_APPEND_ONLY = {
     "assurance_controlevent",
     "assurance_assuranceevent",
     "assurance_gapevent",
+    # Evidence (issue 22): its files, and the audit trail of items and their links.
+    "evidence_evidencerevision",
+    "evidence_evidenceitemevent",
+    "evidence_evidencelinkevent",
 }
 
 
@@ -149,6 +153,11 @@ def rows(dorset, staff_dorset, admin_user):
         red_risk_count=0,
         red_residual_risk_count=0,
     )
+    from apps.evidence.services import evidence_link
+    from tests.evidence.factories import add_file
+
+    item = add_file(dorset, admin_user)
+    evidence_link(item=item, acting_user=admin_user, target={"deliverable": deliverable})
 
 
 def test_the_suite_runs_as_an_app_role_that_owns_nothing():

@@ -126,20 +126,21 @@ def test_members_of_organisations_not_beneath_a_ccg_reach_only_their_own_subtree
 
 
 def test_what_a_member_reads_is_asked_once_per_request(poole_bay, dorset, django_assert_num_queries):
-    """The unit rule (a locality's member reads its CCG's tree) is two small queries (the roots,
-    then their trees: as one, its planning cost eight times its running), read once per request
-    however often the page asks, and the answer is a list of organisations, so the big tables
-    are filtered by organisation rather than by a subquery over the whole country."""
+    """The unit rule (a locality's member reads its CCG's tree) and what they may change are one
+    query (a walk up and down the tree in PostgreSQL), read once per request however often the
+    page asks, and the answer is a list of organisations, so the big tables are filtered by
+    organisation rather than by a subquery over the whole country."""
     from apps.core import per_request
 
     user = UserFactory(username="t.lazy")
     MembershipFactory(user=user, organisation=poole_bay, role=Membership.Role.STAFF)
     per_request.request_started()
     try:
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(1):
             ids = permissions.visible_organisation_ids(user)
             for _ in range(5):
                 assert permissions.can_view(user, dorset)
+                assert permissions.can_edit(user, poole_bay) and not permissions.can_edit(user, dorset)
                 assert permissions.visible_organisation_ids(user) == ids
                 assert permissions.reading_roots(user) == [dorset.pk]
         assert set(ids) == set(Organisation.objects.beneath([dorset.pk]).values_list("pk", flat=True))
@@ -147,3 +148,47 @@ def test_what_a_member_reads_is_asked_once_per_request(poole_bay, dorset, django
         assert "organisations_membership" not in sql
     finally:
         per_request.request_finished()
+
+
+def test_the_one_access_query_agrees_with_the_rule_on_every_kind_of_membership():
+    """The recursive query behind every page's permissions against the rule written with the
+    ORM, for a member of each seeded organisation (every level, with and without a CCG above) in
+    each role, one membership at a time and several at once."""
+    from apps.core import per_request
+
+    def expected(memberships):
+        roots = set()
+        for organisation, _ in memberships:
+            node, root = organisation.parent, organisation
+            while node is not None:
+                if node.kind == Organisation.Kind.CCG:
+                    root = node
+                    break
+                node = node.parent
+            roots.add(root.pk)
+        editors = [o.pk for o, role in memberships if role in Membership.EDITOR_ROLES]
+        return (
+            set(Organisation.objects.beneath(sorted(roots)).values_list("pk", flat=True)),
+            roots,
+            set(Organisation.objects.beneath(editors).values_list("pk", flat=True)) if editors else set(),
+        )
+
+    organisations = list(Organisation.objects.select_related("parent__parent__parent__parent__parent"))
+    kinds = {o.kind for o in organisations}
+    assert {Organisation.Kind.CCG, Organisation.Kind.LAT, Organisation.Kind.LOCALITY} <= kinds
+    roles = list(Membership.Role)
+    cases = [[(o, roles[i % len(roles)])] for i, o in enumerate(organisations)]
+    both = [(organisations[0], Membership.Role.STAFF), (organisations[-1], Membership.Role.GOVERNING_BODY)]
+    cases.append(both)
+    for n, memberships in enumerate(cases):
+        user = UserFactory(username=f"walk.{n}")
+        for organisation, role in memberships:
+            MembershipFactory(user=user, organisation=organisation, role=role)
+        per_request.request_started()
+        try:
+            reading, roots, editing = expected(memberships)
+            assert set(permissions.visible_organisation_ids(user)) == reading, memberships
+            assert set(permissions.reading_roots(user)) == roots, memberships
+            assert set(permissions.editable_organisation_ids(user)) == editing, memberships
+        finally:
+            per_request.request_finished()

@@ -12,12 +12,14 @@ from django.utils import timezone
 
 from apps.dashboards.figures import list_url
 from apps.dashboards.tables import CcgProgressTable
+from apps.evidence import services as evidence_services
 from apps.organisations import permissions
 from apps.organisations.models import Membership, Organisation
 from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate
 from apps.reports.models import IssuedPaper
 from apps.reports.services import issue_paper, latest_report
 from tests import seed_data
+from tests.evidence.factories import add_link
 from tests.factories import LatFactory, MembershipFactory, OrganisationFactory, UserFactory
 from tests.html import write_forms
 from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
@@ -41,7 +43,7 @@ def _list_links(content):
     links = []
     for tag in A_TAG.findall(content.decode()):
         url = html.unescape(HREF.search(tag).group(1)) if HREF.search(tag) else ""
-        if not re.match(r"/(deliverables|risks)/\?", url):  # a filtered list, not the menu
+        if not re.match(r"/(deliverables|risks|evidence)/\?", url):  # a filtered list, not the menu
             continue
         count = COUNT.search(tag)
         assert count, f"a link to {url} shows a figure but carries no data-count: {tag}"
@@ -133,6 +135,10 @@ def every_bucket(db):
             residual_likelihood=residual[1],
         )
     RiskFactory(organisation=ccg, severity=5, likelihood=4, status="closed")
+    # Evidence (issue 22): one delivered deliverable rests on evidence past its review date.
+    expired = add_link(ccg, staff, title="Old audit", review_on=today - datetime.timedelta(days=1))
+    evidence_services.evidence_link(item=expired, acting_user=staff, target={"deliverable": made[6]})
+    add_link(ccg, staff, title="Current log", review_on=today + datetime.timedelta(days=90))
     return ccg
 
 
@@ -168,6 +174,8 @@ def test_every_figure_equals_the_count_of_the_list_it_links_to(client, admin_use
         assert figures["total"].count > figures["stale"].count  # and some were updated lately
         assert (figures["changed"].count, figures["changed_delivered"].count) == (3, 2)
         assert response.context["risk_figures"]["red"].count > 0
+        assert figures["delivered_without_evidence"].count == 1  # delivered, more to do: none
+        assert response.context["evidence_figures"]["expired"].count == 1
         assert all(row["inherent"].count and row["residual"].count for row in response.context["band_rows"])
 
 

@@ -47,6 +47,7 @@ HEADERS = [
     "Last update by",
     "Latest progress note",
     "Latest progress note date",
+    "Evidence",  # its evidence's titles and addresses (issue 22)
     "Version",  # the row's version: an import of a row changed since is a conflict (issue 25.5)
 ]
 
@@ -158,6 +159,7 @@ def test_csv_has_the_full_record_as_the_detail_page_shows_it(client, admin_user,
         "Last update by": "lbird",
         "Latest progress note": "Still going.",
         "Latest progress note date": "2013-06-20",
+        "Evidence": "",  # none linked (tests/evidence/test_cycle.py exports some)
         "Version": str(full.version),
     }
     assert by_id[str(bare.pk)] == {

@@ -43,6 +43,7 @@ HEADERS = [
     "Last review",
     "Last reviewed by",
     "Source note",
+    "Evidence",  # its evidence's titles and addresses (issue 22)
 ]
 
 
@@ -119,6 +120,7 @@ def test_csv_has_the_full_record_with_every_score_band_and_review(client, admin_
         "Last review": "2013-01-31 23:30",  # GMT: London time is UTC in January
         "Last reviewed by": "Second Reviewer",
         "Source note": reviewed.source_note,
+        "Evidence": "",  # none linked (tests/evidence/test_cycle.py exports some)
     }
     assert reviewed.mitigation and reviewed.description
     others = [r for r in records if r["ID"] != str(reviewed.pk)]

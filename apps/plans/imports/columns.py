@@ -48,6 +48,7 @@ LAST_UPDATE_BY = "Last update by"
 LATEST_NOTE = "Latest progress note"
 LATEST_NOTE_DATE = "Latest progress note date"
 VERSION = "Version"
+EVIDENCE = "Evidence"
 
 TITLE_MAX_LENGTH = 1000  # the longest title in the seed plans is under 300 characters
 
@@ -55,6 +56,12 @@ TITLE_MAX_LENGTH = 1000  # the longest title in the seed plans is under 300 char
 def overdue(today=None):
     """Overdue today (or on ``today``), "No" (not NULL) for a deliverable without a deadline."""
     return Case(When(overdue_q(today), then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def evidence_source(outer="pk"):
+    from apps.evidence.columns import evidence_titles
+
+    return evidence_titles("deliverable", outer)
 
 
 LATEST_UPDATE = StatusUpdate.objects.filter(deliverable=OuterRef("pk")).order_by("-created_at", "-pk")
@@ -202,6 +209,8 @@ SPEC = (
         PlanColumn(column.header, column, imported=False, template=False)
         for column in note_columns(LATEST_UPDATE.exclude(note=""))
     ),
+    # Its evidence (apps/evidence/columns.py, imported when the export runs), never imported.
+    PlanColumn(EVIDENCE, ExportColumn(EVIDENCE, evidence_source, width=60), imported=False, template=False),
     # The version the row had when it was exported: an import of a row that someone changed
     # since is a conflict, shown with both values, applied only if the importer chooses it.
     PlanColumn(VERSION, ExportColumn(VERSION, "version", INTEGER), template=False),
