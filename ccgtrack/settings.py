@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.risks",
     "apps.dashboards",
     "apps.reports",
+    "apps.assurance",
     "apps.evidence",
 ]
 

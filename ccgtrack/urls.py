@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("apps.plans.urls")),
     path("", include("apps.risks.urls")),
     path("", include("apps.reports.urls")),
+    path("", include("apps.assurance.urls")),
     path("", include("apps.dashboards.urls")),
     path("", include("apps.reminders.urls")),
     path("", include("apps.evidence.urls")),

@@ -24,6 +24,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from apps.assurance.filters import PrincipalRiskFilterSet
+from apps.assurance.models import PrincipalRisk
 from apps.core.freshness import cached, valid_until
 from apps.core.history.as_at import records_began
 from apps.organisations.models import MAX_DEPTH, Organisation
@@ -106,6 +108,27 @@ RISK_FIGURES: dict[str, dict[str, Any]] = {
     **{f"band_{band}": {"band": band} for band in Band.values},
     **{f"residual_band_{band}": {"residual_band": band} for band in Band.values},
 }
+
+
+# The Board Assurance Framework's figures, as the parameters of the principal risks' list.
+BAF_FIGURES: dict[str, dict[str, Any]] = {
+    "principal": {},
+    "outside_appetite": {"outside_appetite": "true"},
+    "weak_assurance": {"weak_assurance": "true"},
+}
+
+
+def assurance_figures(organisation: Organisation, request: Any) -> dict[str, Figure]:
+    """The principal risks within ``organisation``, those outside appetite and those with
+    limited or no assurance, counted by their list's own filterset."""
+    return FigureList(
+        "assurance:principal_risk_list",
+        PrincipalRiskFilterSet,
+        PrincipalRisk.objects.current().with_appetite(),
+        "risk__organisation",
+        organisation,
+        request,
+    ).count(BAF_FIGURES)
 
 
 # The evidence figures: the library's filter (apps/evidence/filters.py).
@@ -209,6 +232,8 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         organisation,
         request,
     ).count(source.params(RISK_FIGURES))
+    # The Board Assurance Framework's figures: live only (its as-at view is not built yet).
+    baf_figures = assurance_figures(organisation, request) if as_at is None else None
 
     if as_at is None:
         # "Not updated for 60 days" moves with the clock: the figures hold until the next
@@ -245,6 +270,7 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         "today": today,
         "figures": deliverable_figures,
         "risk_figures": risk_figures,
+        "baf_figures": baf_figures,
         "evidence_figures": evidence_figures(organisation, request) if as_at is None else None,
         "delivered_pct": round(100 * delivered / total, 1) if total else 0,
         "fully_delivered_pct": _pct(

@@ -15,15 +15,18 @@ from typing import Any, cast
 from django.db.models import Field
 from django.utils import timezone
 
+from apps.assurance import paper as assurance_paper
 from apps.plans.models import Deliverable, MaturityLevel
 from apps.plans.selectors import progress
 from apps.risks.models import Band
 
 from .models import COVER_FIELDS, BoardReport
 
+# 3: the paper keeps the organisation's Board Assurance Framework (``baf``); papers of schema 1
+# and 2 render without it.
 # 2: each deliverable row also keeps its latest progress note (``latest_note``), when its status
 # last changed and when each narrative was last written; papers of schema 1 render without them.
-SCHEMA = 2
+SCHEMA = 3
 # A summary list (notable areas, changes) prints a title whole up to this many words; a longer
 # one is cut after a whole word, with an ellipsis and a link to the full text in the appendix.
 TITLE_WORDS = 60
@@ -311,6 +314,7 @@ def compare(before, after, *, updates=(), since=None):
     removed = [_short(row) for row in before["deliverables"] if row["id"] not in a_rows]
 
     risks = _risk_changes(before["risks"], after["risks"])
+    baf = assurance_paper.compare(before.get("baf"), after.get("baf"))
     scores = _score_changes(before.get("self_assessment"), after.get("self_assessment"))
     changes = {
         "since": since,
@@ -322,23 +326,28 @@ def compare(before, after, *, updates=(), since=None):
         "removed": removed,
         **risks,
         **scores,
+        "baf": baf,
     }
-    changes["count"] = sum(
-        len(changes[key])
-        for key in (
-            "status_changes",
-            "delivered",
-            "newly_overdue",
-            "deadline_moved",
-            "added",
-            "removed",
-            "risk_ratings",
-            "new_risks",
-            "closed_risks",
-            "reopened_risks",
-            "scores",
+    changes["count"] = (
+        sum(
+            len(changes[key])
+            for key in (
+                "status_changes",
+                "delivered",
+                "newly_overdue",
+                "deadline_moved",
+                "added",
+                "removed",
+                "risk_ratings",
+                "new_risks",
+                "closed_risks",
+                "reopened_risks",
+                "scores",
+            )
         )
-    ) + (1 if changes["assessment"] else 0)
+        + (1 if changes["assessment"] else 0)
+        + (baf["count"] if baf else 0)
+    )
     return changes
 
 
@@ -519,6 +528,7 @@ def context(snapshot):
         "self_assessment": _display_assessment(snapshot["self_assessment"]),
         "read_at": read_at,
         "changes": changes_context(snapshot["changes"]),
+        "baf": assurance_paper.context(snapshot.get("baf")),
         "issue": _display_issue(snapshot.get("issue")),
         # Papers read before evidence was kept have no "evidence" in their rows: say nothing.
         "shows_evidence": any("evidence" in d for d in snapshot["deliverables"]),

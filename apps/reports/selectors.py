@@ -13,6 +13,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from apps.assurance import paper as assurance_paper
 from apps.organisations import permissions
 from apps.plans import selectors as plan_selectors
 from apps.plans.models import (
@@ -112,7 +113,7 @@ def deliverable_marks(plan) -> dict[int, dict]:
 
 def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
     """The snapshot of ``plan``'s report as the data stands now (``plan`` as
-    ``plans.selectors.plan_detail`` returns it). Nine queries."""
+    ``plans.selectors.plan_detail`` returns it). Sixteen queries (seven of them the framework's)."""
     read_at = timezone.localtime(read_at or timezone.now())
     scheme = BandScheme.current()
     risks = (
@@ -127,7 +128,7 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
         .latest_first()
         .first()
     )
-    return paper.build(
+    snapshot = paper.build(
         plan=plan,
         report=latest_report(plan),
         risks=list(risks),
@@ -137,6 +138,9 @@ def paper_data(*, plan, read_at: datetime.datetime | None = None) -> dict:
         read_at=read_at,
         marks=_with_evidence(deliverable_marks(plan), plan),
     )
+    # The organisation's Board Assurance Framework, frozen with the rest of the paper.
+    snapshot["baf"] = assurance_paper.snapshot(plan.organisation_id)
+    return snapshot
 
 
 def _with_evidence(marks: dict[int, dict], plan) -> dict[int, dict]:

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from html import unescape
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from apps.assurance import services as assurance_services
+from apps.assurance.models import PrincipalRisk
 from apps.evidence.models import EvidenceItem
 from apps.api.services import token_create, token_revoke
 from apps.organisations import services as organisation_services
@@ -132,6 +135,7 @@ class Seed:
     archived_deliverable: Deliverable  # archived by _users, to restore
     evidence: EvidenceItem  # Darlington's, a file supporting risk R2 (by _users)
     archived_evidence: EvidenceItem  # archived by _users, to restore
+    baf: dict = dataclass_field(default_factory=dict)  # Darlington's framework, with what _users recorded
 
     @classmethod
     def load(cls) -> "Seed":
@@ -155,6 +159,7 @@ class Seed:
             archived_deliverable=Deliverable.objects.filter(archived_at__isnull=False).order_by("pk").first(),
             evidence=EvidenceItem.objects.filter(archived_at__isnull=True).order_by("pk").first(),
             archived_evidence=EvidenceItem.objects.filter(archived_at__isnull=False).order_by("pk").first(),
+            baf=_framework(darlington),
         )
 
     def invitation(self, token=None) -> dict:
@@ -256,6 +261,44 @@ PAGES = {
     "reports:paper_list": lambda s: [({"pk": s.dorset_plan.pk}, "", ROLES)],
     "reports:paper_detail": lambda s: [({"pk": p.pk}, "", ROLES) for p in s.papers],  # superseded, standing
     "reports:paper_compare": lambda s: [({"pk": s.papers[0].pk, "other": s.papers[-1].pk}, "", ROLES)],
+    # The Board Assurance Framework (issue 21): Darlington's, with an assurance, a gap and an
+    # appetite recorded by _users; a LAT's roll-up; its forms as staff.
+    "assurance:principal_risk_list": lambda s: [
+        ({}, "", ROLES),
+        ({}, "?outside_appetite=true&weak_assurance=true&overdue_actions=false", ADMIN),
+    ],
+    "assurance:framework": lambda s: (
+        _slugs(s.darlington.slug)
+        + _slugs("wessex", roles=ADMIN)
+        + [({"slug": s.darlington.slug}, "?outside_appetite=true&committee=", ("board",))]
+        + [({"slug": s.darlington.slug}, f"?as_at={timezone.localdate().isoformat()}", ("board",))]
+    ),
+    "assurance:principal_risk_detail": lambda s: [({"pk": s.baf["principal"].pk}, "", ROLES)],
+    "assurance:committee_detail": lambda s: [({"pk": s.baf["committee"].pk}, "", ROLES)],
+    **{
+        name: (lambda s: _slugs(s.darlington.slug, roles=("staff",)))
+        for name in (
+            "assurance:objective_create",
+            "assurance:principal_risk_create",
+            "assurance:committee_create",
+            "assurance:appetite_create",
+        )
+    },
+    **{
+        name: (lambda s, key=key: [({"pk": s.baf[key].pk}, "", ("staff",))])
+        for name, key in (
+            ("assurance:objective_edit", "objective"),
+            ("assurance:principal_risk_edit", "principal"),
+            ("assurance:control_create", "principal"),
+            ("assurance:gap_create", "principal"),
+            ("assurance:control_edit", "control"),
+            ("assurance:assurance_create", "control"),
+            ("assurance:assurance_edit", "assurance"),
+            ("assurance:gap_edit", "gap"),
+            ("assurance:committee_edit", "committee"),
+            ("assurance:appetite_edit", "appetite"),
+        )
+    },
     # Evidence (issue 22): the library, an item, its forms; a link's removal.
     "evidence:library": lambda s: (
         _slugs(s.darlington.slug)
@@ -407,7 +450,64 @@ def _users() -> dict:
     Deliverable.objects.filter(
         pk=Deliverable.objects.filter(theme__plan__organisation=darlington).order_by("-pk")[0].pk
     ).update(archived_at=timezone.now())
+    _record_framework(staff, darlington)
     return {"admin": admin, "staff": staff, "board": board, "orgadmin": orgadmin}
+
+
+def _record_framework(staff, darlington):
+    """Darlington's framework (the seed's worked example) given what the seed leaves empty: an
+    appetite R3 is outside, a target, an assurance of limited level, a gap closed by an action."""
+    principal = PrincipalRisk.objects.get(risk__organisation=darlington, risk__reference="R3")
+    assurance_services.appetite_edit.create(
+        acting_user=staff,
+        values={"organisation": darlington, "category": "partnerships", "level": "cautious", "tolerance": 8},
+        note="Set by the governing body.",
+    )
+    assurance_services.principal_risk_edit(
+        pk=principal.pk,
+        acting_user=staff,
+        expected_version=principal.version,
+        changes={"category": "partnerships", "target_severity": 3, "target_likelihood": 2},
+        note="Target agreed.",
+    )
+    control = principal.controls.order_by("pk").first()
+    assurance_services.assurance_edit.create(
+        acting_user=staff,
+        values={
+            "control": control,
+            "description": "Engagement strategy progress report",
+            "line": "management",
+            "level": "limited",
+            "received_on": datetime.date(2012, 10, 2),
+            "committee": principal.committee,
+        },
+    )
+    action = Deliverable.objects.filter(
+        theme__plan__organisation=darlington, archived_at__isnull=True
+    ).order_by("pk")
+    assurance_services.gap_edit.create(
+        acting_user=staff,
+        values={
+            "principal_risk": principal,
+            "kind": "assurance",
+            "description": "No independent review of engagement yet",
+            "deliverables": [action.first()],
+        },
+    )
+
+
+def _framework(darlington):
+    principal = PrincipalRisk.objects.get(risk__organisation=darlington, risk__reference="R3")
+    control = principal.controls.order_by("pk").first()
+    return {
+        "principal": principal,
+        "control": control,
+        "assurance": control.assurances.order_by("pk").first(),
+        "gap": principal.gaps.order_by("pk").first(),
+        "committee": principal.committee,
+        "objective": principal.objectives.order_by("pk").first(),
+        "appetite": darlington.risk_appetites.order_by("pk").first(),
+    }
 
 
 def _evidence(staff, risk):

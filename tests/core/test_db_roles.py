@@ -40,6 +40,14 @@ EXPECTED_APPEND_ONLY = {
     "organisations_membershipchange",
     "reports_issuedpaper",
     "pghistory_context",
+    # The Board Assurance Framework's audit trails (issue 21).
+    "assurance_committeeevent",
+    "assurance_riskappetiteevent",
+    "assurance_strategicobjectiveevent",
+    "assurance_principalriskevent",
+    "assurance_controlevent",
+    "assurance_assuranceevent",
+    "assurance_gapevent",
     # Evidence (issue 22): its files, and the audit trail of items and their links.
     "evidence_evidencerevision",
     "evidence_evidenceitemevent",
@@ -93,6 +101,26 @@ def rows(dorset, staff_dorset, admin_user):
     report = BoardReport.objects.get(pk=1)
     report_services.board_report_save(
         plan=report.plan, report_id=1, acting_user=admin_user, expected_version=1, data={"author": "New"}
+    )
+    # The framework: the seed has committees, objectives, principal risks and controls, and no
+    # appetite, assurance or gap.
+    from apps.assurance import services as assurance_services
+    from apps.assurance.models import Control
+
+    control = Control.objects.order_by("pk").first()
+    organisation = control.principal_risk.risk.organisation
+    assurance_services.appetite_edit.create(
+        acting_user=admin_user,
+        values={"organisation": organisation, "category": "finance", "level": "open", "tolerance": 12},
+        note="Set.",
+    )
+    assurance_services.assurance_edit.create(
+        acting_user=admin_user,
+        values={"control": control, "description": "Audit", "line": "independent", "level": "limited"},
+    )
+    assurance_services.gap_edit.create(
+        acting_user=admin_user,
+        values={"principal_risk": control.principal_risk, "kind": "control", "description": "A gap"},
     )
     person = UserFactory(username="t.newcomer")
     Membership.objects.create(user=person, organisation=dorset, role=Membership.Role.STAFF)

@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from apps.assurance.forms import AssuranceForm, ControlForm, PrincipalRiskForm, RiskAppetiteForm
 from apps.core.forms import ArchiveForm, required_message
 from apps.core.history.audit import audit_events
 from apps.core.templatetags.form_errors import summary_items
@@ -121,6 +122,11 @@ def test_the_history_of_a_risk_says_its_scores_and_status_in_words(client, staff
         # The note of an archive is labelled "Why": never "Enter the why.".
         (lambda: ArchiveForm({}), "note", "Write a note saying why. It is kept in the record's history."),
         (lambda: RiskCreateForm({}), "note", "Write a note saying why."),
+        # The Board Assurance Framework's forms (issue 21).
+        (lambda: ControlForm({}), "description", "Enter the control: what is in place."),
+        (lambda: AssuranceForm({}), "level", "Choose the level."),
+        (lambda: PrincipalRiskForm({}), "target_likelihood", "Choose the target likelihood."),
+        (lambda: RiskAppetiteForm({}), "note", "Write a note saying why."),
     ],
 )
 def test_an_empty_field_is_named_in_a_sentence(form, name, message):

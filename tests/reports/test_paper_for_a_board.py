@@ -158,7 +158,7 @@ def test_an_issued_paper_keeps_the_notes_and_marks_and_an_older_paper_still_rend
     client.force_login(staff_dorset)
     issued = IssuedPaper.objects.get(pk=issue(client, small_plan).pk)
     snapshot = issued.snapshot
-    assert snapshot["schema"] == paper.SCHEMA == 2
+    assert snapshot["schema"] == paper.SCHEMA == 3
     row = next(d for d in snapshot["deliverables"] if d["id"] == stale.pk)
     assert row["latest_note"]["text"] == "Done at last." and row["latest_note"]["by"]
     assert row["status_changed_at"] > row["in_progress_narrative_at"]
@@ -173,12 +173,14 @@ def test_an_issued_paper_keeps_the_notes_and_marks_and_an_older_paper_still_rend
     # is compared with the new one.
     old = copy.deepcopy(snapshot)
     old["schema"] = 1
+    del old["baf"]  # kept from schema 3
     for d in old["deliverables"]:
         for key in ("latest_note", "status_changed_at", "delivered_narrative_at", "in_progress_narrative_at"):
             del d[key]
     html = render_to_string("reports/_report_body.html", {"paper": paper.context(old), "pdf": False})
     assert 'class="deliverable-row"' in html and "Latest progress note" not in html
     assert "narrative-older" not in html
+    assert 'id="paper-baf"' not in html
     changes = paper.compare(old, snapshot)
     assert changes["count"] == 0
     client.force_login(board_dorset)

@@ -58,7 +58,7 @@ GLOBAL = 0
 ALL = -1
 # ccgtrack's own apps, and the accounts (names and memberships show on every page). Not the
 # reminders: their rows are bookkeeping that no cached page shows.
-APP_LABELS = ("organisations", "plans", "risks", "reports", "evidence", "core", "auth")
+APP_LABELS = ("organisations", "plans", "risks", "reports", "evidence", "assurance", "core", "auth")
 # ccgtrack's apps whose rows no cached page shows, and why (a test holds every app to one list).
 UNWATCHED_APPS = {
     "reminders": "bookkeeping of the reminder digests",
@@ -92,6 +92,22 @@ ORGANISATION_PATHS = {
     "evidence.EvidenceItem": "organisation",
     "evidence.EvidenceRevision": "item__organisation",
     "evidence.EvidenceLink": "item__organisation",
+    "assurance.Committee": "organisation",
+    "assurance.CommitteeEvent": "organisation",
+    "assurance.RiskAppetite": "organisation",
+    "assurance.RiskAppetiteEvent": "organisation",
+    "assurance.StrategicObjective": "organisation",
+    "assurance.StrategicObjectiveEvent": "organisation",
+    "assurance.PrincipalRisk": "risk__organisation",
+    "assurance.PrincipalRiskEvent": "risk__organisation",
+    "assurance.PrincipalRisk_objectives": "principalrisk__risk__organisation",
+    "assurance.Control": "principal_risk__risk__organisation",
+    "assurance.ControlEvent": "principal_risk__risk__organisation",
+    "assurance.Assurance": "control__principal_risk__risk__organisation",
+    "assurance.AssuranceEvent": "control__principal_risk__risk__organisation",
+    "assurance.Gap": "principal_risk__risk__organisation",
+    "assurance.GapEvent": "principal_risk__risk__organisation",
+    "assurance.Gap_deliverables": "gap__principal_risk__risk__organisation",
 }
 # Columns whose change alone changes nothing any page shows.
 IGNORED_COLUMNS = {"auth.User": ("last_login",)}

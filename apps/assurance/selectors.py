@@ -1,0 +1,156 @@
+"""Reads of the Board Assurance Framework: each selector owns its joins, so a page takes a fixed
+number of queries whatever the number of risks, controls, assurances and gaps."""
+
+from typing import Any
+
+from django.apps import apps as django_apps
+from django.db.models import Prefetch, QuerySet
+
+from apps.organisations import permissions
+from apps.plans.models import Deliverable, Objective, Theme
+from apps.risks.models import Risk
+
+from .models import (
+    Assurance,
+    Committee,
+    Control,
+    Gap,
+    PrincipalRisk,
+    PrincipalRiskQuerySet,
+    RiskAppetite,
+    StrategicObjective,
+)
+
+
+def principal_risk_list(*, user: Any) -> PrincipalRiskQuerySet:
+    """Every principal risk the user may see, with its ratings, tolerance and outside appetite."""
+    return (
+        PrincipalRisk.objects.visible_to(user)
+        .with_appetite()
+        .select_related("risk__organisation", "committee")
+    )
+
+
+def with_framework(queryset: QuerySet[PrincipalRisk]) -> QuerySet[PrincipalRisk]:
+    """``queryset`` with what the framework shows of each risk prefetched: its objectives, its
+    controls and their assurances (with the committee), its gaps and their actions (five
+    queries, whatever the number of rows)."""
+    deliverables = Deliverable.objects.current().select_related("theme").order_by("deadline", "pk")
+    return queryset.prefetch_related(
+        Prefetch(
+            "objectives",
+            queryset=StrategicObjective.objects.select_related("plan_objective", "plan_theme").order_by(
+                "position", "pk"
+            ),
+        ),
+        Prefetch(
+            "controls",
+            queryset=Control.objects.order_by("pk").prefetch_related(
+                Prefetch("assurances", queryset=Assurance.objects.select_related("committee"))
+            ),
+        ),
+        Prefetch(
+            "gaps", queryset=Gap.objects.prefetch_related(Prefetch("deliverables", queryset=deliverables))
+        ),
+    )
+
+
+def objectives_of(organisation) -> list[StrategicObjective]:
+    return list(
+        StrategicObjective.objects.filter(organisation=organisation)
+        .select_related("plan_objective__theme", "plan_theme")
+        .order_by("position", "pk")
+    )
+
+
+def appetites_of(organisation) -> list[RiskAppetite]:
+    return list(RiskAppetite.objects.filter(organisation=organisation).order_by("category"))
+
+
+def committees_of(organisation) -> QuerySet[Committee]:
+    return Committee.objects.filter(organisation=organisation).order_by("name")
+
+
+def last_paper_ratings(organisation) -> tuple[Any, dict[int, int]]:
+    """The latest issued paper of the organisation's plans that stands, and each risk's current
+    (residual) rating as that paper printed it ({risk id: rating}); (None, {}) if none was
+    issued. One query. The papers are the reports app's, read by name: the reports app builds
+    its paper's BAF section from this app, so this app does not import it."""
+    paper_model = django_apps.get_model("reports", "IssuedPaper")
+    paper = (
+        paper_model.objects.filter(plan__organisation=organisation, superseded_by__isnull=True)
+        .order_by("-read_at", "-pk")
+        .only("pk", "number", "read_at", "meeting_date", "title", "plan_id", "snapshot")
+        .first()
+    )
+    if paper is None:
+        return None, {}
+    return paper, {r["id"]: r["residual_rating"] for r in paper.snapshot.get("risks", [])}
+
+
+def trend(current: int, before: int | None) -> str:
+    """How a current rating moved since the last paper: up, down, same, or new."""
+    if before is None:
+        return "new"
+    if current > before:
+        return "up"
+    return "down" if current < before else "same"
+
+
+TREND_WORDS = {
+    "up": "Up since the last paper",
+    "down": "Down since the last paper",
+    "same": "No change since the last paper",
+    "new": "Not in the last paper",
+}
+
+
+def framework(organisation, risks: list[PrincipalRisk], *, previous: dict[int, int]) -> list[dict[str, Any]]:
+    """The framework as a board reads it: each objective with the principal risks (of ``risks``,
+    prefetched by ``with_framework``) that threaten it, each with its trend since the last
+    paper. A risk under two objectives appears under both."""
+    for row in risks:
+        annotated: Any = row  # with_appetite's annotations
+        annotated.trend = trend(annotated.current_rating, previous.get(row.risk_id))
+        annotated.trend_words = TREND_WORDS[annotated.trend]
+    groups = []
+    for objective in objectives_of(organisation):
+        under = [r for r in risks if any(o.pk == objective.pk for o in r.objectives.all())]
+        groups.append({"objective": objective, "risks": under})
+    return groups
+
+
+def plan_objectives(organisation) -> QuerySet[Objective]:
+    """The objectives of the organisation's plans, offered to the framework."""
+    return Objective.objects.filter(theme__plan__organisation=organisation).select_related("theme__plan")
+
+
+def plan_themes(organisation) -> QuerySet[Theme]:
+    """The priority areas or themes of the organisation's plans, offered to the framework."""
+    return Theme.objects.filter(plan__organisation=organisation).select_related("plan")
+
+
+def risks_to_add(organisation) -> Any:
+    """The organisation's current risks that are not principal risks yet."""
+    return Risk.objects.current().filter(organisation=organisation, principal__isnull=True)
+
+
+def committee_detail(
+    *, user: Any, committee_id: int
+) -> tuple[Committee, list[PrincipalRisk], list[Assurance]]:
+    """A committee the user may see, the principal risks it monitors and the assurances it
+    received (latest first). Three queries."""
+    committee = (
+        Committee.objects.filter(permissions.visible_q(user, "organisation"))
+        .select_related("organisation")
+        .get(pk=committee_id)
+    )
+    monitored = list(
+        PrincipalRisk.objects.current().filter(committee=committee).with_appetite().select_related("risk")
+    )
+    received = list(
+        Assurance.objects.filter(committee=committee, control__principal_risk__risk__archived_at__isnull=True)
+        .select_related("control__principal_risk__risk")
+        .order_by("-received_on", "-pk")
+    )
+    return committee, monitored, received

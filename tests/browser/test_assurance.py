@@ -1,0 +1,102 @@
+"""The Board Assurance Framework in a real browser at a phone's width: a board member reads it,
+staff add a key control; and its pages pass axe and fit 390 px for each role (the sweep of every
+page, tests/browser/test_every_page.py, covers them too; this runs them alone, quickly)."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.urls import reverse
+
+from apps.assurance.models import Control, PrincipalRisk
+from apps.organisations.models import Membership, Organisation
+from tests.browser.test_every_page import OVERFLOW, PAGES, Sweep, _framework, _record_framework
+from tests.conftest import PASSWORD
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_board_member_reads_the_framework_and_staff_add_a_control_on_a_phone(browser, seeded_live_server):
+    darlington = Organisation.objects.get(slug="nhs-darlington-ccg")
+    for username, role in (
+        ("baf.board", Membership.Role.GOVERNING_BODY),
+        ("baf.staff", Membership.Role.STAFF),
+    ):
+        MembershipFactory(user=UserFactory(username=username), organisation=darlington, role=role)
+    url = seeded_live_server.url + reverse("assurance:framework", args=[darlington.slug])
+    r1 = PrincipalRisk.objects.get(risk__organisation=darlington, risk__reference="R1")
+
+    def sign_in(username):
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(seeded_live_server.url + "/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return context, page
+
+    context, page = sign_in("baf.board")
+    page.goto(url)
+    assert page.evaluate(OVERFLOW) is None
+    card = page.locator(f"article#principal-risk-{r1.pk}").first
+    assert "Current rating" in card.inner_text() and "Executive" in card.inner_text()
+    assert page.locator("text=Add a control").count() == 0  # a board member reads only
+    # Filtering answers in place (HTMX) with the framework, objective by objective.
+    page.locator("#filters summary").click()
+    page.select_option("#id_outside_appetite", "true")
+    page.wait_for_function(
+        "() => document.querySelector('#table-region').innerText.includes('0 principal risks')"
+    )
+    assert page.locator("#table-region section.objective").count() == 7
+    assert page.locator("#table-region article.principal-risk").count() == 0
+    context.close()
+
+    context, page = sign_in("baf.staff")
+    page.goto(url)
+    page.locator(f"article#principal-risk-{r1.pk} >> text=Add a control").first.click()
+    page.wait_for_load_state()
+    assert page.evaluate(OVERFLOW) is None
+    page.fill("#id_description", "Quarterly refresh of the OD plan by the Executive")
+    page.fill("#id_owner", "Chief Officer")
+    page.check("input[name=effectiveness][value=partly]")
+    page.keyboard.press("Tab")
+    page.click("#record-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.startswith(seeded_live_server.url + r1.get_absolute_url())
+    assert "Quarterly refresh of the OD plan by the Executive" in page.locator("main").inner_text()
+    assert page.evaluate(OVERFLOW) is None
+    control = Control.objects.get(description="Quarterly refresh of the OD plan by the Executive")
+    assert (control.principal_risk_id, control.effectiveness, control.owner) == (
+        r1.pk,
+        "partly",
+        "Chief Officer",
+    )
+    context.close()
+
+
+def test_the_frameworks_pages_pass_axe_and_fit_a_phone(browser, seeded_live_server):
+    staff = UserFactory(username="sweep.staff")
+    board = UserFactory(username="sweep.board")
+    darlington = Organisation.objects.get(slug="nhs-darlington-ccg")
+    MembershipFactory(user=staff, organisation=darlington, role=Membership.Role.STAFF)
+    MembershipFactory(user=board, organisation=darlington, role=Membership.Role.GOVERNING_BODY)
+    _record_framework(staff, darlington)
+    # What the framework's entries of PAGES read of the sweep's seed.
+    seed = SimpleNamespace(darlington=darlington, baf=_framework(darlington))
+    sweep = Sweep(browser, seeded_live_server.url)
+    for role, user in (("staff", staff), ("board", board)):
+        context, page = sweep.context(user.username)
+        for name, pages in PAGES.items():
+            if not name.startswith("assurance:"):
+                continue
+            for kwargs, query, roles in pages(seed):
+                if role in roles and not (kwargs.get("slug") == "wessex"):
+                    sweep.look(page, role, reverse(name, kwargs=kwargs) + query)
+        context.close()
+    assert sweep.visited >= 18
+    bad = {key: status for key, status in sweep.statuses.items() if status != 200}
+    assert not bad, bad
+    assert not sweep.failures, f"{len(sweep.failures)} problems:\n" + "\n".join(sweep.failures)
