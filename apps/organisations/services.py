@@ -377,3 +377,54 @@ def invitation_accept(*, form):
             role_after=membership.role,
         )
     return user
+
+
+# --- Single sign-on (issue 23; apps/signon decides who is let in) ------------------------------
+
+
+@transaction.atomic
+def invitation_accept_by_sign_on(*, user):
+    """The invited person signed on for the first time (they set no password): record the
+    acceptance on the people page of each organisation they belong to, as ``invitation_accept``
+    does. Their invitation link stops working when the sign-in sets their last login."""
+    for membership in Membership.objects.filter(user=user).select_related("organisation"):
+        _record(
+            acting_user=user,
+            organisation=membership.organisation,
+            user=user,
+            action=MembershipChange.Action.INVITATION_ACCEPTED,
+            role_after=membership.role,
+        )
+    return user
+
+
+@transaction.atomic
+def membership_join_by_domain(*, email, organisation, role, first_name="", last_name="", via):
+    """A person with no account signed on with a verified ``email`` in a domain that
+    ``organisation`` allows for ``role``: an account (with no password: they sign on) and that
+    membership, recorded on the people page as theirs and in the audit trail ``via`` the
+    allowed domain. ValidationError if an account with that address appeared meanwhile."""
+    User = get_user_model()
+    email = email.strip().lower()
+    if User.objects.select_for_update().filter(email__iexact=email).exists():
+        raise ValidationError("An account with this address already exists.")
+    user = User(
+        username=_new_username(email),
+        email=email,
+        first_name=first_name[:150],
+        last_name=last_name[:150],
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    with pghistory.context(user=user.pk, note=f"Joined as {Membership.Role(role).label}", via=via) as audit:
+        membership = Membership.objects.create(user=user, organisation=organisation, role=role)
+    _record(
+        acting_user=user,
+        organisation=organisation,
+        user=user,
+        action=MembershipChange.Action.JOINED_BY_DOMAIN,
+        role_after=role,
+        audit_id=audit.id,
+    )
+    return membership
