@@ -425,7 +425,6 @@ OIDC_USE_NONCE = True
 OIDC_USE_PKCE = True
 OIDC_TIMEOUT = 10
 OIDC_AUTHENTICATION_CALLBACK_URL = "signon:callback"
-LOGIN_REDIRECT_URL_FAILURE = "login"
 # Domains no organisation may allow for everyone (shared by people of many organisations).
 SHARED_EMAIL_DOMAINS = ["nhs.net", "nhs.uk", "gmail.com", "outlook.com", "hotmail.com", "yahoo.com"]
 # LOCAL_PASSWORDS=false: nobody signs in with a ccgtrack password (the form is gone and a

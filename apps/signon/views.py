@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views import View
 from django_tables2 import RequestConfig
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -72,6 +73,10 @@ class SignOnCallbackView(OIDCAuthenticationCallbackView):
     backend (apps/signon/backends.py) the tokens and the person. Signed in, this browser is
     remembered as theirs, as after a password sign-in (apps/core/login_throttle.py); refused,
     the sign-in page says why."""
+
+    @property
+    def failure_url(self):
+        return reverse("login")
 
     def get(self, request):
         if not provider.configured():
