@@ -16,6 +16,7 @@ sent; the service raises ``EmailNotSent`` saying so, and the invitation can be s
 """
 
 import pghistory
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -125,6 +126,8 @@ def _invitation_email(user, organisation, role, acting_user, link_base):
         "inviter": acting_user.get_full_name() or acting_user.get_username(),
         "link": link_base + reverse("organisations:invitation_accept", args=[uidb64, token]),
         "days": INVITATION_DAYS,
+        "local_passwords": settings.LOCAL_PASSWORDS,
+        "sign_on_label": settings.OIDC_BUTTON_LABEL,
         "username": user.get_username(),
     }
     return lambda: _send(
