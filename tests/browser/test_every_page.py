@@ -36,6 +36,7 @@ from apps.plans.services import deliverable_update
 from apps.reports import services as report_services
 from apps.reports.models import BoardReport, IssuedPaper
 from apps.risks.models import Risk
+from apps.signon.models import AllowedDomain
 from tests.browser.test_import import _workbook
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory
@@ -186,6 +187,8 @@ PAGES = {
     ),
     # Members with every kind of account (active, invitation pending) and the change log.
     "organisations:people": lambda s: _slugs(s.dorset.slug, roles=("admin", "orgadmin")),
+    # Single sign-on's allowed email domains (issue 23): one allowed, one withdrawn (see _users).
+    "signon:allowed_domains": lambda s: _slugs(s.dorset.slug, roles=("admin", "orgadmin")),
     "organisations:invitation_accept": lambda s: [
         (s.invitation(), "", ANONYMOUS),  # moves the token to the session: the password form
         (s.invitation("1-0123456789abcdef"), "", ANONYMOUS),  # a used or expired link
@@ -280,6 +283,13 @@ NOT_PAGES = {
         "POST only: an action of the people page, which is swept (its refusal is in FORM_STATES)",
     ),
 }
+NOT_PAGES.update(
+    {
+        "signon:allowed_domain_withdraw": "POST only: an action of the allowed domains page, which is swept",
+        "signon:start": "a redirect to the sign-in service (tests/signon/test_browser.py signs in through it)",
+        "signon:callback": "the sign-in service's way back, a redirect (tests/signon)",
+    }
+)
 NOT_PAGES_NAMESPACES = {"admin": "Django's own admin site"}
 
 
@@ -353,6 +363,10 @@ def _users() -> dict:
         last_name="Invited",
         link_base="http://testserver",
     )
+    for domain, withdrawn in (("dorset.nhs.example", None), ("old-dorset.nhs.example", timezone.now())):
+        AllowedDomain.objects.create(
+            organisation=dorset, domain=domain, role=Membership.Role.STAFF, withdrawn_at=withdrawn
+        )
     today = timezone.localdate()
     staff_of = Organisation.objects.filter(memberships__user=staff)
     open_work = Deliverable.objects.filter(theme__plan__organisation__in=staff_of).exclude(
@@ -653,6 +667,12 @@ FORM_STATES = [
         lambda s: reverse("organisations:people", args=[s.dorset.slug]),
         "the invitation form empty",
         _click("#invite button[type=submit]"),
+    ),
+    FormState(
+        "orgadmin",
+        lambda s: reverse("signon:allowed_domains", args=[s.dorset.slug]),
+        "the allowed domain form empty",
+        _click("#allow button[type=submit]"),
     ),
     FormState(
         "anonymous",
