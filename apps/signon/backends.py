@@ -59,7 +59,9 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
             return None
         except SuspiciousOperation as error:
             logger.warning("Single sign-on refused a token: %s", error)
-            messages.error(request, "The sign-in service's answer could not be trusted, so you were not signed in.")
+            messages.error(
+                request, "The sign-in service's answer could not be trusted, so you were not signed in."
+            )
             return None
 
     def verify_token(self, token, **kwargs):

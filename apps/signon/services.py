@@ -13,10 +13,10 @@ regard to case:
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.conf import settings
 from django.db import transaction
 
 from apps.core.edits import Edit, VersionedEdit
@@ -54,7 +54,9 @@ class AllowedDomainEdit(VersionedEdit):
 
     def authorise(self, user, obj) -> None:
         if not self.may_edit(user, obj):
-            raise PermissionDenied("Only an organisation administrator of this organisation may allow domains.")
+            raise PermissionDenied(
+                "Only an organisation administrator of this organisation may allow domains."
+            )
 
     def check(self, edit: Edit) -> None:
         obj = edit.obj

@@ -6,7 +6,9 @@ from . import views
 app_name = "signon"
 urlpatterns = [
     path("accounts/sign-on/start/", login_not_required(views.SignOnStartView.as_view()), name="start"),
-    path("accounts/sign-on/callback/", login_not_required(views.SignOnCallbackView.as_view()), name="callback"),
+    path(
+        "accounts/sign-on/callback/", login_not_required(views.SignOnCallbackView.as_view()), name="callback"
+    ),
     path(
         "organisations/<slug:slug>/people/domains/",
         views.AllowedDomainsView.as_view(),

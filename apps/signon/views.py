@@ -117,9 +117,7 @@ class AllowedDomainsView(View):
             .filter(pk__in=Organisation.objects.beneath([organisation.pk]).values("pk"))
             .order_by("kind", "name"),
             roles=[
-                r
-                for r in permissions.grantable_roles(self.request.user, organisation)
-                if r in DOMAIN_ROLES
+                r for r in permissions.grantable_roles(self.request.user, organisation) if r in DOMAIN_ROLES
             ],
             initial_organisation=organisation,
         )
@@ -129,7 +127,9 @@ class AllowedDomainsView(View):
             "organisation": organisation,
             "form": form or self.form(organisation),
             "table": RequestConfig(self.request, paginate={"per_page": 50}).configure(
-                AllowedDomainTable(allowed_domains(acting_user=self.request.user, scope=organisation), scope=organisation)
+                AllowedDomainTable(
+                    allowed_domains(acting_user=self.request.user, scope=organisation), scope=organisation
+                )
             ),
             "action_errors": errors,
             "single_sign_on": provider.configured(),

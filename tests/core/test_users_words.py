@@ -120,7 +120,9 @@ def test_the_history_of_a_risk_says_its_scores_and_status_in_words(client, staff
             "Enter the email address.",
         ),
         (
-            lambda: AllowedDomainForm({}, organisations=Organisation.objects.all(), roles=[Membership.Role.STAFF]),
+            lambda: AllowedDomainForm(
+                {}, organisations=Organisation.objects.all(), roles=[Membership.Role.STAFF]
+            ),
             "domain",
             "Enter the email domain.",
         ),

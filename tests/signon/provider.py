@@ -16,8 +16,7 @@ from csp.decorators import csp_exempt
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
-from django.http import HttpResponseRedirect
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -65,7 +64,7 @@ class ProviderSignInView(View):
             '<!doctype html><html lang="en"><head><title>Test provider: sign in</title></head><body>'
             "<main><h1>Test provider</h1><form method=post><label for=u>Username</label>"
             "<input id=u name=username><label for=p>Password</label><input id=p name=password "
-            'type=password><button type=submit id=provider-sign-in>Sign in</button></form></main>'
+            "type=password><button type=submit id=provider-sign-in>Sign in</button></form></main>"
             "</body></html>"
         )
         return HttpResponse(html, status=status)

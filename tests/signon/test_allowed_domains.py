@@ -36,7 +36,10 @@ def orgadmin_darlington(darlington):
 
 
 def allow(client, **data):
-    payload = {"domain": "dorsetccg.nhs.uk", "organisation": Organisation.objects.get(slug="nhs-dorset-ccg").pk}
+    payload = {
+        "domain": "dorsetccg.nhs.uk",
+        "organisation": Organisation.objects.get(slug="nhs-dorset-ccg").pk,
+    }
     payload.update({"role": Role.STAFF, **data})
     return client.post(PAGE, payload)
 
@@ -86,7 +89,9 @@ def test_a_domain_is_allowed_by_one_organisation_at_a_time(client, orgadmin_dors
 
 def test_nobody_gives_more_than_they_hold_nor_an_administrators_role(dorset, admin_user):
     with pytest.raises(ValidationError):
-        services.allowed_domain_add(acting_user=admin_user, organisation=dorset, domain="a.nhs.uk", role="org_admin")
+        services.allowed_domain_add(
+            acting_user=admin_user, organisation=dorset, domain="a.nhs.uk", role="org_admin"
+        )
     with pytest.raises(ValidationError):  # the database holds the rule too
         AllowedDomain(organisation=dorset, domain="a.nhs.uk", role="org_admin").full_clean()
 
@@ -148,16 +153,22 @@ def test_another_organisations_domain_cannot_be_withdrawn_from_this_page(
     response = client.post(f"{PAGE}{theirs.pk}/withdraw/", {"version": theirs.version})
     assert response.status_code == HTTPStatus.NOT_FOUND
     # Nor through Darlington's page, which they do not manage.
-    response = client.post(f"/organisations/nhs-darlington-ccg/people/domains/{theirs.pk}/withdraw/", {"version": 1})
+    response = client.post(
+        f"/organisations/nhs-darlington-ccg/people/domains/{theirs.pk}/withdraw/", {"version": 1}
+    )
     assert response.status_code == HTTPStatus.FORBIDDEN
     theirs.refresh_from_db()
     assert theirs.withdrawn_at is None
     with pytest.raises(StaleVersionError):
-        services.allowed_domain_withdraw(acting_user=orgadmin_darlington, scope=darlington, pk=theirs.pk, expected_version=9)
+        services.allowed_domain_withdraw(
+            acting_user=orgadmin_darlington, scope=darlington, pk=theirs.pk, expected_version=9
+        )
 
 
 @pytest.mark.parametrize("size", [1, 60])
-def test_the_page_uses_a_fixed_number_of_queries(client, orgadmin_dorset, dorset, size, django_assert_max_num_queries):
+def test_the_page_uses_a_fixed_number_of_queries(
+    client, orgadmin_dorset, dorset, size, django_assert_max_num_queries
+):
     AllowedDomain.objects.bulk_create(
         AllowedDomain(organisation=dorset, domain=f"d{n}.nhs.uk", role=Role.STAFF) for n in range(size)
     )

@@ -10,7 +10,6 @@ from django.core import mail
 
 from apps.organisations import services as organisation_services
 from apps.organisations.models import Membership, MembershipChange, Organisation
-from tests.browser.conftest import browser, page  # noqa: F401  (the browser tests' fixtures)
 from tests.browser.test_every_page import Sweep
 from tests.factories import MembershipFactory, UserFactory
 from tests.signon.provider import identity
@@ -38,14 +37,14 @@ def invite_sam(site):
     return dorset
 
 
-def sign_in_at_the_provider(page):
-    page.wait_for_url("**/o/sign-in/**")
-    page.fill("#u", "idp.sam.staff")
-    page.fill("#p", "idp.sam.staff")
-    page.click("#provider-sign-in")
+def sign_in_at_the_provider(tab):
+    tab.wait_for_url("**/o/sign-in/**")
+    tab.fill("#u", "idp.sam.staff")
+    tab.fill("#p", "idp.sam.staff")
+    tab.click("#provider-sign-in")
 
 
-def sweep_finds_nothing(browser, site, *urls):  # noqa: F811
+def sweep_finds_nothing(browser, site, *urls):
     sweep = Sweep(browser, site)
     context, sweep_page = sweep.context()
     for url in urls:
@@ -56,7 +55,9 @@ def sweep_finds_nothing(browser, site, *urls):  # noqa: F811
 
 
 def test_an_invited_person_signs_in_with_the_provider_and_lands_on_their_dashboard(
-    browser, page, oidc_provider  # noqa: F811
+    browser,
+    page,
+    oidc_provider,
 ):
     dorset = invite_sam(oidc_provider.site)
     page.goto(oidc_provider.site + "/accounts/login/")
@@ -74,12 +75,17 @@ def test_an_invited_person_signs_in_with_the_provider_and_lands_on_their_dashboa
 
 
 def test_with_passwords_off_the_invitation_link_leads_to_the_provider(
-    browser, page, oidc_provider, settings  # noqa: F811
+    browser,
+    page,
+    oidc_provider,
+    settings,
 ):
     settings.LOCAL_PASSWORDS = False
     dorset = invite_sam(oidc_provider.site)
     link = INVITATION.search(mail.outbox[-1].body)[1]
-    sweep_finds_nothing(browser, oidc_provider.site, "/accounts/login/", link.removeprefix(oidc_provider.site))
+    sweep_finds_nothing(
+        browser, oidc_provider.site, "/accounts/login/", link.removeprefix(oidc_provider.site)
+    )
     page.goto(link)
     assert page.locator("#invited-email").inner_text() == "sam.staff@nhs.example"
     assert page.locator("input[type=password]").count() == 0

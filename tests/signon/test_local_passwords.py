@@ -58,8 +58,12 @@ def test_an_invitation_is_accepted_by_signing_on_not_by_setting_a_password(passw
     link = re.search(r"http://\S+/accounts/invitation/\S+/", email.body)[0]
     client.logout()
     page = client.get(link, follow=True)
-    assert 'id="single-sign-on"' in page.content.decode() and 'name="new_password1"' not in page.content.decode()
-    refused = client.post(page.redirect_chain[-1][0], {"new_password1": "A-long-pass-2026", "new_password2": "A-long-pass-2026"})
+    assert (
+        'id="single-sign-on"' in page.content.decode() and 'name="new_password1"' not in page.content.decode()
+    )
+    refused = client.post(
+        page.redirect_chain[-1][0], {"new_password1": "A-long-pass-2026", "new_password2": "A-long-pass-2026"}
+    )
     assert refused.status_code == HTTPStatus.FORBIDDEN
     sam = User.objects.get(email="sam@dorset.example")
     assert not sam.has_usable_password()

@@ -63,7 +63,9 @@ def test_an_invited_person_signs_on_and_their_invitation_is_accepted(oidc_provid
 def test_an_existing_account_is_matched_by_its_address_whatever_its_case(oidc_provider, client, dorset):
     pat = UserFactory(username="pat.board", email="Pat.Board@dorset.example")
     MembershipFactory(user=pat, organisation=dorset, role=Membership.Role.GOVERNING_BODY)
-    identity("idp.pat", email="pat.board@DORSET.example", email_verified=True, preferred_username="x@y.example")
+    identity(
+        "idp.pat", email="pat.board@DORSET.example", email_verified=True, preferred_username="x@y.example"
+    )
     before = counts()
     response = oidc_provider.sign_on(client, "idp.pat")
     assert response.status_code == HTTPStatus.FOUND
@@ -75,7 +77,11 @@ def test_an_existing_account_is_matched_by_its_address_whatever_its_case(oidc_pr
 def test_an_allowed_domain_gives_a_newcomer_an_account_with_its_role(oidc_provider, client, dorset):
     AllowedDomain.objects.create(organisation=dorset, domain="dorset.example", role=Membership.Role.STAFF)
     identity(
-        "idp.new", email="new.person@Dorset.example", email_verified=True, given_name="New", family_name="Person"
+        "idp.new",
+        email="new.person@Dorset.example",
+        email_verified=True,
+        given_name="New",
+        family_name="Person",
     )
     response = oidc_provider.sign_on(client, "idp.new")
     assert response.status_code == HTTPStatus.FOUND
@@ -98,7 +104,10 @@ def test_an_allowed_domain_gives_a_newcomer_an_account_with_its_role(oidc_provid
 def test_an_unknown_address_is_refused_and_nothing_is_made(oidc_provider, client, dorset):
     AllowedDomain.objects.create(organisation=dorset, domain="dorset.example", role=Membership.Role.STAFF)
     AllowedDomain.objects.create(
-        organisation=dorset, domain="gone.example", role=Membership.Role.STAFF, withdrawn_at="2026-01-01T00:00Z"
+        organisation=dorset,
+        domain="gone.example",
+        role=Membership.Role.STAFF,
+        withdrawn_at="2026-01-01T00:00Z",
     )
     identity("idp.stranger", email="someone@elsewhere.example", email_verified=True)
     identity("idp.late", email="late@gone.example", email_verified=True)
@@ -140,7 +149,10 @@ def test_entra_ids_verified_claims_are_believed(oidc_provider, client, dorset, s
     tenant's verified domains (OIDC_TRUSTED_EMAIL_DOMAINS) is believed as ``email`` or as the
     user principal name in ``preferred_username``."""
     settings.OIDC_TRUSTED_EMAIL_DOMAINS = ["nhs.example"]
-    people = [invite(dorset, f"person.{n}@{d}") for n, d in enumerate(["dorset.example", "nhs.example", "nhs.example"])]
+    people = [
+        invite(dorset, f"person.{n}@{d}")
+        for n, d in enumerate(["dorset.example", "nhs.example", "nhs.example"])
+    ]
     identity("idp.0", email="person.0@dorset.example", xms_edov=True)
     identity("idp.1", email="person.1@nhs.example")
     identity("idp.2", preferred_username="person.2@nhs.example", email="other@elsewhere.example")
@@ -178,13 +190,17 @@ def test_the_page_asked_for_is_where_the_sign_on_lands(oidc_provider, client, do
     identity("idp.sam", email="sam.staff@nhs.example", email_verified=True)
     response = oidc_provider.sign_on(client, "idp.sam", start="/accounts/sign-on/start/?next=/risks/")
     assert response["Location"] == "/risks/"
-    outside = oidc_provider.sign_on(client, "idp.sam", start="/accounts/sign-on/start/?next=https://evil.example/")
+    outside = oidc_provider.sign_on(
+        client, "idp.sam", start="/accounts/sign-on/start/?next=https://evil.example/"
+    )
     assert outside["Location"] == "/"
 
 
 def test_a_refusal_at_the_provider_is_shown(oidc_provider, client):
     client.get("/accounts/sign-on/start/")
-    response = client.get("/accounts/sign-on/callback/?error=access_denied&error_description=The+user+cancelled")
+    response = client.get(
+        "/accounts/sign-on/callback/?error=access_denied&error_description=The+user+cancelled"
+    )
     assert response["Location"] == "/accounts/login/"
     assert messages_of(response) == ["The sign-in service did not sign you in: The user cancelled"]
 
@@ -198,7 +214,9 @@ def test_a_forged_callback_signs_nobody_in(oidc_provider, client, dorset):
     assert not client.get("/accounts/login/").wsgi_request.user.is_authenticated
 
 
-def test_a_password_login_page_post_with_a_code_in_the_query_does_not_reach_the_provider(oidc_provider, client):
+def test_a_password_login_page_post_with_a_code_in_the_query_does_not_reach_the_provider(
+    oidc_provider, client
+):
     response = client.post("/accounts/login/?code=x&state=y", {"username": "nobody", "password": "wrong"})
     assert response.status_code == HTTPStatus.OK  # the form's own error, no token request
 

@@ -3,7 +3,8 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from ccgtrack.urls import handler400, handler500, urlpatterns as ccgtrack_urlpatterns
+from ccgtrack.urls import handler400, handler500
+from ccgtrack.urls import urlpatterns as ccgtrack_urlpatterns
 from tests.signon.provider import ProviderAuthorizationView, ProviderSignInView
 
 urlpatterns = [
