@@ -41,7 +41,7 @@ class SignInWithSingleSignOnView(SignInView):
         if not settings.LOCAL_PASSWORDS:
             context = self.get_context_data(form=self.get_form_class()(request))
             context["passwords_refused"] = True
-            return render(request, self.template_name, context, status=403)
+            return render(request, self.template_name or "registration/login.html", context, status=403)
         return super().post(request, *args, **kwargs)
 
 
@@ -98,7 +98,7 @@ class SignOnCallbackView(OIDCAuthenticationCallbackView):
 # --- Allowed domains: beside the people page --------------------------------------------------
 
 
-class AllowedDomainsView(View):
+class AllowedDomainsPage(View):
     """/organisations/<slug>/people/domains/: the email domains whose people join this
     organisation (or one beneath it) the first time they sign on, with the form to allow one and
     a button to withdraw each. Organisation administrators of it (or above) and administrators."""
@@ -136,6 +136,8 @@ class AllowedDomainsView(View):
         }
         return render(self.request, self.template_name, context, status=status)
 
+
+class AllowedDomainsView(AllowedDomainsPage):
     def get(self, request, slug):
         return self.render_page(self.organisation(slug))
 
@@ -162,7 +164,7 @@ class AllowedDomainsView(View):
         return redirect("signon:allowed_domains", slug=organisation.slug)
 
 
-class AllowedDomainWithdrawView(AllowedDomainsView):
+class AllowedDomainWithdrawView(AllowedDomainsPage):
     http_method_names = ["post"]
 
     def post(self, request, slug, pk):

@@ -20,6 +20,7 @@ from apps.core import dbroles
 from apps.organisations.models import Membership, MembershipChange
 from apps.plans.models import Deliverable
 from apps.reports.models import BoardReport, IssuedPaper
+from apps.signon.models import AllowedDomain
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,7 @@ EXPECTED_APPEND_ONLY = {
     "organisations_membershipchange",
     "reports_issuedpaper",
     "pghistory_context",
+    "signon_alloweddomainevent",
 }
 
 
@@ -98,6 +100,7 @@ def rows(dorset, staff_dorset, admin_user):
         action=MembershipChange.Action.ADDED,
         role_after=Membership.Role.STAFF,
     )
+    AllowedDomain.objects.create(organisation=dorset, domain="dorset.example", role=Membership.Role.STAFF)
     report.refresh_from_db()
     IssuedPaper.objects.create(
         plan=report.plan,
