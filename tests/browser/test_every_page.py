@@ -286,7 +286,7 @@ NOT_PAGES = {
 NOT_PAGES.update(
     {
         "signon:allowed_domain_withdraw": "POST only: an action of the allowed domains page, which is swept",
-        "signon:start": "a redirect to the sign-in service (tests/signon/test_browser.py goes through it)",
+        "signon:start": "a redirect to the sign-in service (tests/browser/test_single_sign_on.py)",
         "signon:callback": "the sign-in service's way back, a redirect (tests/signon)",
     }
 )

@@ -10,7 +10,6 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.browser.conftest import browser, page  # noqa: F401  (the browser tests' fixtures, for test_browser.py)
 from tests.signon import provider as test_provider
 
 CLIENT_ID = "ccgtrack-tests"
