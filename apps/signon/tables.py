@@ -1,5 +1,7 @@
 import django_tables2 as tables
 from django.template.loader import render_to_string
+from django.utils.dateformat import format as date_format
+from django.utils.timezone import localtime
 
 from apps.core.tables import CardTable, badge
 
@@ -28,7 +30,7 @@ class AllowedDomainTable(CardTable):
 
     def render_status(self, record):
         if record.withdrawn_at:
-            return badge("overdue", f"Withdrawn {record.withdrawn_at:%d %b %Y}")
+            return badge("overdue", f"Withdrawn {date_format(localtime(record.withdrawn_at), 'j M Y')}")
         return badge("status-delivered", "Allowed")
 
     def render_withdraw(self, record):

@@ -182,3 +182,15 @@ def test_the_page_uses_a_fixed_number_of_queries(
 def test_the_people_page_links_the_allowed_domains(client, orgadmin_dorset):
     client.force_login(orgadmin_dorset)
     assert PAGE in client.get("/organisations/nhs-dorset-ccg/people/").content.decode()
+
+
+def test_the_admin_lists_every_organisations_domains_and_changes_none(client, admin_user, dorset, darlington):
+    for organisation, domain in ((dorset, "dorset.nhs.example"), (darlington, "darlington.nhs.example")):
+        AllowedDomain.objects.create(organisation=organisation, domain=domain, role=Role.STAFF)
+    client.force_login(admin_user)
+    page = client.get("/admin/signon/alloweddomain/").content.decode()
+    assert "dorset.nhs.example" in page and "darlington.nhs.example" in page
+    allowed = AllowedDomain.objects.get(domain="dorset.nhs.example")
+    response = client.post(f"/admin/signon/alloweddomain/{allowed.pk}/change/", {"domain": "x.nhs.example"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert client.get("/admin/signon/alloweddomain/add/").status_code == HTTPStatus.FORBIDDEN
