@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.core.edits import Edit, VersionedEdit
 from apps.organisations import permissions
@@ -89,12 +89,15 @@ allowed_domain_edit = AllowedDomainEdit()
 
 def allowed_domain_add(*, acting_user, organisation, domain, role, note="") -> AllowedDomain:
     """Let people of ``domain`` join ``organisation`` as ``role`` the first time they sign on."""
-    return allowed_domain_edit.create(
-        acting_user=acting_user,
-        values={"organisation": organisation, "domain": normalise_domain(domain), "role": role},
-        note=note or f"Allowed {normalise_domain(domain)}",
-        via="people page",
-    )
+    try:
+        return allowed_domain_edit.create(
+            acting_user=acting_user,
+            values={"organisation": organisation, "domain": normalise_domain(domain), "role": role},
+            note=note or f"Allowed {normalise_domain(domain)}",
+            via="people page",
+        )
+    except IntegrityError as error:  # the same domain allowed elsewhere at the same moment
+        raise ValidationError({"domain": "Another organisation already allows this domain."}) from error
 
 
 def allowed_domain_withdraw(*, acting_user, scope, pk, expected_version) -> AllowedDomain:

@@ -3,7 +3,7 @@ domains page of an organisation's administrators."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,8 +28,8 @@ from .tables import AllowedDomainTable
 
 class SignInWithSingleSignOnView(SignInView):
     """The sign-in page: the single sign-on button when it is configured, and the password form
-    unless LOCAL_PASSWORDS is off (then a posted password is refused, 403, and counted as a
-    failed sign-in by nobody: it never reaches a backend)."""
+    unless LOCAL_PASSWORDS is off (then a posted password is refused, 403, before any backend
+    sees it)."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -185,8 +185,6 @@ class AllowedDomainWithdrawView(AllowedDomainsPage):
                 errors=["Someone changed this domain while you were looking: here it is as it is now."],
                 status=409,
             )
-        except PermissionDenied:
-            raise
         except ValidationError as error:
             return self.render_page(organisation, errors=error.messages, status=400)
         receipts.saved(request, f"{allowed.domain} is withdrawn: nobody new joins by it.")
