@@ -2,6 +2,7 @@
 
 import logging
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
@@ -67,8 +68,12 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
     def verify_token(self, token, **kwargs):
         """mozilla-django-oidc checks the signature, expiry and nonce; the issuer and the
         audience are checked here (a token of another tenant or for another application is
-        refused)."""
-        payload = super().verify_token(token, **kwargs)
+        refused). An expired or otherwise invalid token is refused too (mozilla-django-oidc lets
+        PyJWT's errors other than a bad signature through, which would be a 500)."""
+        try:
+            payload = super().verify_token(token, **kwargs)
+        except jwt.InvalidTokenError as error:
+            raise SuspiciousOperation(f"The ID token is not valid: {error}") from error
         audience = payload.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
         if str(payload.get("iss", "")).rstrip("/") != self.issuer:

@@ -240,3 +240,48 @@ def test_the_sign_in_page_offers_the_button_when_configured(oidc_provider, clien
     page = client.get("/accounts/login/?next=/risks/").content.decode()
     assert 'href="/accounts/sign-on/start/?next=/risks/"' in page
     assert "Sign in with NHSmail / Microsoft" in page and 'id="id_password"' in page
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({}, False),
+        ({"iss": "https://login.microsoftonline.com/another-tenant/v2.0"}, True),
+        ({"aud": "another-application"}, True),
+        ({"aud": ["another-application", "ccgtrack-tests"]}, True),  # no azp naming ccgtrack
+        ({"aud": ["another-application", "ccgtrack-tests"], "azp": "ccgtrack-tests"}, False),
+        ({"nonce": "another-sign-on"}, True),
+        ({"exp": 1_000_000_000}, True),
+    ],
+)
+def test_an_id_token_for_another_issuer_application_or_sign_on_is_refused(
+    oidc_provider, rsa_private_key, change, refused
+):
+    """Tokens signed with the provider's own key (checked against the keys it publishes over
+    HTTP), differing in one claim from what ccgtrack expects."""
+    import time
+
+    import jwt
+    from django.core.exceptions import SuspiciousOperation
+    from jwcrypto.jwk import JWK
+
+    from apps.signon.backends import SingleSignOnBackend
+    from tests.signon.conftest import CLIENT_ID
+
+    backend = SingleSignOnBackend()
+    backend.issuer = oidc_provider.url
+    backend.OIDC_OP_JWKS_ENDPOINT = oidc_provider.url + "/.well-known/jwks.json"
+    kid = JWK.from_pem(rsa_private_key.encode()).thumbprint()
+    claims = {
+        "iss": oidc_provider.url,
+        "aud": CLIENT_ID,
+        "sub": "1",
+        "nonce": "n",
+        "exp": int(time.time()) + 60,
+    }
+    token = jwt.encode({**claims, **change}, rsa_private_key, algorithm="RS256", headers={"kid": kid})
+    if refused:
+        with pytest.raises(SuspiciousOperation):
+            backend.verify_token(token, nonce="n")
+    else:
+        assert backend.verify_token(token, nonce="n")["sub"] == "1"
