@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.reports",
     "apps.assurance",
     "apps.evidence",
+    "apps.signon",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    "apps.signon.backends.SingleSignOnBackend",  # only at the sign-on callback (apps/signon)
+    "apps.signon.backends.LocalPasswordsBackend",  # refuses passwords when LOCAL_PASSWORDS is off
     "apps.core.signin.UsernameLengthBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -450,3 +453,37 @@ SPECTACULAR_SETTINGS = {
         "BandEnum": "apps.risks.models.Band",
     },
 }
+# --- Single sign-on (issue 23): OpenID Connect, e.g. NHSmail / Microsoft Entra ID ---------------
+# Off unless OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are all set (apps/signon, README
+# "Single sign-on"). The endpoints come from the issuer's /.well-known/openid-configuration,
+# read when first needed, unless OIDC_AUTHORIZATION_ENDPOINT, OIDC_TOKEN_ENDPOINT and
+# OIDC_JWKS_ENDPOINT name them. mozilla-django-oidc reads the OIDC_RP_* and OIDC_* names below.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "").strip()
+OIDC_EXPLICIT_ENDPOINTS = {
+    "authorization_endpoint": os.environ.get("OIDC_AUTHORIZATION_ENDPOINT", "").strip(),
+    "token_endpoint": os.environ.get("OIDC_TOKEN_ENDPOINT", "").strip(),
+    "jwks_uri": os.environ.get("OIDC_JWKS_ENDPOINT", "").strip(),
+}
+# Addresses in these domains are trusted without a verification claim: the domains verified in
+# the Entra tenant that OIDC_ISSUER names (e.g. nhs.net for NHSmail); see README.
+OIDC_TRUSTED_EMAIL_DOMAINS = [d.lower() for d in env_list("OIDC_TRUSTED_EMAIL_DOMAINS")]
+OIDC_BUTTON_LABEL = os.environ.get("OIDC_BUTTON_LABEL", "").strip() or "Sign in with NHSmail / Microsoft"
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "signon:callback"
+# Domains no organisation may allow for everyone (shared by people of many organisations).
+SHARED_EMAIL_DOMAINS = ["nhs.net", "nhs.uk", "gmail.com", "outlook.com", "hotmail.com", "yahoo.com"]
+# LOCAL_PASSWORDS=false: nobody signs in with a ccgtrack password (the form is gone and a
+# posted one refused), except a superuser at the admin's login as the break-glass (README).
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+if not LOCAL_PASSWORDS and not (OIDC_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "LOCAL_PASSWORDS=false needs single sign-on: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET"
+    )

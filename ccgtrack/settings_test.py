@@ -35,3 +35,6 @@ DATABASE_OWNER = None
 DATABASE_APP_ROLE = ""
 if not os.environ.get("DATABASE_URL"):
     DATABASES["default"]["USER"] = "postgres"  # noqa: F405
+# The OpenID provider that the single sign-on tests sign in through (tests/signon/provider.py):
+# django-oauth-toolkit (a dev dependency), mounted at /o/ by the tests' own URLconf only.
+INSTALLED_APPS = [*INSTALLED_APPS, "oauth2_provider"]  # noqa: F405

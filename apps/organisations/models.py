@@ -275,6 +275,7 @@ class MembershipChange(models.Model):
         ADDED = "added", "Added (existing account)"
         INVITATION_RESENT = "invitation_resent", "Invitation sent again"
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        JOINED_BY_DOMAIN = "joined_by_domain", "Joined by single sign-on (allowed email domain)"
         ROLE_CHANGED = "role_changed", "Role changed"
         REMOVED = "removed", "Membership removed"
         DEACTIVATED = "deactivated", "Account deactivated"

@@ -16,6 +16,7 @@ sent; the service raises ``EmailNotSent`` saying so, and the invitation can be s
 """
 
 import pghistory
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -125,6 +126,8 @@ def _invitation_email(user, organisation, role, acting_user, link_base):
         "inviter": acting_user.get_full_name() or acting_user.get_username(),
         "link": link_base + reverse("organisations:invitation_accept", args=[uidb64, token]),
         "days": INVITATION_DAYS,
+        "local_passwords": settings.LOCAL_PASSWORDS,
+        "sign_on_label": settings.OIDC_BUTTON_LABEL,
         "username": user.get_username(),
     }
     return lambda: _send(
@@ -377,3 +380,54 @@ def invitation_accept(*, form):
             role_after=membership.role,
         )
     return user
+
+
+# --- Single sign-on (issue 23; apps/signon decides who is let in) ------------------------------
+
+
+@transaction.atomic
+def invitation_accept_by_sign_on(*, user):
+    """The invited person signed on for the first time (they set no password): record the
+    acceptance on the people page of each organisation they belong to, as ``invitation_accept``
+    does. Their invitation link stops working when the sign-in sets their last login."""
+    for membership in Membership.objects.filter(user=user).select_related("organisation"):
+        _record(
+            acting_user=user,
+            organisation=membership.organisation,
+            user=user,
+            action=MembershipChange.Action.INVITATION_ACCEPTED,
+            role_after=membership.role,
+        )
+    return user
+
+
+@transaction.atomic
+def membership_join_by_domain(*, email, organisation, role, first_name="", last_name="", via):
+    """A person with no account signed on with a verified ``email`` in a domain that
+    ``organisation`` allows for ``role``: an account (with no password: they sign on) and that
+    membership, recorded on the people page as theirs and in the audit trail ``via`` the
+    allowed domain. ValidationError if an account with that address appeared meanwhile."""
+    User = get_user_model()
+    email = email.strip().lower()
+    if User.objects.select_for_update().filter(email__iexact=email).exists():
+        raise ValidationError("An account with this address already exists.")
+    user = User(
+        username=_new_username(email),
+        email=email,
+        first_name=first_name[:150],
+        last_name=last_name[:150],
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    with pghistory.context(user=user.pk, note=f"Joined as {Membership.Role(role).label}", via=via) as audit:
+        membership = Membership.objects.create(user=user, organisation=organisation, role=role)
+    _record(
+        acting_user=user,
+        organisation=organisation,
+        user=user,
+        action=MembershipChange.Action.JOINED_BY_DOMAIN,
+        role_after=role,
+        audit_id=audit.id,
+    )
+    return membership

@@ -1,10 +1,11 @@
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
-from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -256,8 +257,15 @@ class InvitationAcceptView(PasswordResetConfirmView):
         messages.success(self.request, "Your password is set and you are logged in. Welcome to ccgtrack.")
         return HttpResponseRedirect(self.get_success_url())
 
+    def post(self, request, *args, **kwargs):
+        if not settings.LOCAL_PASSWORDS:  # single sign-on only (apps/signon): no password is set
+            raise PermissionDenied("Passwords are turned off: sign in with the single sign-on button.")
+        return super().post(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["invited_user"] = self.user if self.validlink else None
         context["days"] = INVITATION_DAYS
+        context["local_passwords"] = settings.LOCAL_PASSWORDS
+        context["sign_on_label"] = settings.OIDC_BUTTON_LABEL
         return context

@@ -8,6 +8,8 @@ import shutil
 
 import pytest
 
+from tests.signon.conftest import oidc_provider, rsa_private_key  # noqa: F401  (single sign-on's provider)
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -41,6 +41,7 @@ from apps.plans.services import deliverable_update
 from apps.reports import services as report_services
 from apps.reports.models import BoardReport, IssuedPaper
 from apps.risks.models import Risk
+from apps.signon.models import AllowedDomain
 from tests.browser.test_import import _workbook
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory
@@ -197,6 +198,8 @@ PAGES = {
     ),
     # Members with every kind of account (active, invitation pending) and the change log.
     "organisations:people": lambda s: _slugs(s.dorset.slug, roles=("admin", "orgadmin")),
+    # Single sign-on's allowed email domains (issue 23): one allowed, one withdrawn (see _users).
+    "signon:allowed_domains": lambda s: _slugs(s.dorset.slug, roles=("admin", "orgadmin")),
     "organisations:invitation_accept": lambda s: [
         (s.invitation(), "", ANONYMOUS),  # moves the token to the session: the password form
         (s.invitation("1-0123456789abcdef"), "", ANONYMOUS),  # a used or expired link
@@ -354,6 +357,13 @@ NOT_PAGES_NAMESPACES = {
     "admin": "Django's own admin site",
     "api": "the REST API (JSON), its schema and its Swagger UI documentation (tests/api)",
 }
+NOT_PAGES.update(
+    {
+        "signon:allowed_domain_withdraw": "POST only: an action of the allowed domains page, which is swept",
+        "signon:start": "a redirect to the sign-in service (tests/browser/test_single_sign_on.py)",
+        "signon:callback": "the sign-in service's way back, a redirect (tests/signon)",
+    }
+)
 
 
 def _url_patterns(patterns=None, namespace=""):
@@ -426,6 +436,10 @@ def _users() -> dict:
         last_name="Invited",
         link_base="http://testserver",
     )
+    for domain, withdrawn in (("dorset.nhs.example", None), ("old-dorset.nhs.example", timezone.now())):
+        AllowedDomain.objects.create(
+            organisation=dorset, domain=domain, role=Membership.Role.STAFF, withdrawn_at=withdrawn
+        )
     today = timezone.localdate()
     staff_of = Organisation.objects.filter(memberships__user=staff)
     open_work = Deliverable.objects.filter(theme__plan__organisation__in=staff_of).exclude(
@@ -844,6 +858,12 @@ FORM_STATES = [
         lambda s: reverse("organisations:people", args=[s.dorset.slug]),
         "the invitation form empty",
         _click("#invite button[type=submit]"),
+    ),
+    FormState(
+        "orgadmin",
+        lambda s: reverse("signon:allowed_domains", args=[s.dorset.slug]),
+        "the allowed domain form empty",
+        _click("#allow button[type=submit]"),
     ),
     FormState(
         "anonymous",

@@ -20,6 +20,7 @@ from apps.core import dbroles
 from apps.organisations.models import Membership, MembershipChange
 from apps.plans.models import Deliverable
 from apps.reports.models import BoardReport, IssuedPaper
+from apps.signon.models import AllowedDomain
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,7 @@ EXPECTED_APPEND_ONLY = {
     "evidence_evidenceitemevent",
     "evidence_evidencelinkevent",
     "api_accesstokenevent",
+    "signon_alloweddomainevent",
 }
 
 
@@ -135,6 +137,7 @@ def rows(dorset, staff_dorset, admin_user):
     from apps.api.services import token_create
 
     token_create(user=staff_dorset, name="A report", scope="read", days=30)  # its audit event
+    AllowedDomain.objects.create(organisation=dorset, domain="dorset.example", role=Membership.Role.STAFF)
     report.refresh_from_db()
     IssuedPaper.objects.create(
         plan=report.plan,

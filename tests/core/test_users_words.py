@@ -23,6 +23,7 @@ from apps.reminders.forms import ReminderPreferenceForm
 from apps.reports.forms import BoardReportForm
 from apps.risks.forms import RiskCreateForm, RiskReviewForm
 from apps.risks.models import Risk
+from apps.signon.forms import AllowedDomainForm
 from tests.browser.test_every_page import _developer_words, _text
 from tests.factories import UserFactory
 
@@ -118,6 +119,13 @@ def test_the_history_of_a_risk_says_its_scores_and_status_in_words(client, staff
             lambda: InviteForm({}, organisations=Organisation.objects.all(), roles=[Membership.Role.STAFF]),
             "email",
             "Enter the email address.",
+        ),
+        (
+            lambda: AllowedDomainForm(
+                {}, organisations=Organisation.objects.all(), roles=[Membership.Role.STAFF]
+            ),
+            "domain",
+            "Enter the email domain.",
         ),
         # The note of an archive is labelled "Why": never "Enter the why.".
         (lambda: ArchiveForm({}), "note", "Write a note saying why. It is kept in the record's history."),

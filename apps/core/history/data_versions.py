@@ -64,6 +64,7 @@ UNWATCHED_APPS = {
     "reminders": "bookkeeping of the reminder digests",
     "dashboards": "no models",
     "api": "personal access tokens, shown only on their own pages, never cached",
+    "signon": "allowed email domains, shown only on their own page, never cached",
 }
 # How a row of each table leads to the organisation it belongs to. A watched table not named here
 # belongs to no one organisation: its writes change GLOBAL (every cached value), which is always
