@@ -1,6 +1,6 @@
 """Filters of the API's lists that no page has (the organisations, the history rows, the plans'
-parts, the evidence's files). The deliverables, the risks and the evidence take the pages' own filtersets (apps.plans.filters,
-apps.risks.filters, apps.evidence.filters), not copies."""
+parts, the evidence's files). The deliverables, the risks and the evidence take the pages' own
+filtersets (apps.plans.filters, apps.risks.filters, apps.evidence.filters), not copies."""
 
 import django_filters
 

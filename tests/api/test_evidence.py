@@ -67,12 +67,14 @@ def library(dorset, darlington, staff_dorset, staff_darlington):
     services.evidence_unlink(
         link_id=removed.pk, acting_user=staff_dorset, expected_version=removed.version, note="Wrong one."
     )
-    expired = add_link(
-        dorset, staff_dorset, title="Old appraisal audit", review_on=datetime.date(2013, 1, 1)
-    )
+    expired = add_link(dorset, staff_dorset, title="Old appraisal audit", review_on=datetime.date(2013, 1, 1))
     archived = add_file(dorset, staff_dorset, title="Draft minutes")
     services.evidence_edit.set_archived(
-        pk=archived.pk, acting_user=staff_dorset, expected_version=archived.version, archived=True, note="Draft."
+        pk=archived.pk,
+        acting_user=staff_dorset,
+        expected_version=archived.version,
+        archived=True,
+        note="Draft.",
     )
     darlington_risk = Risk.objects.current().filter(organisation=darlington).first()
     theirs = add_file(darlington, staff_darlington, title="Darlington risk workshop")
@@ -209,7 +211,8 @@ def test_a_file_downloads_through_the_api_as_from_the_evidence_page(client, requ
         None: HTTPStatus.FOUND,  # to sign in
     }[role]
     assert page.status_code == expected_page
-    assert api.status_code == {HTTPStatus.FOUND: HTTPStatus.UNAUTHORIZED}.get(page.status_code, page.status_code)
+    signed_out = {HTTPStatus.FOUND: HTTPStatus.UNAUTHORIZED}
+    assert api.status_code == signed_out.get(page.status_code, page.status_code)
     if api.status_code == HTTPStatus.OK:
         body = b"".join(api.streaming_content)
         assert body == b"".join(page.streaming_content) == PDF

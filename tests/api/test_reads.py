@@ -259,7 +259,9 @@ def _more_evidence(localities, deliverables, risks, user):
     EvidenceLink.objects.bulk_create(
         [
             link
-            for item, deliverable, risk, other in zip(items, deliverables, risks, deliverables[1:] + deliverables[:1])
+            for item, deliverable, risk, other in zip(
+                items, deliverables, risks, deliverables[1:] + deliverables[:1], strict=True
+            )
             for link in (
                 EvidenceLink(item=item, deliverable=deliverable, added_by=user),
                 EvidenceLink(item=item, risk=risk, added_by=user),
@@ -280,7 +282,9 @@ def test_query_count_stays_fixed_from_few_rows_to_many(
     url = reverse(f"api:{name}-list")
     # A little evidence to start with (the seed has none): an empty list skips its prefetches.
     deliverable = Deliverable.objects.current().filter(theme__plan__organisation=dorset).first()
-    evidence_link(item=add_file(dorset, admin_user), acting_user=admin_user, target={"deliverable": deliverable})
+    evidence_link(
+        item=add_file(dorset, admin_user), acting_user=admin_user, target={"deliverable": deliverable}
+    )
     client.get(url, **bearer(token))  # the token's first use writes its "last used"
     cache.clear()
     with django_assert_max_num_queries(BOUNDS[name]) as baseline:

@@ -28,8 +28,8 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from apps.evidence.models import EvidenceItem
 from apps.api.services import token_create, token_revoke
+from apps.evidence.models import EvidenceItem
 from apps.organisations import services as organisation_services
 from apps.organisations.models import Membership, Organisation
 from apps.organisations.tokens import invitation_path_args
