@@ -12,8 +12,8 @@ from apps.evidence.models import EvidenceItem
 from apps.organisations.models import Membership
 from apps.plans.models import Deliverable, ODPlan, SelfAssessment, StatusUpdate
 from apps.risks.models import Risk, RiskReview
-from tests.reports.conftest import small_plan  # noqa: F401  the plan a paper is issued from
 from tests.evidence.factories import add_file
+from tests.reports.conftest import small_plan  # noqa: F401  the plan a paper is issued from
 from tests.reports.helpers import issue
 
 from .conftest import bearer, make_token
