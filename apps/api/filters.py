@@ -1,10 +1,11 @@
 """Filters of the API's lists that no page has (the organisations, the history rows, the plans'
-parts). The deliverables and the risks take the pages' own filtersets (apps.plans.filters,
-apps.risks.filters), not copies."""
+parts, the evidence's files). The deliverables, the risks and the evidence take the pages' own
+filtersets (apps.plans.filters, apps.risks.filters, apps.evidence.filters), not copies."""
 
 import django_filters
 
 from apps.core.filters import MomentFilter
+from apps.evidence.models import EvidenceRevision
 from apps.organisations import permissions
 from apps.organisations.filters import WithinFilter
 from apps.organisations.models import Organisation
@@ -92,3 +93,12 @@ class IssuedPaperFilterSet(django_filters.FilterSet):
     class Meta:
         model = IssuedPaper
         fields = ("plan", "meeting_date")
+
+
+class EvidenceRevisionFilterSet(django_filters.FilterSet):
+    item = django_filters.NumberFilter()
+    uploaded_after = MomentFilter(field_name="uploaded_at", lookup_expr="gt")
+
+    class Meta:
+        model = EvidenceRevision
+        fields = ("item", "uploaded_after")

@@ -22,11 +22,13 @@ def _describe_shared_filters() -> None:
     from drf_spectacular.drainage import set_override
     from drf_spectacular.types import OpenApiTypes
 
+    from apps.evidence.filters import EvidenceFilterSet
     from apps.organisations.filters import WithinFilter
     from apps.plans.filters import DeliverableFilterSet
 
     set_override(WithinFilter, "field", OpenApiTypes.INT)
     set_override(DeliverableFilterSet.base_filters["domain"], "field", OpenApiTypes.INT)
+    set_override(EvidenceFilterSet.base_filters["domain"], "field", OpenApiTypes.INT)
 
 
 _describe_shared_filters()

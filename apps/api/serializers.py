@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.bounds import NARRATIVE_MAX_LENGTH, NOTE_MAX_LENGTH
+from apps.evidence.models import EvidenceItem, EvidenceLink, EvidenceRevision
 from apps.organisations.models import Organisation
 from apps.plans.models import (
     Deliverable,
@@ -58,6 +59,27 @@ class WebPageField(serializers.Field):
 
 
 extend_schema_field(OpenApiTypes.URI)(WebPageField)
+
+# Where the deliverables' and risks' rows keep their current evidence links (prefetched by
+# the endpoints, views.evidence_links_prefetch).
+EVIDENCE_LINKS_ATTR = "current_evidence_links"
+
+
+class EvidenceIdsField(serializers.Field):
+    """The ids of the evidence items that support the record now (current links to items not
+    archived, that you may read), as its page lists them; read from the rows' prefetch."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("help_text", "The evidence supporting it (ids of `evidence`).")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return sorted({link.item_id for link in getattr(value, EVIDENCE_LINKS_ATTR)})
+
+
+extend_schema_field({"type": "array", "items": {"type": "integer"}})(EvidenceIdsField)
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -150,6 +172,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
     owner_name = PersonField(source="owner")
     domains = serializers.SerializerMethodField()
     is_overdue = serializers.SerializerMethodField()
+    evidence = EvidenceIdsField()
     web_page = WebPageField()
 
     class Meta:
@@ -179,6 +202,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
             "delivered_narrative",
             "in_progress_narrative",
             "comments",
+            "evidence",
             "version",
             "created_at",
             "updated_at",
@@ -227,6 +251,7 @@ class RiskSerializer(serializers.ModelSerializer):
     residual_band = serializers.ChoiceField(choices=Band.choices, read_only=True)
     is_review_overdue = serializers.SerializerMethodField()
     domains = serializers.SerializerMethodField()
+    evidence = EvidenceIdsField()
     web_page = WebPageField()
 
     class Meta:
@@ -255,6 +280,7 @@ class RiskSerializer(serializers.ModelSerializer):
             "status",
             "status_label",
             "domains",
+            "evidence",
             "version",
             "created_at",
             "updated_at",
@@ -299,7 +325,7 @@ class SelfAssessmentScoreSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SelfAssessmentScore
-        fields = ("domain_number", "domain_name", "score_percent")
+        fields = ("id", "domain_number", "domain_name", "score_percent")
 
 
 class SelfAssessmentSerializer(serializers.ModelSerializer):
@@ -353,6 +379,107 @@ class IssuedPaperSerializer(serializers.ModelSerializer):
         from django.urls import reverse
 
         url = reverse("api:paper-pdf", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class EvidenceLinkSerializer(serializers.ModelSerializer):
+    """A record the item supports or supported: its kind and id, and whether the link is in
+    force (``active``) or was removed (``removed_at``)."""
+
+    kind = serializers.SerializerMethodField()
+    kind_label = serializers.CharField(source="target_label", read_only=True)
+    record = serializers.SerializerMethodField()
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidenceLink
+        fields = ("id", "kind", "kind_label", "record", "active", "added_at", "removed_at")
+
+    def get_kind(self, obj) -> str:
+        """``deliverable``, ``risk`` or ``assessment_score`` (a self-assessment's domain score:
+        ``scores[].id`` of ``self-assessments``)."""
+        return obj.target_field
+
+    def get_record(self, obj) -> int:
+        """The id of the record, at the endpoint its kind names."""
+        return getattr(obj, f"{obj.target_field}_id")
+
+    def get_active(self, obj) -> bool:
+        return obj.removed_at is None
+
+
+class EvidenceItemSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    added_by_name = PersonField(source="added_by")
+    is_expired = serializers.BooleanField(read_only=True, help_text="Past its review date.")
+    is_expiring = serializers.BooleanField(read_only=True, help_text="Review due within 30 days.")
+    has_file = serializers.BooleanField(read_only=True)
+    latest_file_name = serializers.CharField(source="latest_name", read_only=True, allow_null=True)
+    latest_sha256 = serializers.CharField(read_only=True, allow_null=True)
+    latest_size = serializers.IntegerField(read_only=True, allow_null=True)
+    links = EvidenceLinkSerializer(many=True, read_only=True, source="all_links")
+    web_page = WebPageField()
+
+    class Meta:
+        model = EvidenceItem
+        fields = (
+            "id",
+            "organisation",
+            "title",
+            "kind",
+            "kind_label",
+            "url",
+            "speaks_for",
+            "review_on",
+            "is_expired",
+            "is_expiring",
+            "note",
+            "added_by",
+            "added_by_name",
+            "has_file",
+            "latest_file_name",
+            "latest_sha256",
+            "latest_size",
+            "links",
+            "version",
+            "created_at",
+            "updated_at",
+            "web_page",
+        )
+
+
+class EvidenceRevisionSerializer(serializers.ModelSerializer):
+    file_name = serializers.CharField(source="original_name", read_only=True)
+    uploaded_by_name = PersonField(source="uploaded_by")
+    file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidenceRevision
+        fields = (
+            "id",
+            "item",
+            "number",
+            "sha256",
+            "size",
+            "content_type",
+            "file_name",
+            "uploaded_by",
+            "uploaded_by_name",
+            "uploaded_at",
+            "note",
+            "file",
+        )
+        extra_kwargs = {
+            "number": {"help_text": "1, 2, 3... for each item, in the order uploaded."},
+            "size": {"help_text": "In bytes."},
+        }
+
+    def get_file(self, obj) -> str:
+        """The address of the file as uploaded (through the API, with the same token)."""
+        from django.urls import reverse
+
+        url = reverse("api:evidence-revision-file", args=[obj.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
 

@@ -16,6 +16,8 @@ router.register("risks", views.RiskViewSet, basename="risk")
 router.register("risk-reviews", views.RiskReviewViewSet, basename="risk-review")
 router.register("self-assessments", views.SelfAssessmentViewSet, basename="self-assessment")
 router.register("papers", views.IssuedPaperViewSet, basename="paper")
+router.register("evidence", views.EvidenceItemViewSet, basename="evidence")
+router.register("evidence-revisions", views.EvidenceRevisionViewSet, basename="evidence-revision")
 
 
 def _open(patterns):

@@ -14,6 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from apps.evidence import selectors as evidence_selectors
+from apps.evidence import views as evidence_views
+from apps.evidence.filters import EvidenceFilterSet
+from apps.evidence.models import EvidenceLink, EvidenceRevision
 from apps.organisations import permissions
 from apps.organisations.models import Organisation
 from apps.plans import selectors as plan_selectors
@@ -30,7 +34,7 @@ from apps.risks.models import RiskReview
 
 from . import filters, serializers
 from .models import AccessToken
-from .renderers import PdfRenderer
+from .renderers import AnyFileRenderer, PdfRenderer
 
 # How the history names a change made through the API (the audit context's "via").
 VIA = "api"
@@ -59,6 +63,17 @@ class ReadViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the code
             return self.serializer_class.Meta.model.objects.none()
         return self.rows(self.request.user)
+
+
+def evidence_links_prefetch(user) -> Prefetch:
+    """Each row's current evidence links (items not archived, that ``user`` may read), for
+    ``evidence`` of the deliverables and the risks: one query for a page of rows."""
+    links = (
+        EvidenceLink.objects.current()
+        .filter(permissions.visible_q(user, "item__organisation"))
+        .only("pk", "item_id", "deliverable_id", "risk_id")
+    )
+    return Prefetch("evidence_links", queryset=links, to_attr=serializers.EVIDENCE_LINKS_ATTR)
 
 
 def _audit_context(request):
@@ -118,7 +133,11 @@ class DeliverableViewSet(ReadViewSet):
     filterset_class = DeliverableFilterSet
 
     def rows(self, user):
-        return plan_selectors.deliverable_list(user=user).with_overdue()
+        return (
+            plan_selectors.deliverable_list(user=user)
+            .with_overdue()
+            .prefetch_related(evidence_links_prefetch(user))
+        )
 
     @extend_schema(
         request=serializers.StatusChangeSerializer,
@@ -191,7 +210,7 @@ class RiskViewSet(ReadViewSet):
     filterset_class = RiskFilterSet
 
     def rows(self, user):
-        return risk_selectors.risk_list(user=user)
+        return risk_selectors.risk_list(user=user).prefetch_related(evidence_links_prefetch(user))
 
     @extend_schema(
         request=serializers.RiskReviewWriteSerializer,
@@ -299,3 +318,63 @@ class IssuedPaperViewSet(ReadViewSet):
         response["Content-Disposition"] = f'attachment; filename="{paper_filename(paper)}"'
         response["Content-Length"] = str(len(data))
         return response
+
+
+class EvidenceItemViewSet(ReadViewSet):
+    """The evidence library's rows and filters (the same selector and filterset as the page):
+    each item with its latest file's fingerprint and every record it supports or supported."""
+
+    serializer_class = serializers.EvidenceItemSerializer
+    filterset_class = EvidenceFilterSet
+
+    def rows(self, user):
+        links = EvidenceLink.objects.order_by("added_at", "pk")
+        return evidence_selectors.evidence_list(user=user).prefetch_related(
+            Prefetch("links", queryset=links, to_attr="all_links")
+        )
+
+
+class EvidenceRevisionViewSet(ReadViewSet):
+    """The files of the evidence you may read (of items not archived), each with its
+    fingerprint, and the file itself (``file``)."""
+
+    serializer_class = serializers.EvidenceRevisionSerializer
+    filterset_class = filters.EvidenceRevisionFilterSet
+
+    def rows(self, user):
+        return (
+            EvidenceRevision.objects.filter(item__archived_at__isnull=True)
+            .filter(permissions.visible_q(user, "item__organisation"))
+            .select_related("uploaded_by")
+        )
+
+    @extend_schema(
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file as uploaded, as an attachment of its own type."
+            ),
+            404: OpenApiResponse(description="No such file that you may read."),
+            503: OpenApiResponse(description="The file is missing from the file storage."),
+        }
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="file",
+        url_name="file",
+        renderer_classes=[JSONRenderer, AnyFileRenderer],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def file(self, request, pk=None):
+        """The file as uploaded, byte for byte: the evidence page's own download (the same
+        permission, whoever may read the item's organisation, and the same response: an
+        attachment with its stored type and ``nosniff``)."""
+        revision = evidence_views.downloadable_revision(request.user, pk)
+        try:
+            return evidence_views.revision_file_response(revision)
+        except FileNotFoundError:
+            return Response(
+                {"detail": "The file is missing from the file storage: tell your administrator."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )

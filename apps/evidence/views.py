@@ -398,17 +398,23 @@ class EvidenceUnlinkView(ArchiveView):
         return obj.item.get_absolute_url()
 
 
-def download(request: HttpRequest, pk: int) -> FileResponse:
-    """A file of a piece of evidence, to whoever may read its organisation: always as an
-    attachment, with its stored type and ``nosniff``, so no browser renders it as a page."""
-    revision = get_object_or_404(EvidenceRevision.objects.select_related("item__organisation"), pk=pk)
-    if not permissions.can_view(request.user, revision.item.organisation):
-        raise Http404("No such file.")
+def downloadable_revision(user: Any, pk: Any) -> EvidenceRevision:
+    """A file of a piece of evidence, if ``user`` may read its organisation (archived items'
+    files too, as their page lists them); Http404 otherwise. The page's download and the API's
+    ask this one rule."""
     try:
-        stream = default_storage.open(str(revision.file.name), "rb")
-    except FileNotFoundError as error:
-        messages.error(request, "This file is missing from the file storage. Tell your administrator.")
-        raise Http404("The file is missing from the storage.") from error
+        revision = get_object_or_404(EvidenceRevision.objects.select_related("item__organisation"), pk=pk)
+    except (TypeError, ValueError) as error:  # not an id (the API's addresses take any text)
+        raise Http404("No such file.") from error
+    if not permissions.can_view(user, revision.item.organisation):
+        raise Http404("No such file.")
+    return revision
+
+
+def revision_file_response(revision: EvidenceRevision) -> FileResponse:
+    """The revision's file as it was kept: always an attachment, with its stored type and
+    ``nosniff``, so no browser renders it as a page. FileNotFoundError if the storage lost it."""
+    stream = default_storage.open(str(revision.file.name), "rb")
     response = FileResponse(
         stream, as_attachment=True, filename=revision.original_name, content_type=revision.content_type
     )
@@ -416,3 +422,13 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def download(request: HttpRequest, pk: int) -> FileResponse:
+    """A file of a piece of evidence, to whoever may read its organisation."""
+    revision = downloadable_revision(request.user, pk)
+    try:
+        return revision_file_response(revision)
+    except FileNotFoundError as error:
+        messages.error(request, "This file is missing from the file storage. Tell your administrator.")
+        raise Http404("The file is missing from the storage.") from error

@@ -8,9 +8,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from apps.evidence.models import EvidenceItem
 from apps.organisations.models import Membership
 from apps.plans.models import Deliverable, ODPlan, SelfAssessment, StatusUpdate
 from apps.risks.models import Risk, RiskReview
+from tests.evidence.factories import add_file
 from tests.reports.conftest import small_plan  # noqa: F401  the plan a paper is issued from
 from tests.reports.helpers import issue
 
@@ -53,6 +55,7 @@ def records(dorset, darlington, staff_dorset, small_plan):  # noqa: F811
         "darlington plan": ODPlan.objects.filter(organisation=darlington).first(),
         "dorset paper": paper,
         "darlington self-assessment": SelfAssessment.objects.filter(organisation=darlington).first(),
+        "dorset evidence": add_file(dorset, staff_dorset),
     }
 
 
@@ -68,6 +71,7 @@ def _api(record):
         Risk: "risk",
         ODPlan: "plan",
         SelfAssessment: "self-assessment",
+        EvidenceItem: "evidence",
     }.get(type(record), "paper")
     return reverse(f"api:{name}-detail", args=[record.pk])
 
@@ -108,8 +112,11 @@ def test_the_api_reads_what_the_pages_show_each_role(client, request, role, reco
                 assert pdf_api.content == pdf_page.content and pdf_api.content.startswith(b"%PDF")
     if role in ("admin_user", "staff_dorset", "board_dorset", "org_admin_dorset"):
         assert seen["dorset deliverable"] == (200, 200) and seen["dorset paper"] == (200, 200)
+        assert seen["dorset evidence"] == (200, 200)
     if role in ("staff_dorset", "board_dorset", "no_role_user"):
         assert seen["darlington risk"][1] == 404
+    if role in ("staff_darlington", "no_role_user"):
+        assert seen["dorset evidence"][1] == 404
 
 
 @pytest.mark.parametrize("role", ROLES)

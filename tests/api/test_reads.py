@@ -30,6 +30,8 @@ ENDPOINTS = [
     "risk-review",
     "self-assessment",
     "paper",
+    "evidence",
+    "evidence-revision",
 ]
 
 
@@ -164,19 +166,22 @@ BOUNDS = {
     "plan": 12,
     "theme": 12,
     "objective": 12,
-    "deliverable": 14,
+    "deliverable": 15,
     "status-update": 12,
-    "risk": 14,
+    "risk": 15,
     "risk-review": 12,
     "self-assessment": 13,
     "paper": 12,
+    "evidence": 13,
+    "evidence-revision": 12,
 }
 
 
 def _more_of_everything(dorset, user):
     """Sixty more rows of every kind the lists read: organisations, plans, themes, objectives,
-    deliverables (with owners and domains), status updates, risks (with domains), reviews and
-    self-assessments (with scores)."""
+    deliverables (with owners and domains), status updates, risks (with domains), reviews,
+    self-assessments (with scores), and evidence (with files, supporting the deliverables and
+    the risks)."""
     from apps.plans.models import (
         AuthorisationDomain,
         Objective,
@@ -216,14 +221,70 @@ def _more_of_everything(dorset, user):
         SelfAssessmentScore.objects.bulk_create(
             [SelfAssessmentScore(assessment=assessment, domain=d, score_percent=50) for d in domains]
         )
+    _more_evidence(localities, deliverables, risks, user)
+
+
+def _more_evidence(localities, deliverables, risks, user):
+    """An item of each locality with two files, supporting a deliverable and a risk (and once
+    another deliverable: the link removed)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from apps.evidence.models import EvidenceItem, EvidenceLink, EvidenceRevision
+
+    items = EvidenceItem.objects.bulk_create(
+        [
+            EvidenceItem(organisation=o, title="Minutes", speaks_for=datetime.date(2013, 1, 1), added_by=user)
+            for o in localities
+        ]
+    )
+    EvidenceRevision.objects.bulk_create(
+        [
+            EvidenceRevision(
+                item=item,
+                number=number,
+                file=f"evidence/{item.pk}-{number}.pdf",
+                sha256="0" * 64,
+                size=10,
+                content_type="application/pdf",
+                original_name="minutes.pdf",
+                uploaded_by=user,
+            )
+            for item in items
+            for number in (1, 2)
+        ]
+    )
+    now = timezone.now()
+    EvidenceLink.objects.bulk_create(
+        [
+            link
+            for item, deliverable, risk, other in zip(
+                items, deliverables, risks, deliverables[1:] + deliverables[:1], strict=True
+            )
+            for link in (
+                EvidenceLink(item=item, deliverable=deliverable, added_by=user),
+                EvidenceLink(item=item, risk=risk, added_by=user),
+                EvidenceLink(item=item, deliverable=other, added_by=user, removed_at=now),
+            )
+        ]
+    )
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
 def test_query_count_stays_fixed_from_few_rows_to_many(
     client, admin_user, dorset, name, django_assert_max_num_queries
 ):
+    from apps.evidence.services import evidence_link
+    from tests.evidence.factories import add_file
+
     token = make_token(admin_user)
     url = reverse(f"api:{name}-list")
+    # A little evidence to start with (the seed has none): an empty list skips its prefetches.
+    deliverable = Deliverable.objects.current().filter(theme__plan__organisation=dorset).first()
+    evidence_link(
+        item=add_file(dorset, admin_user), acting_user=admin_user, target={"deliverable": deliverable}
+    )
     client.get(url, **bearer(token))  # the token's first use writes its "last used"
     cache.clear()
     with django_assert_max_num_queries(BOUNDS[name]) as baseline:

@@ -18,6 +18,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from tests.evidence.factories import add_file
+
 from .conftest import make_token
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +51,8 @@ POSITIVE_EXAMPLES, NEGATIVE_EXAMPLES = 5, 2
 
 def _dorset_records(dorset, staff):
     """An id of each kind of record, Dorset's where Dorset has one (every role here reads them):
-    a status update and a risk made for them."""
+    a status update, a risk and a piece of evidence (a file, supporting both) made for them."""
+    from apps.evidence.services import evidence_link
     from apps.plans.models import Deliverable, Objective, SelfAssessment, StatusUpdate
     from apps.plans.services import deliverable_update
     from apps.reports.models import IssuedPaper
@@ -72,6 +75,9 @@ def _dorset_records(dorset, staff):
     }
     risk = risk_create(organisation=dorset, acting_user=staff, values=values, note="Added.")
     paper = IssuedPaper.objects.order_by("pk").first()
+    evidence = add_file(dorset, staff)
+    evidence_link(item=evidence, acting_user=staff, target={"deliverable": deliverable})
+    evidence_link(item=evidence, acting_user=staff, target={"risk": risk})
     return {
         "organisations": dorset.pk,
         "plans": deliverable.theme.plan_id,
@@ -85,6 +91,8 @@ def _dorset_records(dorset, staff):
         .first()
         .pk,  # Darlington's: read by the administrator
         "papers": paper.pk if paper else 1,
+        "evidence": evidence.pk,
+        "evidence-revisions": evidence.revisions.get().pk,
     }
 
 
@@ -156,12 +164,20 @@ def test_the_schema_names_every_endpoint_and_the_token_scheme(client):
         "/api/v1/self-assessments/",
         "/api/v1/papers/",
         "/api/v1/papers/{id}/pdf/",
+        "/api/v1/evidence/",
+        "/api/v1/evidence/{id}/",
+        "/api/v1/evidence-revisions/",
+        "/api/v1/evidence-revisions/{id}/",
+        "/api/v1/evidence-revisions/{id}/file/",
     ):
         assert path in paths, path
     assert body["components"]["securitySchemes"]["accessToken"]["scheme"] == "bearer"
     # The deliverables list takes the page's filters.
     names = {p["name"] for p in body["paths"]["/api/v1/deliverables/"]["get"]["parameters"]}
     assert {"q", "status", "overdue", "owner", "plan", "theme", "within", "cursor"} <= names
+    # The evidence list takes the library's.
+    names = {p["name"] for p in body["paths"]["/api/v1/evidence/"]["get"]["parameters"]}
+    assert {"q", "within", "supports", "domain", "kind", "expired", "expiring", "without_file"} <= names
 
 
 def test_the_documentation_is_served_from_vendored_files_without_inline_script(client):
