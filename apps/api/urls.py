@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from . import views_assurance
 
 router = DefaultRouter()
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
@@ -16,6 +17,7 @@ router.register("risks", views.RiskViewSet, basename="risk")
 router.register("risk-reviews", views.RiskReviewViewSet, basename="risk-review")
 router.register("self-assessments", views.SelfAssessmentViewSet, basename="self-assessment")
 router.register("papers", views.IssuedPaperViewSet, basename="paper")
+views_assurance.register(router)  # the Board Assurance Framework
 
 
 def _open(patterns):

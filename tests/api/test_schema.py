@@ -18,6 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from .assurance_data import framework_records
 from .conftest import make_token
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,7 @@ def _dorset_records(dorset, staff):
         .first()
         .pk,  # Darlington's: read by the administrator
         "papers": paper.pk if paper else 1,
+        **framework_records(dorset),
     }
 
 
@@ -156,12 +158,27 @@ def test_the_schema_names_every_endpoint_and_the_token_scheme(client):
         "/api/v1/self-assessments/",
         "/api/v1/papers/",
         "/api/v1/papers/{id}/pdf/",
+        *(f"/api/v1/{name}/{{id}}/" for name in FRAMEWORK_PATHS),
     ):
         assert path in paths, path
     assert body["components"]["securitySchemes"]["accessToken"]["scheme"] == "bearer"
     # The deliverables list takes the page's filters.
     names = {p["name"] for p in body["paths"]["/api/v1/deliverables/"]["get"]["parameters"]}
     assert {"q", "status", "overdue", "owner", "plan", "theme", "within", "cursor"} <= names
+    # The principal risks take the framework's.
+    names = {p["name"] for p in body["paths"]["/api/v1/principal-risks/"]["get"]["parameters"]}
+    assert {"q", "within", "organisation", "outside_appetite", "committee", "category", "cursor"} <= names
+
+
+FRAMEWORK_PATHS = (
+    "strategic-objectives",
+    "principal-risks",
+    "controls",
+    "assurances",
+    "gaps",
+    "risk-appetites",
+    "committees",
+)
 
 
 def test_the_documentation_is_served_from_vendored_files_without_inline_script(client):
