@@ -3,8 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import views
-from . import views_assurance
+from . import views, views_assurance
 
 router = DefaultRouter()
 router.register("organisations", views.OrganisationViewSet, basename="organisation")

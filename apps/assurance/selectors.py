@@ -170,11 +170,7 @@ def committee_detail(
 ) -> tuple[Committee, list[PrincipalRisk], list[Assurance]]:
     """A committee the user may see, the principal risks it monitors and the assurances it
     received (latest first). Three queries."""
-    committee = (
-        visible_committees(user=user)
-        .select_related("organisation")
-        .get(pk=committee_id)
-    )
+    committee = visible_committees(user=user).select_related("organisation").get(pk=committee_id)
     monitored = list(
         PrincipalRisk.objects.current().filter(committee=committee).with_appetite().select_related("risk")
     )

@@ -80,9 +80,10 @@ def test_the_committee_filter_is_the_pages_and_another_organisations_committee_i
     token = make_token(staff_dorset)
     ids = api_ids(client, token, "principal-risk", committee=framework["committee"].pk)
     assert sorted(ids) == sorted(p.pk for p in framework["principal_risks"])
-    theirs = Committee.objects.filter(organisation=darlington).first() or build_framework(darlington, 1)[
-        "committee"
-    ]
+    theirs = (
+        Committee.objects.filter(organisation=darlington).first()
+        or build_framework(darlington, 1)["committee"]
+    )
     response = client.get(reverse("api:principal-risk-list"), {"committee": theirs.pk}, **bearer(token))
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
@@ -107,7 +108,11 @@ def test_a_principal_risk_carries_its_ratings_appetite_and_relations(client, fra
     assert row["web_page"].endswith(first.get_absolute_url())
     other = rows[second.pk]
     # A tolerance of its own (20), above its current 4 x 2: inside; no target yet.
-    assert (other["tolerance_in_force"], other["outside_appetite"], other["target_rating"]) == (20, False, None)
+    assert (other["tolerance_in_force"], other["outside_appetite"], other["target_rating"]) == (
+        20,
+        False,
+        None,
+    )
     assert other["objectives"] == sorted(o.pk for o in framework["objectives"])
     # The one definition and its Python twin agree with what the API says.
     appetites = {"finance": 9}
@@ -220,8 +225,10 @@ def test_the_framework_endpoints_are_read_only(client, framework, admin_user):
     token = make_token(admin_user)
     principal = framework["principal_risks"][0]
     for method in ("post", "put", "patch", "delete"):
-        url = reverse("api:principal-risk-detail" if method != "post" else "api:principal-risk-list",
-                      **({"args": [principal.pk]} if method != "post" else {}))
+        url = reverse(
+            "api:principal-risk-detail" if method != "post" else "api:principal-risk-list",
+            **({"args": [principal.pk]} if method != "post" else {}),
+        )
         response = getattr(client, method)(url, {}, content_type="application/json", **bearer(token))
         assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED, method
     principal.refresh_from_db()
