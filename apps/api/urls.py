@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import views, views_assurance
 
 router = DefaultRouter()
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
@@ -18,6 +18,7 @@ router.register("self-assessments", views.SelfAssessmentViewSet, basename="self-
 router.register("papers", views.IssuedPaperViewSet, basename="paper")
 router.register("evidence", views.EvidenceItemViewSet, basename="evidence")
 router.register("evidence-revisions", views.EvidenceRevisionViewSet, basename="evidence-revision")
+views_assurance.register(router)  # the Board Assurance Framework
 
 
 def _open(patterns):

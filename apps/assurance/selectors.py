@@ -31,6 +31,36 @@ def principal_risk_list(*, user: Any) -> PrincipalRiskQuerySet:
     )
 
 
+def visible_objectives(*, user: Any) -> QuerySet[StrategicObjective]:
+    """The strategic objectives of the organisations whose framework the user may see."""
+    return StrategicObjective.objects.filter(permissions.visible_q(user, "organisation"))
+
+
+def visible_committees(*, user: Any) -> QuerySet[Committee]:
+    """The committees the user may see (their pages' own rule)."""
+    return Committee.objects.filter(permissions.visible_q(user, "organisation"))
+
+
+def visible_appetites(*, user: Any) -> QuerySet[RiskAppetite]:
+    """The risk appetites of the organisations whose framework the user may see."""
+    return RiskAppetite.objects.filter(permissions.visible_q(user, "organisation"))
+
+
+def visible_controls(*, user: Any) -> QuerySet[Control]:
+    """The controls of the principal risks the user may see (``PrincipalRisk.visible_to``)."""
+    return Control.objects.filter(principal_risk__in=PrincipalRisk.objects.visible_to(user))
+
+
+def visible_assurances(*, user: Any) -> QuerySet[Assurance]:
+    """The assurances of the controls of the principal risks the user may see."""
+    return Assurance.objects.filter(control__principal_risk__in=PrincipalRisk.objects.visible_to(user))
+
+
+def visible_gaps(*, user: Any) -> QuerySet[Gap]:
+    """The gaps of the principal risks the user may see."""
+    return Gap.objects.filter(principal_risk__in=PrincipalRisk.objects.visible_to(user))
+
+
 def with_framework(queryset: QuerySet[PrincipalRisk]) -> QuerySet[PrincipalRisk]:
     """``queryset`` with what the framework shows of each risk prefetched: its objectives, its
     controls and their assurances (with the committee), its gaps and their actions (five
@@ -140,11 +170,7 @@ def committee_detail(
 ) -> tuple[Committee, list[PrincipalRisk], list[Assurance]]:
     """A committee the user may see, the principal risks it monitors and the assurances it
     received (latest first). Three queries."""
-    committee = (
-        Committee.objects.filter(permissions.visible_q(user, "organisation"))
-        .select_related("organisation")
-        .get(pk=committee_id)
-    )
+    committee = visible_committees(user=user).select_related("organisation").get(pk=committee_id)
     monitored = list(
         PrincipalRisk.objects.current().filter(committee=committee).with_appetite().select_related("risk")
     )

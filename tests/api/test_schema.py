@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from tests.evidence.factories import add_file
 
+from .assurance_data import framework_records
 from .conftest import make_token
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,7 @@ def _dorset_records(dorset, staff):
         "papers": paper.pk if paper else 1,
         "evidence": evidence.pk,
         "evidence-revisions": evidence.revisions.get().pk,
+        **framework_records(dorset),
     }
 
 
@@ -169,6 +171,7 @@ def test_the_schema_names_every_endpoint_and_the_token_scheme(client):
         "/api/v1/evidence-revisions/",
         "/api/v1/evidence-revisions/{id}/",
         "/api/v1/evidence-revisions/{id}/file/",
+        *(f"/api/v1/{name}/{{id}}/" for name in FRAMEWORK_PATHS),
     ):
         assert path in paths, path
     assert body["components"]["securitySchemes"]["accessToken"]["scheme"] == "bearer"
@@ -178,6 +181,20 @@ def test_the_schema_names_every_endpoint_and_the_token_scheme(client):
     # The evidence list takes the library's.
     names = {p["name"] for p in body["paths"]["/api/v1/evidence/"]["get"]["parameters"]}
     assert {"q", "within", "supports", "domain", "kind", "expired", "expiring", "without_file"} <= names
+    # The principal risks take the framework's.
+    names = {p["name"] for p in body["paths"]["/api/v1/principal-risks/"]["get"]["parameters"]}
+    assert {"q", "within", "organisation", "outside_appetite", "committee", "category", "cursor"} <= names
+
+
+FRAMEWORK_PATHS = (
+    "strategic-objectives",
+    "principal-risks",
+    "controls",
+    "assurances",
+    "gaps",
+    "risk-appetites",
+    "committees",
+)
 
 
 def test_the_documentation_is_served_from_vendored_files_without_inline_script(client):
