@@ -59,6 +59,8 @@ def item_links(item: EvidenceItem) -> list[EvidenceLink]:
             "risk",
             "assessment_score__domain",
             "assessment_score__assessment",
+            "control__principal_risk__risk",
+            "assurance__control__principal_risk__risk",
         ).order_by(F("removed_at").desc(nulls_first=True), "added_at", "pk")
     )
 

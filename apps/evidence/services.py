@@ -198,6 +198,10 @@ class EvidenceLinkEdit(OrganisationEdit):
             raise ValidationError("That deliverable is archived.")
         if edit.created and link.target_field == "risk" and link.risk.archived_at:
             raise ValidationError("That risk is archived.")
+        if edit.created and link.target_field in ("control", "assurance"):
+            control = link.control if link.target_field == "control" else link.assurance.control
+            if control.principal_risk.risk.archived_at:
+                raise ValidationError("That principal risk's risk is archived.")
 
 
 evidence_link_edit = EvidenceLinkEdit()
@@ -206,7 +210,8 @@ evidence_link_edit = EvidenceLinkEdit()
 def evidence_link(
     *, item: EvidenceItem, acting_user: Any, target: dict[str, Any], note: str = "", via="ccgtrack"
 ):
-    """Link ``item`` to one record (``target``: {"deliverable": obj} or another LINK_FIELDS name)."""
+    """Link ``item`` to one record (``target``: {"deliverable": obj} or another LINK_FIELDS name:
+    "risk", "assessment_score", "control", "assurance")."""
     if len(target) != 1 or not set(target) <= set(LINK_FIELDS):
         raise ValidationError("Choose one record for the evidence to support.")
     return evidence_link_edit.create(
