@@ -183,8 +183,7 @@ def context(framework: list[dict] | None) -> list[dict] | None:
             **p,
             "target_date": _date(p["target_date"]),
             "controls": [
-                {**c, "assurances": [_assurance_context(a) for a in c["assurances"]]}
-                for c in p["controls"]
+                {**c, "assurances": [_assurance_context(a) for a in c["assurances"]]} for c in p["controls"]
             ],
             "gaps": [
                 {

@@ -78,9 +78,9 @@ def record_evidence(**target: Any) -> list[EvidenceLink]:
 
 
 def records_evidence(field: str, pks: list[Any]) -> dict[Any, list[EvidenceLink]]:
-    """The current links of the records ``pks`` of kind ``field`` ("deliverable", "risk",
-    "assessment_score", "control", "assurance"), by record, each with its item and the item's latest file: one query
-    for them all (a self-assessment's six domains)."""
+    """The current links of the records ``pks`` of kind ``field`` (a LINK_FIELDS name), by
+    record, each with its item and the item's latest file: one query for them all (a
+    self-assessment's six domains)."""
     links = current_links_with_files().filter(**{f"{field}__in": pks})
     found: dict[Any, list[EvidenceLink]] = {}
     for link in links:

@@ -20,7 +20,7 @@ from apps.core.edits import Edit
 from apps.organisations.permissions import OrganisationEdit, can_edit
 
 from .files import CheckedFile
-from .models import LINK_FIELDS, EvidenceItem, EvidenceLink, EvidenceRevision
+from .models import LINK_FIELDS, TARGET_ORGANISATION_PATHS, EvidenceItem, EvidenceLink, EvidenceRevision
 
 FOLDER = "evidence"
 DETAIL_FIELDS = ("title", "url", "speaks_for", "review_on", "note")
@@ -199,8 +199,10 @@ class EvidenceLinkEdit(OrganisationEdit):
         if edit.created and link.target_field == "risk" and link.risk.archived_at:
             raise ValidationError("That risk is archived.")
         if edit.created and link.target_field in ("control", "assurance"):
-            control = link.control if link.target_field == "control" else link.assurance.control
-            if control.principal_risk.risk.archived_at:
+            # Read from the database: the record given may be older than the risk's archiving.
+            path = TARGET_ORGANISATION_PATHS[link.target_field].removesuffix("__organisation")
+            model = type(link.target)
+            if model.objects.filter(pk=link.target.pk, **{f"{path}__archived_at__isnull": False}).exists():
                 raise ValidationError("That principal risk's risk is archived.")
 
 
