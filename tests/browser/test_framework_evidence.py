@@ -31,7 +31,11 @@ def test_staff_link_evidence_to_a_key_control_on_a_phone(browser, seeded_live_se
     minutes = evidence_services.evidence_create(
         organisation=darlington,
         acting_user=staff,
-        values={"kind": "file", "title": "Engagement group minutes", "speaks_for": datetime.date(2012, 9, 12)},
+        values={
+            "kind": "file",
+            "title": "Engagement group minutes",
+            "speaks_for": datetime.date(2012, 9, 12),
+        },
         file=check_upload(upload("engagement-minutes.pdf", PDF)),
         note="The group that runs the control.",
     )
@@ -44,13 +48,13 @@ def test_staff_link_evidence_to_a_key_control_on_a_phone(browser, seeded_live_se
     assert page.evaluate(OVERFLOW) is None
     link = page.locator(f"#control-{control.pk} >> text=Link existing evidence").first
     link.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "/evidence/link/" in page.url and page.evaluate(OVERFLOW) is None
     page.check(f"input[name=item][value='{minutes.pk}']")
     page.fill("#id_note", "The minutes show the group met.")
-    page.click("#record-form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#record-form button[type=submit]")
     assert page.url.startswith(seeded_live_server.url + baf["principal"].get_absolute_url())
     shown = page.locator(f"#control-{control.pk} .baf-evidence").first.inner_text()
     assert "Engagement group minutes" in shown and sha256[:16] in shown
