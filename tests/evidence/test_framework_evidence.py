@@ -24,7 +24,7 @@ from tests.assurance.factories import AssuranceFactory, ControlFactory, Principa
 from tests.browser.test_every_page import _developer_words, _text
 from tests.evidence.factories import add_file, add_link
 from tests.evidence.samples import PDF, upload
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
 from tests.reports.helpers import first_cover_sheet, issue, move_meeting
 from tests.risks.factories import RiskFactory
@@ -168,7 +168,7 @@ def test_staff_add_and_link_evidence_from_the_framework(client, dorset, staff_do
     assert EvidenceLink.objects.current().get(assurance=assurance).item == item
     page = _text(client.get(item.get_absolute_url()).content.decode())
     assert "monthly finance report" in page and "key control" in page
-    assert "internal audit of budgets" in page and "assurance" in page
+    assert "internal audit of budgets" in page
 
 
 @pytest.mark.parametrize("field", ["control", "assurance"])
@@ -216,8 +216,6 @@ def _framework_with_evidence(organisation, user, n):
 def test_the_framework_pages_read_a_fixed_number_of_queries_however_much_evidence(
     client, django_assert_max_num_queries, page
 ):
-    from tests.factories import OrganisationFactory
-
     counts = []
     for n in (2, 10):
         organisation = OrganisationFactory()
@@ -257,8 +255,9 @@ def test_the_library_filters_and_exports_by_the_new_kinds(client, dorset, staff_
     assert titles(supports="control") == {"Control evidence"}
     assert titles(supports="assurance") == {"Assurance evidence"}
     assert titles(supports="nothing") == {"Nothing yet"}
-    page = _text(client.get(url).content.decode())
-    assert "key control" in page and "assurance" in page
+    page = client.get(url).content.decode()
+    assert '<option value="control">Key control</option>' in page
+    assert '<option value="assurance">Assurance</option>' in page
     response = client.get(url, {"_export": "csv"})
     rows = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
     supports = {row["Title"]: row["Supports"] for row in rows}
