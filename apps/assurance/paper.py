@@ -6,6 +6,8 @@ added or downgraded, gaps opened or closed. The reports app builds its papers wi
 import datetime
 from typing import Any
 
+from apps.evidence.selectors import paper_evidence
+
 from .models import LEVEL_RANK, PrincipalRisk
 from .selectors import with_framework
 
@@ -22,8 +24,9 @@ def _date(value):
 
 
 def snapshot(organisation_id: int) -> list[dict[str, Any]]:
-    """The organisation's principal risks with everything the framework shows of them (seven
-    queries, whatever their number)."""
+    """The organisation's principal risks with everything the framework shows of them, and the
+    evidence each assurance rests on (title, date, fingerprint) as it stands now: frozen with
+    the paper when it is issued (nine queries, whatever their number)."""
     principals = with_framework(
         PrincipalRisk.objects.current()
         .filter(risk__organisation_id=organisation_id)
@@ -64,6 +67,9 @@ def _principal(p) -> dict[str, Any]:
                         "level_label": a.get_level_display(),
                         "received_on": _iso(a.received_on),
                         "committee": a.committee.name if a.committee else "",
+                        "evidence": sorted(
+                            (paper_evidence(link) for link in a.evidence), key=lambda e: (e["title"], e["id"])
+                        ),
                     }
                     for a in c.assurances.all()
                 ],
@@ -156,6 +162,18 @@ def compare(before: list[dict] | None, after: list[dict] | None) -> dict[str, An
     return changes
 
 
+def _assurance_context(a: dict[str, Any]) -> dict[str, Any]:
+    """An assurance of a snapshot for the template: its dates as dates, and its evidence
+    (``evidence_kept`` False for papers issued before the framework kept evidence, and for the
+    framework as at a date, which says nothing of it)."""
+    return {
+        **a,
+        "received_on": _date(a["received_on"]),
+        "evidence": [{**e, "speaks_for": _date(e["speaks_for"])} for e in a.get("evidence", [])],
+        "evidence_kept": "evidence" in a,
+    }
+
+
 def context(framework: list[dict] | None) -> list[dict] | None:
     """A snapshot's framework with its dates as dates, for the paper's template."""
     if framework is None:
@@ -165,8 +183,7 @@ def context(framework: list[dict] | None) -> list[dict] | None:
             **p,
             "target_date": _date(p["target_date"]),
             "controls": [
-                {**c, "assurances": [{**a, "received_on": _date(a["received_on"])} for a in c["assurances"]]}
-                for c in p["controls"]
+                {**c, "assurances": [_assurance_context(a) for a in c["assurances"]]} for c in p["controls"]
             ],
             "gaps": [
                 {

@@ -6,6 +6,7 @@ from typing import Any
 from django.apps import apps as django_apps
 from django.db.models import Prefetch, QuerySet
 
+from apps.evidence.selectors import current_links_with_files
 from apps.organisations import permissions
 from apps.plans.models import Deliverable, Objective, Theme
 from apps.risks.models import Risk
@@ -63,9 +64,14 @@ def visible_gaps(*, user: Any) -> QuerySet[Gap]:
 
 def with_framework(queryset: QuerySet[PrincipalRisk]) -> QuerySet[PrincipalRisk]:
     """``queryset`` with what the framework shows of each risk prefetched: its objectives, its
-    controls and their assurances (with the committee), its gaps and their actions (five
-    queries, whatever the number of rows)."""
+    controls and their assurances (with the committee), the evidence of each control and
+    assurance (``evidence``: current links with their item and latest file), its gaps and their
+    actions (seven queries, whatever the number of rows)."""
     deliverables = Deliverable.objects.current().select_related("theme").order_by("deadline", "pk")
+
+    def evidence():
+        return Prefetch("evidence_links", queryset=current_links_with_files(), to_attr="evidence")
+
     return queryset.prefetch_related(
         Prefetch(
             "objectives",
@@ -76,7 +82,11 @@ def with_framework(queryset: QuerySet[PrincipalRisk]) -> QuerySet[PrincipalRisk]
         Prefetch(
             "controls",
             queryset=Control.objects.order_by("pk").prefetch_related(
-                Prefetch("assurances", queryset=Assurance.objects.select_related("committee"))
+                Prefetch(
+                    "assurances",
+                    queryset=Assurance.objects.select_related("committee").prefetch_related(evidence()),
+                ),
+                evidence(),
             ),
         ),
         Prefetch(

@@ -3,7 +3,7 @@ from django.db import models
 
 from apps.core.read_only_admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
-from .models import EvidenceItem, EvidenceLink, EvidenceRevision
+from .models import LINK_FIELDS, EvidenceItem, EvidenceLink, EvidenceRevision
 
 # Evidence is added, changed, linked and archived on its own pages, through its edit path
 # (apps/evidence/services.py); the admin reads it.
@@ -25,7 +25,7 @@ class EvidenceRevisionInline(ReadOnlyTabularInline):
 
 class EvidenceLinkInline(ReadOnlyTabularInline):
     model = EvidenceLink
-    fields = ("deliverable", "risk", "assessment_score", "added_by", "added_at", "removed_at")
+    fields = (*LINK_FIELDS, "added_by", "added_at", "removed_at")
 
 
 @admin.register(EvidenceItem)

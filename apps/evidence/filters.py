@@ -68,7 +68,11 @@ class EvidenceFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Exists(
                 _links().filter(
-                    Q(deliverable__domains=value) | Q(risk__domains=value) | Q(assessment_score__domain=value)
+                    Q(deliverable__domains=value)
+                    | Q(risk__domains=value)
+                    | Q(assessment_score__domain=value)
+                    | Q(control__principal_risk__risk__domains=value)
+                    | Q(assurance__control__principal_risk__risk__domains=value)
                 )
             )
         )

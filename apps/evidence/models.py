@@ -6,8 +6,8 @@ controls working, a self-assessment domain's rating), kept, fingerprinted and ne
 - ``EvidenceRevision``: each file an item has had, in Django's storage with its SHA-256, size,
   type and sanitised name. Append-only: a new file is a new revision, earlier ones stay.
 - ``EvidenceLink``: an item supporting one record. One nullable foreign key per kind of record
-  (``LINK_TARGETS``) and a constraint that exactly one is set: another kind (the assurance
-  framework's controls and assurances) is one more field and one more entry there.
+  (``LINK_TARGETS``) and a constraint that exactly one is set: deliverables, risks,
+  self-assessment domains, and the assurance framework's controls and assurances.
 """
 
 import datetime
@@ -42,8 +42,26 @@ LINK_TARGETS: tuple[tuple[str, str], ...] = (
     ("deliverable", "Deliverable"),
     ("risk", "Risk"),
     ("assessment_score", "Self-assessment domain"),
+    ("control", "Key control"),
+    ("assurance", "Assurance"),
 )
 LINK_FIELDS = tuple(name for name, _label in LINK_TARGETS)
+
+# From a linked record to the organisation that owns it, per kind of record.
+TARGET_ORGANISATION_PATHS: dict[str, str] = {
+    "deliverable": "theme__plan__organisation",
+    "risk": "organisation",
+    "assessment_score": "assessment__organisation",
+    "control": "principal_risk__risk__organisation",
+    "assurance": "control__principal_risk__risk__organisation",
+}
+
+
+def organisation_of(field: str, record: Any) -> Any:
+    """The organisation owning ``record``, a record of the kind ``field`` (LINK_FIELDS)."""
+    for step in TARGET_ORGANISATION_PATHS[field].split("__"):
+        record = getattr(record, step)
+    return record
 
 
 def expired_q(today: datetime.date | None = None, prefix: str = "") -> Q:
@@ -230,6 +248,17 @@ class EvidenceLink(models.Model):
         related_name="evidence_links",
         verbose_name="self-assessment domain",
     )
+    control = models.ForeignKey(
+        "assurance.Control",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evidence_links",
+        verbose_name="key control",
+    )
+    assurance = models.ForeignKey(
+        "assurance.Assurance", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_links"
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="evidence_links_added"
     )
@@ -275,7 +304,4 @@ class EvidenceLink(models.Model):
         return dict(LINK_TARGETS).get(self.target_field, "")
 
     def target_organisation(self) -> Any:
-        target = self.target
-        if self.target_field == "assessment_score":
-            return target.assessment.organisation
-        return target.organisation
+        return organisation_of(self.target_field, self.target)

@@ -59,6 +59,8 @@ def item_links(item: EvidenceItem) -> list[EvidenceLink]:
             "risk",
             "assessment_score__domain",
             "assessment_score__assessment",
+            "control__principal_risk__risk",
+            "assurance__control__principal_risk__risk",
         ).order_by(F("removed_at").desc(nulls_first=True), "added_at", "pk")
     )
 
@@ -76,23 +78,31 @@ def record_evidence(**target: Any) -> list[EvidenceLink]:
 
 
 def records_evidence(field: str, pks: list[Any]) -> dict[Any, list[EvidenceLink]]:
-    """The current links of the records ``pks`` of kind ``field`` ("deliverable", "risk",
-    "assessment_score"), by record, each with its item and the item's latest file: one query
-    for them all (a self-assessment's six domains)."""
-    latest = EvidenceRevision.objects.filter(item=OuterRef("item")).order_by("-number")
-    links = (
-        EvidenceLink.objects.filter(current_links_q(), **{f"{field}__in": pks})
-        .select_related("item")
-        .annotate(
-            latest_sha256=Subquery(latest.values("sha256")[:1]),
-            latest_id=Subquery(latest.values("pk")[:1]),
-        )
-        .order_by("-item__speaks_for", "item__title")
-    )
+    """The current links of the records ``pks`` of kind ``field`` (a LINK_FIELDS name), by
+    record, each with its item and the item's latest file: one query for them all (a
+    self-assessment's six domains)."""
+    links = current_links_with_files().filter(**{f"{field}__in": pks})
     found: dict[Any, list[EvidenceLink]] = {}
     for link in links:
         found.setdefault(getattr(link, f"{field}_id"), []).append(link)
     return found
+
+
+def current_links_with_files() -> QuerySet[EvidenceLink]:
+    """Links in force with their item and its latest file (``latest_sha256``, ``latest_id``,
+    ``latest_name``), newest evidence first: the queryset a page prefetches its records'
+    evidence with (one query for all the records of a kind)."""
+    latest = EvidenceRevision.objects.filter(item=OuterRef("item")).order_by("-number")
+    return (
+        EvidenceLink.objects.filter(current_links_q())
+        .select_related("item")
+        .annotate(
+            latest_sha256=Subquery(latest.values("sha256")[:1]),
+            latest_id=Subquery(latest.values("pk")[:1]),
+            latest_name=Subquery(latest.values("original_name")[:1]),
+        )
+        .order_by("-item__speaks_for", "item__title", "pk")
+    )
 
 
 def linkable_items(*, organisation: Any, exclude_linked: dict[str, Any]) -> QuerySet[EvidenceItem]:
@@ -112,6 +122,20 @@ def due_for_review(*, organisations: Any, today: datetime.date | None = None) ->
         .select_related("organisation")
         .order_by("review_on", "pk")
     )
+
+
+def paper_evidence(link: EvidenceLink) -> dict[str, Any]:
+    """One link's evidence as a board paper keeps it (a link of ``current_links_with_files``)."""
+    item: Any = link.item
+    annotated: Any = link
+    return {
+        "id": item.pk,
+        "title": item.title,
+        "speaks_for": item.speaks_for.isoformat(),
+        "sha256": annotated.latest_sha256 or "",
+        "file_name": annotated.latest_name or "",
+        "url": item.url,
+    }
 
 
 def evidence_by_deliverable(deliverable_ids: Any) -> dict[int, list[dict[str, Any]]]:

@@ -20,7 +20,7 @@ from apps.core.edits import Edit
 from apps.organisations.permissions import OrganisationEdit, can_edit
 
 from .files import CheckedFile
-from .models import LINK_FIELDS, EvidenceItem, EvidenceLink, EvidenceRevision
+from .models import LINK_FIELDS, TARGET_ORGANISATION_PATHS, EvidenceItem, EvidenceLink, EvidenceRevision
 
 FOLDER = "evidence"
 DETAIL_FIELDS = ("title", "url", "speaks_for", "review_on", "note")
@@ -198,6 +198,12 @@ class EvidenceLinkEdit(OrganisationEdit):
             raise ValidationError("That deliverable is archived.")
         if edit.created and link.target_field == "risk" and link.risk.archived_at:
             raise ValidationError("That risk is archived.")
+        if edit.created and link.target_field in ("control", "assurance"):
+            # Read from the database: the record given may be older than the risk's archiving.
+            path = TARGET_ORGANISATION_PATHS[link.target_field].removesuffix("__organisation")
+            model = type(link.target)
+            if model.objects.filter(pk=link.target.pk, **{f"{path}__archived_at__isnull": False}).exists():
+                raise ValidationError("That principal risk's risk is archived.")
 
 
 evidence_link_edit = EvidenceLinkEdit()
@@ -206,7 +212,8 @@ evidence_link_edit = EvidenceLinkEdit()
 def evidence_link(
     *, item: EvidenceItem, acting_user: Any, target: dict[str, Any], note: str = "", via="ccgtrack"
 ):
-    """Link ``item`` to one record (``target``: {"deliverable": obj} or another LINK_FIELDS name)."""
+    """Link ``item`` to one record (``target``: {"deliverable": obj} or another LINK_FIELDS name:
+    "risk", "assessment_score", "control", "assurance")."""
     if len(target) != 1 or not set(target) <= set(LINK_FIELDS):
         raise ValidationError("Choose one record for the evidence to support.")
     return evidence_link_edit.create(

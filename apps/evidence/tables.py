@@ -13,7 +13,8 @@ from .models import EvidenceItem, EvidenceLink, EvidenceRevision, expired_q
 
 
 def supports_text(outer: str = "pk"):
-    """What an item supports, as one line per link ("Deliverable: ...; Risk R2: ..."): one
+    """What an item supports, as one line per link ("Deliverable: ...; Risk R2: ...; Key control
+    of risk R2: ...; Assurance of risk R2: ..."): one
     subquery for the export, whatever the number of rows."""
     label = Case(
         When(
@@ -30,6 +31,26 @@ def supports_text(outer: str = "pk"):
             assessment_score__isnull=False,
             then=Concat(
                 Value("Self-assessment: "), "assessment_score__domain__name", output_field=TextField()
+            ),
+        ),
+        When(
+            control__isnull=False,
+            then=Concat(
+                Value("Key control of risk "),
+                "control__principal_risk__risk__reference",
+                Value(": "),
+                "control__description",
+                output_field=TextField(),
+            ),
+        ),
+        When(
+            assurance__isnull=False,
+            then=Concat(
+                Value("Assurance of risk "),
+                "assurance__control__principal_risk__risk__reference",
+                Value(": "),
+                "assurance__description",
+                output_field=TextField(),
             ),
         ),
         default=Value(""),

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.assurance.models import Assurance, Control
 from apps.core import receipts
 from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
 from apps.core.forms import add_service_errors
@@ -21,7 +22,7 @@ from apps.risks.models import Risk
 from . import selectors, services
 from .filters import EvidenceFilterSet
 from .forms import EvidenceCreateForm, EvidenceDetailsForm, EvidenceLinkForm, EvidenceRevisionForm
-from .models import LINK_FIELDS, EvidenceItem, EvidenceLink, EvidenceRevision
+from .models import LINK_FIELDS, EvidenceItem, EvidenceLink, EvidenceRevision, organisation_of
 from .tables import EvidenceTable
 
 
@@ -32,9 +33,31 @@ def _organisation_or_403(request: HttpRequest, slug: str) -> Organisation:
     return organisation
 
 
+def _target_rows(field: str, user: Any) -> Any:
+    """The records of kind ``field`` the user may read, with what their pages name."""
+    if field == "deliverable":
+        return Deliverable.objects.visible_to(user).select_related("theme__plan__organisation")
+    if field == "risk":
+        return Risk.objects.visible_to(user).select_related("organisation")
+    if field == "control":
+        return Control.objects.filter(
+            permissions.visible_q(user, "principal_risk__risk__organisation"),
+            principal_risk__risk__archived_at__isnull=True,
+        ).select_related("principal_risk__risk__organisation")
+    if field == "assurance":
+        return Assurance.objects.filter(
+            permissions.visible_q(user, "control__principal_risk__risk__organisation"),
+            control__principal_risk__risk__archived_at__isnull=True,
+        ).select_related("control__principal_risk__risk__organisation")
+    return SelfAssessmentScore.objects.filter(
+        permissions.visible_q(user, "assessment__organisation")
+    ).select_related("assessment__organisation", "domain")
+
+
 class Target:
     """The record evidence is added to or linked from (``?deliverable=12``, ``?risk=3``,
-    ``?assessment_score=40``), found among those the user may read (404 otherwise)."""
+    ``?assessment_score=40``, ``?control=5``, ``?assurance=8``), found among those the user may
+    read (404 otherwise)."""
 
     def __init__(self, field: str, obj: Any) -> None:
         self.field, self.obj = field, obj
@@ -49,16 +72,7 @@ class Target:
             pk = int(request.GET[field])
         except ValueError as error:
             raise Http404("No such record.") from error
-        user = request.user
-        rows: Any
-        if field == "deliverable":
-            rows = Deliverable.objects.visible_to(user).select_related("theme__plan__organisation")
-        elif field == "risk":
-            rows = Risk.objects.visible_to(user).select_related("organisation")
-        else:
-            rows = SelfAssessmentScore.objects.filter(
-                permissions.visible_q(user, "assessment__organisation")
-            ).select_related("assessment__organisation", "domain")
+        rows = _target_rows(field, request.user)
         try:
             return cls(field, rows.get(pk=pk))
         except rows.model.DoesNotExist as error:
@@ -66,9 +80,7 @@ class Target:
 
     @property
     def organisation(self) -> Organisation:
-        if self.field == "assessment_score":
-            return self.obj.assessment.organisation
-        return self.obj.organisation
+        return organisation_of(self.field, self.obj)
 
     @property
     def url(self) -> str:
@@ -85,6 +97,10 @@ class Target:
             return f"the deliverable “{self.obj}”"
         if self.field == "risk":
             return f"risk {self.obj.reference}".strip()
+        if self.field == "control":
+            return f"the key control “{self.obj}”"
+        if self.field == "assurance":
+            return f"the assurance “{self.obj}”"
         return f"the self-assessment of {self.obj.domain}"
 
     @property

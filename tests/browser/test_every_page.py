@@ -310,8 +310,13 @@ PAGES = {
     "evidence:item_create": lambda s: [
         ({"slug": s.darlington.slug}, "", ("staff",)),
         ({"slug": s.darlington.slug}, f"?risk={s.risk.pk}", ("staff",)),
+        ({"slug": s.darlington.slug}, f"?control={s.baf['control'].pk}", ("staff",)),
     ],
-    "evidence:link_create": lambda s: [({}, f"?risk={s.risk.pk}", ("staff",))],
+    "evidence:link_create": lambda s: [
+        ({}, f"?risk={s.risk.pk}", ("staff",)),
+        ({}, f"?control={s.baf['control'].pk}", ("staff",)),
+        ({}, f"?assurance={s.baf['assurance'].pk}", ("staff",)),
+    ],
     "evidence:item_detail": lambda s: [({"pk": s.evidence.pk}, "", ROLES)],
     "evidence:item_edit": lambda s: [({"pk": s.evidence.pk}, "", ("staff",))],
     "evidence:revision_create": lambda s: [({"pk": s.evidence.pk}, "", ("staff",))],
@@ -470,7 +475,8 @@ def _users() -> dict:
 
 def _record_framework(staff, darlington):
     """Darlington's framework (the seed's worked example) given what the seed leaves empty: an
-    appetite R3 is outside, a target, an assurance of limited level, a gap closed by an action."""
+    appetite R3 is outside, a target, an assurance of limited level with its evidence, a gap
+    closed by an action."""
     principal = PrincipalRisk.objects.get(risk__organisation=darlington, risk__reference="R3")
     assurance_services.appetite_edit.create(
         acting_user=staff,
@@ -495,6 +501,21 @@ def _record_framework(staff, darlington):
             "received_on": datetime.date(2012, 10, 2),
             "committee": principal.committee,
         },
+    )
+    # The assurance rests on a document kept as a link (the framework's evidence, issue 22).
+    from apps.evidence import services as evidence_services
+
+    evidence_services.evidence_create(
+        organisation=darlington,
+        acting_user=staff,
+        values={
+            "kind": "link",
+            "title": "Engagement strategy progress report, October 2012",
+            "url": "https://nhs.sharepoint.com/sites/governance/engagement-progress-2012-10.pdf",
+            "speaks_for": datetime.date(2012, 10, 2),
+        },
+        note="The report the committee received.",
+        link_to={"assurance": control.assurances.order_by("-pk").first()},
     )
     action = Deliverable.objects.filter(
         theme__plan__organisation=darlington, archived_at__isnull=True
