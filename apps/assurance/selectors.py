@@ -153,10 +153,13 @@ def framework(organisation, risks: list[PrincipalRisk], *, previous: dict[int, i
         annotated: Any = row  # with_appetite's annotations
         annotated.trend = trend(annotated.current_rating, previous.get(row.risk_id))
         annotated.trend_words = TREND_WORDS[annotated.trend]
-    groups = []
+    groups, shown = [], set()
     for objective in objectives_of(organisation):
         under = [r for r in risks if any(o.pk == objective.pk for o in r.objectives.all())]
-        groups.append({"objective": objective, "risks": under})
+        # Shown again under a later objective: its anchors there take the objective's key, so
+        # that every element id on the page is one element's (the first stays the link target).
+        groups.append({"objective": objective, "risks": under, "repeats": {r.pk for r in under} & shown})
+        shown |= {r.pk for r in under}
     return groups
 
 

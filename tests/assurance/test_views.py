@@ -497,3 +497,19 @@ def test_a_write_to_the_framework_refreshes_the_cached_dashboard(client, lat, cc
         pk=principal.pk, acting_user=staff, expected_version=principal.version, changes={"tolerance": 6}
     )
     assert outside() == 2  # the LAT's cached dashboard was drawn afresh
+
+
+def test_a_risk_under_two_objectives_keeps_every_id_on_the_page_unique(client, ccg):
+    """The second principal risk threatens both objectives and is shown under both; its anchors
+    (the risk, its controls, assurances and gaps) are one element's each, the first the link
+    target of its address."""
+    principals = _framework(ccg, 2)
+    client.force_login(_member(ccg))
+    html = client.get(_url(ccg)).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    twice = principals[1]
+    assert html.count(f"{twice.risk.reference} {twice.risk.description}") >= 2
+    control = twice.controls.first()
+    assert f'id="control-{control.pk}"' in html
+    assert control.get_absolute_url().endswith(f"#control-{control.pk}")
