@@ -339,7 +339,7 @@ NOT_PAGES = {
     "plans:deliverable_status": "POST only (the in-place status control; tests/browser/test_deliverables.py)",
     "reports:board_report_pdf": "a PDF (tests/reports/test_pdf.py)",
     "reports:paper_pdf": "a PDF, the one stored at issue (tests/reports/test_issued_papers.py)",
-    "assurance:committee_paper_pdf": "a PDF, the one stored at issue (tests/assurance/test_committee_papers.py)",
+    "assurance:committee_paper_pdf": "a PDF, the one stored at issue (tests/assurance)",
     "reports:issue": "POST only: issues the paper (its confirmation is on the report page, which is swept)",
     "plans:plan_import_template": "a file download, the import's XLSX or CSV template (tests/plans)",
     "evidence:revision_download": "a file download, an evidence file as an attachment (tests/evidence)",
