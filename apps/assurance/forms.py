@@ -189,7 +189,16 @@ class CommitteePaperForm(PlainErrorsMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     title = forms.CharField(label="Title", max_length=300)
-    latest = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    latest = forms.IntegerField(
+        label="Latest paper seen",
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={
+            "required": "Open this page again: the form did not say which paper was the latest.",
+            "invalid": "Open this page again: the form did not say which paper was the latest.",
+            "min_value": "Open this page again: the form did not say which paper was the latest.",
+        },
+    )
     correction_note = forms.CharField(
         label="What this correction corrects",
         required=False,

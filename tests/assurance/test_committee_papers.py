@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 import openpyxl
 import pytest
+from pypdf import PdfReader
 from django.db import DatabaseError, IntegrityError, transaction
 from django.urls import reverse
 
@@ -165,6 +166,9 @@ def test_the_paper_shows_what_the_committee_monitors_and_received_and_stays_froz
     assert paper.principal_risk_count == 2 and paper.outside_appetite_count == 1
     pdf = _pdf(client, paper)
     assert pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == paper.pdf_sha256
+    pdf_text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Outside appetite" in pdf_text and "Assurances the committee has received" in pdf_text
+    assert _developer_words(pdf_text) == []
 
     # Later edits: the live committee page moves, the paper and its PDF do not.
     Risk.objects.filter(pk=first.risk_id).update(residual_severity=1, residual_likelihood=1)
