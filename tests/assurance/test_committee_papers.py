@@ -12,9 +12,9 @@ from http import HTTPStatus
 
 import openpyxl
 import pytest
-from pypdf import PdfReader
 from django.db import DatabaseError, IntegrityError, transaction
 from django.urls import reverse
+from pypdf import PdfReader
 
 from apps.assurance import committee_papers
 from apps.assurance.models import Assurance, CommitteePaper, Level, PrincipalRisk
