@@ -2,7 +2,8 @@ from typing import Any, cast
 
 from django import forms
 
-from apps.core.forms import NoteField, ServiceModelForm
+from apps.core.bounds import NOTE_MAX_LENGTH
+from apps.core.forms import NoteField, PlainErrorsMixin, ServiceModelForm
 from apps.risks.models import LIKELIHOOD_CHOICES, SEVERITY_CHOICES
 
 from .models import Assurance, Committee, Control, Gap, PrincipalRisk, RiskAppetite, StrategicObjective
@@ -175,3 +176,33 @@ class RiskAppetiteForm(ServiceModelForm):
 
     def changes(self):
         return {name: self.cleaned_data[name] for name in self.fields if name not in ("note", "version")}
+
+
+class CommitteePaperForm(PlainErrorsMixin, forms.Form):
+    """Issue a paper to a committee's meeting: its date and title, the number of the committee's
+    latest paper the user was shown (so a paper issued meanwhile is not superseded unseen), and
+    for a correction what it corrects."""
+
+    meeting_date = forms.DateField(
+        label="Date of the meeting",
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    title = forms.CharField(label="Title", max_length=300)
+    latest = forms.IntegerField(
+        label="Latest paper seen",
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={
+            "required": "Open this page again: the form did not say which paper was the latest.",
+            "invalid": "Open this page again: the form did not say which paper was the latest.",
+            "min_value": "Open this page again: the form did not say which paper was the latest.",
+        },
+    )
+    correction_note = forms.CharField(
+        label="What this correction corrects",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only when a paper was issued for the same meeting already: printed on the correction.",
+    )

@@ -8,14 +8,19 @@ deliverables that close them, the board's risk appetite per category and its com
 
 import textwrap
 
+import pgtrigger
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.bounds import (
     NARRATIVE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     BoundedDateField,
     BoundedTextField,
@@ -254,6 +259,13 @@ def outside_appetite_q():
     return Q(current_rating__gt=F("tolerance_used"))
 
 
+def risk_outside_appetite(outer="pk"):
+    """For the register's risks (``outer`` names the risk's id): whether the risk is a principal
+    risk outside appetite, as a subquery over ``PrincipalRiskQuerySet.outside_appetite`` (the one
+    definition), so the register shows it with no query of its own."""
+    return models.Exists(PrincipalRisk.objects.outside_appetite().filter(risk=OuterRef(outer)))
+
+
 class PrincipalRiskQuerySet(models.QuerySet):
     def current(self):
         """Principal risks whose risk is on the register (not archived)."""
@@ -461,3 +473,102 @@ def overdue_actions_q(today=None):
     overdue = Deliverable.objects.current().filter(overdue_q(today)).values("pk")
     gaps = Gap.objects.filter(principal_risk=OuterRef("pk"), closed_on__isnull=True, deliverables__in=overdue)
     return Q(models.Exists(gaps))
+
+
+# As the board's issued paper (apps.reports.models.PAPER_HTML_MAX_LENGTH): written by the
+# service, never typed, bounded like every text.
+COMMITTEE_PAPER_HTML_MAX_LENGTH = 10_000_000
+
+
+def _committee_sha256_check(field):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__regex": r"^[0-9a-f]{64}$"}), name=f"committee_paper_{field}_is_hex"
+    )
+
+
+class CommitteePaper(models.Model):
+    """A paper issued to a meeting of a committee, as the board's ``reports.IssuedPaper`` is:
+    the snapshot of what the committee monitors (its principal risks with their scores and
+    appetite, their controls with the assurances received and their levels, their gaps and the
+    actions closing them) and of the assurances it has received, with what changed since its
+    paper before; the HTML as rendered then; the PDF rendered once and kept in the file storage
+    with its SHA-256.
+
+    A record: PostgreSQL refuses UPDATE and DELETE on these rows. A correction is a new paper
+    naming the one it supersedes (set on the new row; the old one is never touched)."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="papers")
+    number = models.PositiveIntegerField(help_text="1, 2, 3... for each committee, in the order issued.")
+    meeting_date = models.DateField("date of the meeting")
+    title = models.CharField(max_length=300)
+    read_at = models.DateTimeField("data read at")
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="committee_papers"
+    )
+    issued_by_name = models.CharField(max_length=300, help_text="As the paper names them.")
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        help_text="The paper this one corrects.",
+    )
+    previous = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The paper its 'changes since' section is counted from.",
+    )
+    correction_note = BoundedTextField(
+        max_length=NOTE_MAX_LENGTH, blank=True, help_text="What a correction corrects."
+    )
+    snapshot = models.JSONField(encoder=DjangoJSONEncoder)
+    html = BoundedTextField(
+        max_length=COMMITTEE_PAPER_HTML_MAX_LENGTH,
+        help_text="The paper as the page showed it when it was issued.",
+    )
+    html_sha256 = models.CharField(max_length=64)
+    pdf = models.FileField(max_length=300, help_text="The PDF rendered at issue, in the file storage.")
+    pdf_sha256 = models.CharField("PDF SHA-256", max_length=64)
+    pdf_size = models.PositiveIntegerField("PDF size (bytes)")
+    # Headline figures of the snapshot, for the committee's list of papers.
+    principal_risk_count = models.PositiveIntegerField()
+    outside_appetite_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["committee", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["committee", "number"], name="committee_paper_number_unique_in_committee"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="committee_paper_number_from_1"),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(correction_note=""),
+                name="committee_paper_correction_says_why",
+                violation_error_message="Say what the correction corrects.",
+            ),
+            models.CheckConstraint(
+                condition=Q(outside_appetite_count__lte=F("principal_risk_count")),
+                name="committee_paper_figures_consistent",
+            ),
+            _committee_sha256_check("html_sha256"),
+            _committee_sha256_check("pdf_sha256"),
+            *length_checks(
+                "committee_paper", correction_note=NOTE_MAX_LENGTH, html=COMMITTEE_PAPER_HTML_MAX_LENGTH
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="committee_paper_is_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} (paper {self.number}, meeting of {self.meeting_date:%d/%m/%Y})"
+
+    def get_absolute_url(self):
+        return reverse("assurance:committee_paper_detail", args=[self.pk])

@@ -23,16 +23,16 @@ def _date(value):
     return datetime.date.fromisoformat(value) if value else None
 
 
-def snapshot(organisation_id: int) -> list[dict[str, Any]]:
-    """The organisation's principal risks with everything the framework shows of them, and the
-    evidence each assurance rests on (title, date, fingerprint) as it stands now: frozen with
-    the paper when it is issued (nine queries, whatever their number)."""
+def snapshot(organisation_id: int, *, committee_id: int | None = None) -> list[dict[str, Any]]:
+    """The organisation's principal risks (``committee_id``: those the committee monitors) with
+    everything the framework shows of them, and the evidence each assurance rests on (title,
+    date, fingerprint) as it stands now: frozen with the paper when it is issued (nine queries,
+    whatever their number)."""
+    principals = PrincipalRisk.objects.current().filter(risk__organisation_id=organisation_id)
+    if committee_id is not None:
+        principals = principals.filter(committee_id=committee_id)
     principals = with_framework(
-        PrincipalRisk.objects.current()
-        .filter(risk__organisation_id=organisation_id)
-        .with_appetite()
-        .select_related("risk", "committee")
-        .order_by("risk__reference", "pk")
+        principals.with_appetite().select_related("risk", "committee").order_by("risk__reference", "pk")
     )
     return [_principal(p) for p in principals]
 
@@ -196,6 +196,69 @@ def context(framework: list[dict] | None) -> list[dict] | None:
         }
         for p in framework
     ]
+
+
+# --- A committee's paper (models.CommitteePaper) ----------------------------------------------
+
+
+def received_by(committee_id: int) -> list[dict[str, Any]]:
+    """The assurances ``committee_id`` has received (of current principal risks), latest first,
+    as its paper keeps them (one query)."""
+    from .models import Assurance
+
+    assurances = (
+        Assurance.objects.filter(
+            committee_id=committee_id, control__principal_risk__risk__archived_at__isnull=True
+        )
+        .select_related("control__principal_risk__risk")
+        .order_by("-received_on", "-pk")
+    )
+    return [
+        {
+            "id": a.pk,
+            "description": a.description,
+            "line": a.get_line_display(),
+            "level": a.level,
+            "level_label": a.get_level_display(),
+            "received_on": _iso(a.received_on),
+            "risk": a.control.principal_risk.risk.reference,
+            "risk_description": a.control.principal_risk.risk.description,
+            "control": a.control.description,
+        }
+        for a in assurances
+    ]
+
+
+def committee_context(data: dict[str, Any]) -> dict[str, Any]:
+    """A committee paper's snapshot with its dates as dates, for its template."""
+    issue = data.get("issue") or {}
+    since = data.get("since")
+    return {
+        **data,
+        "organisation": {"name": data["committee"]["organisation"]},
+        "read_at": datetime.datetime.fromisoformat(data["read_at"]),
+        "framework": context(data["framework"]),
+        "received": [{**a, "received_on": _date(a["received_on"])} for a in data["received"]],
+        "since": {**since, "meeting_date": _date(since["meeting_date"])} if since else None,
+        "issue": {
+            **issue,
+            "meeting_date": _date(issue.get("meeting_date")),
+            "supersedes": {**issue["supersedes"], "meeting_date": _date(issue["supersedes"]["meeting_date"])}
+            if issue.get("supersedes")
+            else None,
+        },
+    }
+
+
+def paper_ref(paper) -> dict[str, Any]:
+    """Which committee paper a comparison starts from, or a correction supersedes."""
+    return {
+        "id": paper.pk,
+        "number": paper.number,
+        "title": paper.title,
+        "meeting_date": _iso(paper.meeting_date),
+        "read_at": paper.read_at.isoformat(),
+    }
 
 
 # --- The framework as it stood at a date -------------------------------------------------------

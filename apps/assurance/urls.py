@@ -56,6 +56,21 @@ urlpatterns = [
     path("assurance/assurances/<int:pk>/edit/", views.AssuranceEditView.as_view(), name="assurance_edit"),
     path("assurance/gaps/<int:pk>/edit/", views.GapEditView.as_view(), name="gap_edit"),
     path("assurance/committees/<int:pk>/", views.CommitteeDetailView.as_view(), name="committee_detail"),
+    path(
+        "assurance/committees/<int:pk>/papers/issue/",
+        views.CommitteePaperIssueView.as_view(),
+        name="committee_paper_issue",
+    ),
+    path(
+        "assurance/committee-papers/<int:pk>/",
+        views.CommitteePaperDetailView.as_view(),
+        name="committee_paper_detail",
+    ),
+    path(
+        "assurance/committee-papers/<int:pk>/pdf/",
+        views.CommitteePaperPdfView.as_view(),
+        name="committee_paper_pdf",
+    ),
     path("assurance/committees/<int:pk>/edit/", views.CommitteeEditView.as_view(), name="committee_edit"),
     path("assurance/appetite/<int:pk>/edit/", views.RiskAppetiteEditView.as_view(), name="appetite_edit"),
 ]

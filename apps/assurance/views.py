@@ -1,11 +1,19 @@
-from django.core.exceptions import PermissionDenied
+import hashlib
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views import View
 from django.views.generic import TemplateView
 
+from apps.core import receipts
 from apps.core.edit_views import VersionedCreateView, VersionedEditView
+from apps.core.forms import add_service_errors
 from apps.core.history import as_at as as_at_module
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
@@ -13,22 +21,35 @@ from apps.organisations.filters import within
 from apps.organisations.models import Organisation
 from apps.organisations.permissions import OrganisationEdit
 from apps.plans.models import Deliverable
+from apps.reports.pdf import PdfError
 from apps.risks.models import Risk
 
+from . import committee_papers, selectors, services
 from . import paper as assurance_paper
-from . import selectors, services
 from .filters import FrameworkFilterSet, PrincipalRiskFilterSet
 from .forms import (
     AssuranceForm,
     CommitteeForm,
+    CommitteePaperForm,
     ControlForm,
     GapForm,
     PrincipalRiskForm,
     RiskAppetiteForm,
     StrategicObjectiveForm,
 )
-from .models import APPETITE_DESCRIPTIONS, Assurance, Committee, Control, Gap, PrincipalRisk, RiskAppetite
+from .models import (
+    APPETITE_DESCRIPTIONS,
+    Assurance,
+    Committee,
+    CommitteePaper,
+    Control,
+    Gap,
+    PrincipalRisk,
+    RiskAppetite,
+)
 from .tables import PrincipalRiskTable
+
+logger = logging.getLogger(__name__)
 
 # Organisations whose framework page is the roll-up of the principal risks beneath them.
 ROLL_UP_KINDS = (Organisation.Kind.NATIONAL, Organisation.Kind.REGION, Organisation.Kind.LAT)
@@ -185,9 +206,148 @@ class CommitteeDetailView(TemplateView):
             committee=committee,
             monitored=monitored,
             received=received,
+            papers=committee_papers.papers_of(committee),
             may_edit=permissions.can_edit(self.request.user, committee.organisation),
         )
         return context
+
+
+# --- Committee papers (apps/assurance/committee_papers.py) --------------------------------------
+
+
+def _visible_committee_or_404(user, pk):
+    try:
+        return (
+            Committee.objects.filter(permissions.visible_q(user, "organisation"))
+            .select_related("organisation")
+            .get(pk=pk)
+        )
+    except Committee.DoesNotExist as exc:
+        raise Http404("No such committee.") from exc
+
+
+class CommitteePaperIssueView(View):
+    """Issue a paper to a meeting of the committee: GET the form (the meeting's date and the
+    paper's title), POST issues it through ``committee_papers.issue_committee_paper``. Staff and
+    organisation administrators of its organisation only (403 for others who can see the
+    committee, 404 for those who cannot)."""
+
+    template_name = "assurance/committee_paper_issue.html"
+
+    def dispatch(self, request, pk):
+        self.committee = _visible_committee_or_404(request.user, pk)
+        if not permissions.can_edit(request.user, self.committee.organisation):
+            raise PermissionDenied("Only staff of the committee's organisation may issue its papers.")
+        return super().dispatch(request, pk)
+
+    def get(self, request, pk):
+        latest = (
+            committee_papers.current_papers(self.committee.pk).only(*committee_papers.LIST_FIELDS).first()
+        )
+        form = CommitteePaperForm(
+            initial={
+                "latest": committee_papers.latest_number(self.committee.pk),
+                "title": f"{self.committee.name}: Board Assurance Framework",
+                "meeting_date": _today().isoformat(),
+            }
+        )
+        return self.render(request, form, latest)
+
+    def post(self, request, pk):
+        latest = (
+            committee_papers.current_papers(self.committee.pk).only(*committee_papers.LIST_FIELDS).first()
+        )
+        form = CommitteePaperForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, form, latest, status=400)
+        try:
+            issued = committee_papers.issue_committee_paper(
+                committee_id=self.committee.pk,
+                acting_user=request.user,
+                meeting_date=form.cleaned_data["meeting_date"],
+                title=form.cleaned_data["title"],
+                latest_seen=form.cleaned_data["latest"],
+                correction_note=form.cleaned_data["correction_note"],
+            )
+        except committee_papers.IssueConflict:
+            messages.error(
+                request,
+                "Another paper of this committee was issued after you opened this page, so nothing was "
+                "issued. Check the latest paper below, then issue again.",
+            )
+            data = request.POST.copy()
+            data["latest"] = str(committee_papers.latest_number(self.committee.pk))
+            latest = (
+                committee_papers.current_papers(self.committee.pk).only(*committee_papers.LIST_FIELDS).first()
+            )
+            return self.render(request, CommitteePaperForm(data), latest, status=409)
+        except PdfError:
+            logger.exception("Committee %s: the paper's PDF could not be made; nothing was issued.", pk)
+            messages.error(
+                request,
+                "The paper's PDF could not be made, so nothing was issued. Try again later; if it fails "
+                "again, tell the administrator.",
+            )
+            return self.render(request, form, latest, status=503)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.render(request, form, latest, status=400)
+        receipts.saved(
+            request,
+            f"Paper {issued.number} issued to {self.committee.name} for the meeting of "
+            f"{issued.meeting_date:%d/%m/%Y}.",
+        )
+        return redirect(issued)
+
+    def render(self, request, form, latest, status=200):
+        context = {"committee": self.committee, "form": form, "latest": latest}
+        return render(request, self.template_name, context, status=status)
+
+
+def _visible_committee_paper_or_404(user, pk):
+    try:
+        return committee_papers.paper_detail(user=user, paper_id=pk)
+    except CommitteePaper.DoesNotExist as exc:
+        raise Http404("No such paper.") from exc
+
+
+class CommitteePaperDetailView(View):
+    """A committee paper, as the HTML kept when it was issued: never redrawn from live data."""
+
+    def get(self, request, pk):
+        issued = _visible_committee_paper_or_404(request.user, pk)
+        intact = hashlib.sha256(issued.html.encode("utf-8")).hexdigest() == issued.html_sha256
+        if not intact:
+            logger.error("Committee paper %s: its HTML does not match its SHA-256.", issued.pk)
+        context = {
+            "paper": issued,
+            "committee": issued.committee,
+            "html_intact": intact,
+            # Our own template's output, escaped when rendered at issue; the database refuses any
+            # change to the row since.
+            "body": mark_safe(issued.html) if intact else "",
+            "superseded_by": getattr(issued, "superseded_by", None),
+        }
+        return render(request, "assurance/committee_paper_detail.html", context)
+
+
+class CommitteePaperPdfView(View):
+    """The PDF rendered when the paper was issued, byte for byte, checked against its SHA-256."""
+
+    def get(self, request, pk):
+        issued = _visible_committee_paper_or_404(request.user, pk)
+        data = committee_papers.pdf_bytes(issued)
+        if data is None:
+            return render(request, "reports/paper_pdf_unavailable.html", {"paper": issued}, status=503)
+        slug = issued.committee.organisation.slug
+        filename = (
+            f"committee-paper-{slug}-{issued.committee_id}-{issued.meeting_date:%Y-%m-%d}"
+            f"-paper-{issued.number}.pdf"
+        )
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Content-Length"] = str(len(data))
+        return response
 
 
 # --- Adding and editing: each through its service ---------------------------------------------

@@ -108,9 +108,16 @@ def _sha256(data: bytes) -> str:
 
 
 def _paper_files():
+    """(how a message names the paper, its file's name, its SHA-256) of every issued paper:
+    the board's and the committees' (apps.assurance.models.CommitteePaper)."""
+    from apps.assurance.models import CommitteePaper
     from apps.reports.models import IssuedPaper
 
-    return IssuedPaper.objects.order_by("pk").values_list("pk", "pdf", "pdf_sha256")
+    board = IssuedPaper.objects.order_by("pk").values_list("pk", "pdf", "pdf_sha256")
+    committee = CommitteePaper.objects.order_by("pk").values_list("pk", "pdf", "pdf_sha256")
+    return [(f"paper {pk}", name, sha) for pk, name, sha in board] + [
+        (f"committee paper {pk}", name, sha) for pk, name, sha in committee
+    ]
 
 
 def backup(target: Path, using: str = "default") -> Summary:
@@ -132,21 +139,21 @@ def backup(target: Path, using: str = "default") -> Summary:
         partial = target.with_name(target.name + ".partial")
         with tarfile.open(partial, "w") as archive:
             archive.add(dump, arcname=DUMP)
-            for pk, name, expected in _paper_files():
+            for paper, name, expected in _paper_files():
                 try:
                     with default_storage.open(name, "rb") as stream:
                         data = stream.read()
                 except (OSError, ValueError):
-                    summary.missing.append(f"paper {pk}: {name} (not in the file storage)")
+                    summary.missing.append(f"{paper}: {name} (not in the file storage)")
                     continue
                 if _sha256(data) != expected:
-                    summary.missing.append(f"paper {pk}: {name} (its content does not match the paper)")
+                    summary.missing.append(f"{paper}: {name} (its content does not match the paper)")
                     continue
                 info = tarfile.TarInfo(FILES + name)
                 info.size = len(data)
                 info.mtime = int(timezone.now().timestamp())
                 archive.addfile(info, io.BytesIO(data))
-                summary.files.append({"name": name, "size": len(data), "sha256": expected, "paper": pk})
+                summary.files.append({"name": name, "size": len(data), "sha256": expected, "paper": paper})
             manifest = json.dumps(
                 {
                     "format": FORMAT,
@@ -226,13 +233,13 @@ def restore(source: Path, using: str = "default") -> Summary:
             if saved != name:
                 raise BackupError(f"The storage kept {name} as {saved}; the paper would not find it.")
     summary = Summary(database=parameters["NAME"], files=manifest["files"])
-    for pk, name, expected in _paper_files():
+    for paper, name, expected in _paper_files():
         try:
             with default_storage.open(name, "rb") as stream:
                 if _sha256(stream.read()) == expected:
                     continue
         except (OSError, ValueError):
             pass
-        summary.missing.append(f"paper {pk}: {name}")
+        summary.missing.append(f"{paper}: {name}")
     cache.clear()  # nothing drawn from the data before the restore is served after it
     return summary

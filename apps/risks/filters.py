@@ -52,6 +52,9 @@ class RiskFilterSet(django_filters.FilterSet):
     review_overdue = django_filters.BooleanFilter(
         method="filter_review_overdue", label="Review overdue", widget=AnyYesNoWidget
     )
+    outside_appetite = django_filters.BooleanFilter(
+        method="filter_outside_appetite", label="Outside appetite", widget=AnyYesNoWidget
+    )
     status = django_filters.ChoiceFilter(choices=Risk.Status.choices, empty_label="Any")
     # Every filter starts blank and means "any" when blank.
     severity = django_filters.ChoiceFilter(choices=SEVERITY_CHOICES, label="Severity", empty_label="Any")
@@ -76,6 +79,7 @@ class RiskFilterSet(django_filters.FilterSet):
             "residual_band",
             "owner",
             "review_overdue",
+            "outside_appetite",
             "status",
             "severity",
             "likelihood",
@@ -89,14 +93,28 @@ class RiskFilterSet(django_filters.FilterSet):
     def filter_review_overdue(self, queryset, name, value):
         return queryset.filter(review_overdue_q()) if value else queryset.exclude(review_overdue_q())
 
+    def filter_outside_appetite(self, queryset, name, value):
+        # The framework's one definition, as the list's annotation (RiskQuerySet.with_outside_appetite).
+        from apps.assurance.models import risk_outside_appetite
+
+        return (
+            queryset.filter(risk_outside_appetite()) if value else queryset.exclude(risk_outside_appetite())
+        )
+
 
 class RiskAsAtFilterSet(AsAtFilterMixin, RiskFilterSet):
     """The register's filters over the risks as they stood at a date: review overdue is judged
-    on that day."""
+    on that day. Outside appetite is not offered: the framework as it stood is its own page
+    (the framework as at a date)."""
+
+    outside_appetite = None
 
     class Meta(RiskFilterSet.Meta):
         model = RiskAsAt
-        fields: tuple[str, ...] = (*RiskFilterSet.Meta.fields, PARAM)
+        fields: tuple[str, ...] = (
+            *(name for name in RiskFilterSet.Meta.fields if name != "outside_appetite"),
+            PARAM,
+        )
 
     def filter_review_overdue(self, queryset, name, value):
         q = review_overdue_q(self.as_at_value.day)

@@ -165,6 +165,14 @@ class RiskQuerySet(models.QuerySet):
             )
         )
 
+    def with_outside_appetite(self):
+        """Annotate ``outside_appetite``: a principal risk of the Board Assurance Framework above
+        its tolerance (the framework's one definition; imported here, as the framework builds on
+        the register)."""
+        from apps.assurance.models import risk_outside_appetite
+
+        return self.annotate(outside_appetite=risk_outside_appetite())
+
     def with_ratings(self, scheme=None):
         """Annotate rating, residual_rating and their bands (computed, never stored)."""
         scheme = scheme or BandScheme.current()

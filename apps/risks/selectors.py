@@ -32,11 +32,13 @@ from .models import (
 
 
 def risk_list(*, user: Any, scheme: BandScheme | None = None) -> RiskQuerySet:
-    """Every risk the user may see, with ratings and bands annotated (no query per row)."""
+    """Every risk the user may see, with ratings, bands and outside appetite annotated (no query
+    per row)."""
     return (
         Risk.objects.visible_to(user)
         .with_ratings(scheme)
         .with_review_overdue()
+        .with_outside_appetite()
         .select_related("organisation", "owner", "plan")
         .prefetch_related("domains")
     )

@@ -60,6 +60,8 @@ RISK_EXPORT = [
     ExportColumn("Next review", "next_review_on", DATE),
     ExportColumn("Review overdue", _review_overdue, BOOLEAN),
     ExportColumn("Status", "status", transform=exports.choice_label(Risk.Status.choices), width=10),
+    # A principal risk of the Board Assurance Framework above its tolerance (the framework's rule).
+    ExportColumn("Outside appetite", lambda: _outside_appetite(), BOOLEAN),
     ExportColumn("Authorisation domains", exports.joined(Risk, "domains", "number")),
     ExportColumn("Last review", exports.latest(_LATEST_REVIEW, "created_at"), DATETIME),
     ExportColumn("Last reviewed by", exports.latest(_LATEST_REVIEW, exports.person_name("reviewed_by__"))),
@@ -73,6 +75,12 @@ def _evidence(outer="pk"):
     from apps.evidence.columns import evidence_titles
 
     return evidence_titles("risk", outer)
+
+
+def _outside_appetite():
+    from apps.assurance.models import risk_outside_appetite
+
+    return risk_outside_appetite()
 
 
 class RiskTable(CardTable):
@@ -109,6 +117,9 @@ class RiskTable(CardTable):
         "Owner", empty_values=(), order_by=("owner__last_name", "owner__first_name", "owner_text")
     )
     next_review_on = tables.Column("Next review", default="—")
+    outside_appetite = tables.Column(
+        "Appetite", empty_values=(), attrs={"td": {"class": "card-flag"}}, orderable=False
+    )
     status = tables.Column("Status")
 
     class Meta:
@@ -126,6 +137,7 @@ class RiskTable(CardTable):
             "residual_rating",
             "owner",
             "next_review_on",
+            "outside_appetite",
             "status",
         )
         sequence = fields
@@ -145,6 +157,12 @@ class RiskTable(CardTable):
     def render_next_review_on(self, value):
         return value.strftime("%d/%m/%Y")
 
+    def render_outside_appetite(self, record):
+        # A principal risk above its tolerance (the list's annotation, RiskQuerySet.with_outside_appetite).
+        return (
+            badge("band-extreme", "Outside appetite") if getattr(record, "outside_appetite", False) else "—"
+        )
+
     def render_owner(self, record):
         # The member who owns it, else the owner as the source names them.
         if record.owner:
@@ -158,6 +176,8 @@ class AsAtRiskTable(RiskTable):
 
     class Meta(RiskTable.Meta):
         model = RiskAsAt
+        # Outside appetite as it stood is the framework's page as at the date, not the register's.
+        exclude = ("outside_appetite",)
         row_attrs = {"id": lambda record: f"risk-{record.id}"}
 
     @classmethod
@@ -180,4 +200,8 @@ class AsAtRiskTable(RiskTable):
             ),
             "Evidence": ExportColumn("Evidence", partial(_evidence, "id"), width=60),
         }
-        return [replaced.get(column.header, column) for column in cls.export_columns]
+        return [
+            replaced.get(column.header, column)
+            for column in cls.export_columns
+            if column.header != "Outside appetite"
+        ]

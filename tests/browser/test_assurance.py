@@ -100,3 +100,59 @@ def test_the_frameworks_pages_pass_axe_and_fit_a_phone(browser, seeded_live_serv
     bad = {key: status for key, status in sweep.statuses.items() if status != 200}
     assert not bad, bad
     assert not sweep.failures, f"{len(sweep.failures)} problems:\n" + "\n".join(sweep.failures)
+
+
+def test_staff_issue_a_paper_to_a_committee_on_a_phone_and_a_board_member_reads_it(
+    browser, seeded_live_server
+):
+    from apps.assurance.models import CommitteePaper
+
+    darlington = Organisation.objects.get(slug="nhs-darlington-ccg")
+    staff = UserFactory(username="committee.staff")
+    board = UserFactory(username="committee.board")
+    MembershipFactory(user=staff, organisation=darlington, role=Membership.Role.STAFF)
+    MembershipFactory(user=board, organisation=darlington, role=Membership.Role.GOVERNING_BODY)
+    principal = PrincipalRisk.objects.filter(risk__organisation=darlington, committee__isnull=False).first()
+    committee = principal.committee
+    committee_url = seeded_live_server.url + committee.get_absolute_url()
+
+    def sign_in(username):
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(seeded_live_server.url + "/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return context, page
+
+    context, page = sign_in("committee.staff")
+    page.goto(committee_url)
+    assert "No paper has been issued to the committee yet." in page.locator("#committee-papers").inner_text()
+    page.click("#issue-committee-paper")
+    page.wait_for_load_state()
+    assert page.evaluate(OVERFLOW) is None
+    page.fill("#id_meeting_date", "2026-03-04")
+    page.fill("#id_title", "Assurance report to the committee")
+    page.click("#issue-confirmation button[type=submit]")
+    page.wait_for_load_state()
+    paper = CommitteePaper.objects.get(committee=committee)
+    assert page.url == seeded_live_server.url + paper.get_absolute_url()
+    assert page.evaluate(OVERFLOW) is None
+    body = page.locator("#issued-paper").inner_text()
+    assert "assurance report to the committee" in body.lower() and principal.risk.reference in body
+    assert "first paper" in body
+    assert page.locator("#paper-pdf-link").get_attribute("href").endswith("/pdf/")
+    context.close()
+
+    context, page = sign_in("committee.board")
+    page.goto(committee_url)
+    assert page.evaluate(OVERFLOW) is None
+    assert page.locator("#issue-committee-paper").count() == 0  # a board member reads only
+    row = page.locator(f"#committee-paper-{paper.pk}")
+    assert "Paper 1" in row.inner_text() and "Stands" in row.inner_text()
+    row.locator("text=Paper 1").click()
+    page.wait_for_load_state()
+    assert "assurance report to the committee" in page.locator("#issued-paper").inner_text().lower()
+    context.close()

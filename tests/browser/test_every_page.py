@@ -30,6 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from apps.api.services import token_create, token_revoke
+from apps.assurance import committee_papers
 from apps.assurance import services as assurance_services
 from apps.assurance.models import PrincipalRisk
 from apps.evidence.models import EvidenceItem
@@ -278,6 +279,8 @@ PAGES = {
     ),
     "assurance:principal_risk_detail": lambda s: [({"pk": s.baf["principal"].pk}, "", ROLES)],
     "assurance:committee_detail": lambda s: [({"pk": s.baf["committee"].pk}, "", ROLES)],
+    "assurance:committee_paper_issue": lambda s: [({"pk": s.baf["committee"].pk}, "", ("staff",))],
+    "assurance:committee_paper_detail": lambda s: [({"pk": s.baf["committee_paper"].pk}, "", ROLES)],
     **{
         name: (lambda s: _slugs(s.darlington.slug, roles=("staff",)))
         for name in (
@@ -341,6 +344,7 @@ NOT_PAGES = {
     "plans:deliverable_status": "POST only (the in-place status control; tests/browser/test_deliverables.py)",
     "reports:board_report_pdf": "a PDF (tests/reports/test_pdf.py)",
     "reports:paper_pdf": "a PDF, the one stored at issue (tests/reports/test_issued_papers.py)",
+    "assurance:committee_paper_pdf": "a PDF, the one stored at issue (tests/assurance)",
     "reports:issue": "POST only: issues the paper (its confirmation is on the report page, which is swept)",
     "plans:plan_import_template": "a file download, the import's XLSX or CSV template (tests/plans)",
     "evidence:revision_download": "a file download, an evidence file as an attachment (tests/evidence)",
@@ -529,6 +533,14 @@ def _record_framework(staff, darlington):
             "deliverables": [action.first()],
         },
     )
+    # A paper issued to the committee that monitors R3 (its page and the committee's list).
+    committee_papers.issue_committee_paper(
+        committee_id=principal.committee_id,
+        acting_user=staff,
+        meeting_date=datetime.date(2012, 11, 6),
+        title="Board Assurance Framework",
+        latest_seen=0,
+    )
 
 
 def _framework(darlington):
@@ -540,6 +552,7 @@ def _framework(darlington):
         "assurance": control.assurances.order_by("pk").first(),
         "gap": principal.gaps.order_by("pk").first(),
         "committee": principal.committee,
+        "committee_paper": principal.committee.papers.get(),
         "objective": principal.objectives.order_by("pk").first(),
         "appetite": darlington.risk_appetites.order_by("pk").first(),
     }

@@ -51,6 +51,31 @@ def _issue_paper(user):
     )
 
 
+def _issue_committee_paper(user):
+    """A committee paper (apps.assurance) with its PDF in the file storage."""
+    from apps.assurance.models import Committee, CommitteePaper
+
+    committee = Committee.objects.order_by("pk").first()
+    name = default_storage.save("committee-papers/test-paper.pdf", ContentFile(PDF + b"% committee\n"))
+    return CommitteePaper.objects.create(
+        committee=committee,
+        number=1,
+        meeting_date=datetime.date(2014, 1, 15),
+        title="Committee paper",
+        read_at=timezone.now(),
+        issued_by=user,
+        issued_by_name="Staff",
+        snapshot={},
+        html="<p>paper</p>",
+        html_sha256=hashlib.sha256(b"<p>paper</p>").hexdigest(),
+        pdf=name,
+        pdf_sha256=hashlib.sha256(PDF + b"% committee\n").hexdigest(),
+        pdf_size=len(PDF) + 12,
+        principal_risk_count=0,
+        outside_appetite_count=0,
+    )
+
+
 def _port(live_server):
     return int(live_server.url.rsplit(":", 1)[1])
 
@@ -58,6 +83,7 @@ def _port(live_server):
 def test_a_restore_over_a_running_server_gives_back_the_data_and_the_papers_files(live_server, tmp_path):
     user = get_user_model().objects.create_superuser("t.backup.admin", "a@example.org", PASSWORD)
     paper = _issue_paper(user)
+    committee_paper = _issue_committee_paper(user)
     deliverable = Deliverable.objects.order_by("pk").first()
     archive = tmp_path / "backups" / "ccgtrack.tar"
     call_command("backup", str(archive), verbosity=0)
@@ -66,6 +92,7 @@ def test_a_restore_over_a_running_server_gives_back_the_data_and_the_papers_file
     # After the backup: someone edits, the papers' folder is lost, a new account appears.
     Deliverable.objects.filter(pk=deliverable.pk).update(title="Changed after the backup")
     default_storage.delete(paper.pdf.name)
+    default_storage.delete(committee_paper.pdf.name)
     get_user_model().objects.create_user("t.after.backup", password="x")
     port = _port(live_server)
     cookie = login(port, user.username, PASSWORD)
@@ -85,6 +112,8 @@ def test_a_restore_over_a_running_server_gives_back_the_data_and_the_papers_file
     assert page.status == 200 and b"Changed after the backup" not in page.body
     pdf = request(port, f"/reports/{paper.pk}/pdf/", cookie=cookie)
     assert (pdf.status, pdf.body) == (200, PDF)
+    pdf = request(port, f"/assurance/committee-papers/{committee_paper.pk}/pdf/", cookie=cookie)
+    assert (pdf.status, pdf.body) == (200, PDF + b"% committee\n")
     assert Deliverable.objects.get(pk=deliverable.pk).title == deliverable.title
 
 

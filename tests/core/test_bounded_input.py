@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.assurance.models import Committee, CommitteePaper
 from apps.core.bounds import NARRATIVE_MAX_LENGTH, NOTE_MAX_LENGTH, BoundedDateField, BoundedTextField
 from apps.plans.models import Deliverable, StatusUpdate
 from apps.reports.models import BoardReport, IssuedPaper
@@ -78,6 +79,24 @@ def _a_row(model, deliverable, risk):
             for w in ("before", "after")
         }
         return RiskReview(risk=risk, note="n", **scores)
+    if model is CommitteePaper:  # immutable once written: made fresh, like an issued paper
+        return CommitteePaper(
+            committee=Committee.objects.order_by("pk").first(),
+            number=1,
+            meeting_date=datetime.date(2013, 1, 9),
+            title="A committee paper",
+            read_at=timezone.now(),
+            issued_by=UserFactory(),
+            issued_by_name="A Person",
+            snapshot={},
+            html="<p>The paper.</p>",
+            html_sha256="0" * 64,
+            pdf="committee-papers/paper-1.pdf",
+            pdf_sha256="0" * 64,
+            pdf_size=1,
+            principal_risk_count=0,
+            outside_appetite_count=0,
+        )
     if model is IssuedPaper:  # immutable once written: made fresh, like a history row
         cover = BoardReport.objects.order_by("pk").first()
         return IssuedPaper(

@@ -40,6 +40,7 @@ EXPECTED_APPEND_ONLY = {
     "organisations_membershipevent",
     "organisations_membershipchange",
     "reports_issuedpaper",
+    "assurance_committeepaper",  # committee papers (issue 21), immutable as the board's
     "pghistory_context",
     # The Board Assurance Framework's audit trails (issue 21).
     "assurance_committeeevent",
@@ -160,6 +161,27 @@ def rows(dorset, staff_dorset, admin_user):
         open_risk_count=0,
         red_risk_count=0,
         red_residual_risk_count=0,
+    )
+    from apps.assurance.models import CommitteePaper
+
+    CommitteePaper.objects.create(
+        committee=assurance_services.committee_edit.create(
+            acting_user=admin_user, values={"organisation": dorset, "name": "Audit Committee"}
+        ),
+        number=1,
+        meeting_date=datetime.date(2013, 1, 1),
+        title="A committee paper",
+        read_at=timezone.now(),
+        issued_by=staff_dorset,
+        issued_by_name="Staff",
+        snapshot={},
+        html="<p>paper</p>",
+        html_sha256="0" * 64,
+        pdf="papers/none.pdf",
+        pdf_sha256="0" * 64,
+        pdf_size=1,
+        principal_risk_count=0,
+        outside_appetite_count=0,
     )
     from apps.evidence.services import evidence_link
     from tests.evidence.factories import add_file

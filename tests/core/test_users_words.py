@@ -10,7 +10,13 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from apps.assurance.forms import AssuranceForm, ControlForm, PrincipalRiskForm, RiskAppetiteForm
+from apps.assurance.forms import (
+    AssuranceForm,
+    CommitteePaperForm,
+    ControlForm,
+    PrincipalRiskForm,
+    RiskAppetiteForm,
+)
 from apps.core.forms import ArchiveForm, required_message
 from apps.core.history.audit import audit_events
 from apps.core.templatetags.form_errors import summary_items
@@ -135,6 +141,7 @@ def test_the_history_of_a_risk_says_its_scores_and_status_in_words(client, staff
         (lambda: AssuranceForm({}), "level", "Choose the level."),
         (lambda: PrincipalRiskForm({}), "target_likelihood", "Choose the target likelihood."),
         (lambda: RiskAppetiteForm({}), "note", "Write a note saying why."),
+        (lambda: CommitteePaperForm({}), "meeting_date", "Enter the date of the meeting."),
     ],
 )
 def test_an_empty_field_is_named_in_a_sentence(form, name, message):

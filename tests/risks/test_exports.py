@@ -39,6 +39,7 @@ HEADERS = [
     "Next review",
     "Review overdue",
     "Status",
+    "Outside appetite",  # a principal risk above its tolerance (issue 21)
     "Authorisation domains",
     "Last review",
     "Last reviewed by",
@@ -116,6 +117,7 @@ def test_csv_has_the_full_record_with_every_score_band_and_review(client, admin_
         "Next review": "2013-02-28",
         "Review overdue": "Yes",
         "Status": "Open",
+        "Outside appetite": "No",  # not a principal risk of the framework
         "Authorisation domains": "2; 5",
         "Last review": "2013-01-31 23:30",  # GMT: London time is UTC in January
         "Last reviewed by": "Second Reviewer",

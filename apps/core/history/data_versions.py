@@ -109,6 +109,7 @@ ORGANISATION_PATHS = {
     "assurance.Gap": "principal_risk__risk__organisation",
     "assurance.GapEvent": "principal_risk__risk__organisation",
     "assurance.Gap_deliverables": "gap__principal_risk__risk__organisation",
+    "assurance.CommitteePaper": "committee__organisation",
 }
 # Columns whose change alone changes nothing any page shows.
 IGNORED_COLUMNS = {"auth.User": ("last_login",)}
