@@ -42,6 +42,11 @@ def _name(plan: Any) -> str:
     return f"{FOLDER}/plan-{plan.pk}/{digest}.pdf"
 
 
+def is_stored(plan: Any) -> bool:
+    """Whether the PDF of ``plan``'s data as it stands is made (without reading it)."""
+    return default_storage.exists(_name(plan))
+
+
 def stored(plan: Any) -> tuple[bytes, datetime.datetime] | None:
     """The PDF of ``plan``'s data as it stands, if made: (its bytes, when it was made)."""
     name = _name(plan)

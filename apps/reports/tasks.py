@@ -17,7 +17,7 @@ def make_board_report_pdf(plan_id: int) -> str:
     plan = ODPlan.objects.filter(pk=plan_id).first()
     if plan is None:
         return "no such plan"
-    if pdfs.stored(plan) is not None:
+    if pdfs.is_stored(plan):
         return "already made"
     pdfs.make(plan)
     return "made"

@@ -83,7 +83,7 @@ class BoardReportView(View):
     def get(self, request, pk):
         context = _live_report_page(request.user, pk)
         context["can_edit"] = permissions.can_edit(request.user, context["plan"].organisation)
-        if pdfs.ahead() and pdfs.stored(context["plan"]) is None:
+        if pdfs.ahead() and not pdfs.is_stored(context["plan"]):
             pdfs.ask_for([pk], delay=datetime.timedelta(0))  # its reader may well want the PDF next
         return render(request, "reports/board_report.html", context)
 
