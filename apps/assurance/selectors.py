@@ -153,7 +153,8 @@ def framework(organisation, risks: list[PrincipalRisk], *, previous: dict[int, i
         annotated: Any = row  # with_appetite's annotations
         annotated.trend = trend(annotated.current_rating, previous.get(row.risk_id))
         annotated.trend_words = TREND_WORDS[annotated.trend]
-    groups, shown = [], set()
+    groups: list[dict[str, Any]] = []
+    shown: set[int] = set()
     for objective in objectives_of(organisation):
         under = [r for r in risks if any(o.pk == objective.pk for o in r.objectives.all())]
         # Shown again under a later objective: its anchors there take the objective's key, so
