@@ -175,7 +175,13 @@ def test_make_run_serves_the_product_and_ctrl_c_stops_the_postgresql_it_started(
         assert roles == "ccgtrack_app|ccgtrack_owner|f|f|t", roles
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl+C
-        assert run.wait(60) == 0, log_path.read_text()
+        # Seconds alone; on a machine whose disk the rest of the suite keeps busy, PostgreSQL's
+        # shutdown checkpoint (of a freshly migrated and seeded database) took over a minute.
+        try:
+            code = run.wait(180)
+        except subprocess.TimeoutExpired:
+            pytest.fail("Ctrl+C did not stop `make run` within 180 s:\n" + log_path.read_text())
+        assert code == 0, log_path.read_text()
         assert request(port, "/healthz", timeout=2).status == 0  # the development server is gone too
         console = log_path.read_text()
         assert not psutil.pid_exists(postgres) or psutil.Process(postgres).status() == psutil.STATUS_ZOMBIE, (
