@@ -57,7 +57,8 @@ class ReadViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend]
 
     def rows(self, user):
-        raise NotImplementedError
+        """The rows ``user`` may read: each endpoint says which (the page's own selector)."""
+        raise NotImplementedError(f"{type(self).__name__} must say which rows its user may read")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the code
