@@ -62,7 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "apps.core.apps.StaticFilesWithoutUnusedConfig",  # django.contrib.staticfiles
     "django.contrib.humanize",
     "django_tables2",
     "django_filters",
@@ -284,7 +284,7 @@ STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "apps.core.staticfiles.StaticFilesStorage"
     },
 }
 

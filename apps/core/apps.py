@@ -1,6 +1,7 @@
 from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.contrib.staticfiles.apps import StaticFilesConfig
 from django_tasks_db.apps import TasksAppConfig
 from pghistory.apps import PGHistoryConfig
 
@@ -51,3 +52,12 @@ class AuditTrailConfig(PGHistoryConfig):
 
 class BackgroundTasksConfig(TasksAppConfig):
     verbose_name = "Background tasks (reminder emails)"
+
+
+class StaticFilesWithoutUnusedConfig(StaticFilesConfig):
+    """collectstatic without what no page loads: the libraries' source maps (for a developer's
+    browser tools; apps/core/staticfiles.py) and drf-spectacular-sidecar's ReDoc bundle (the
+    API's documents are Swagger UI). Every deploy, `make serve` and the served tests collect and
+    compress the files: these were over half of them."""
+
+    ignore_patterns = [*StaticFilesConfig.ignore_patterns, "*.map", "redoc"]
