@@ -237,15 +237,26 @@
     root.querySelectorAll(".help-tooltip[aria-label]:not([role])").forEach(function (icon) {
       icon.setAttribute("role", "img");
     });
-    // An inline that scrolls sideways can be scrolled from the keyboard, and says what it is.
+    markInlineScrollers(root);
+  }
+  // An inline that scrolls sideways can be scrolled from the keyboard, and says what it is; one
+  // that fits again (a phone turned, a window widened) leaves the tab order.
+  function markInlineScrollers(root) {
     root.querySelectorAll(".inline-group").forEach(function (group) {
-      if (group.scrollWidth > group.clientWidth + 1 && !group.hasAttribute("tabindex")) {
+      if (group.scrollWidth > group.clientWidth + 1) {
+        if (group.hasAttribute("tabindex")) { return; }
         group.tabIndex = 0;
         group.setAttribute("role", "region");
         group.setAttribute("aria-label", textOf(group.querySelector("h2")) || "Related rows");
+        group.setAttribute("data-scrolls", "");
+      } else if (group.hasAttribute("data-scrolls")) {
+        ["tabindex", "role", "aria-label", "data-scrolls"].forEach(function (name) { group.removeAttribute(name); });
       }
     });
   }
+  window.addEventListener("resize", function () {
+    if (document.body.classList.contains("change-form")) { markInlineScrollers(document); }
+  });
   window.addEventListener("load", function () {
     adminA11y(document);
     if (!document.body.classList.contains("change-form") || !window.MutationObserver) { return; }

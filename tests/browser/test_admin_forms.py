@@ -72,13 +72,16 @@ def test_the_admins_forms_pass_axe(browser, seeded_live_server):
     page.wait_for_load_state()
     failures = []
     for name, url in forms:
+        # Loaded once at 1366 px and looked at again at 390 px (the admin's layout follows the
+        # width by media queries), as the page sweep does.
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+        response = page.goto(seeded_live_server.url + url)
+        assert response.status == 200, f"{name}: {url} answered {response.status}"
+        page.wait_for_load_state("load")
+        page.add_script_tag(url=seeded_live_server.url + AXE_PATH)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
-            response = page.goto(seeded_live_server.url + url)
-            assert response.status == 200, f"{name}: {url} answered {response.status}"
-            page.wait_for_load_state("load")
             page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            page.add_script_tag(url=seeded_live_server.url + AXE_PATH)
             skip = [] if width == WIDTHS[0] else ["color-contrast"]
             for v in page.evaluate(AXE_RUN, [AXE_TAGS, skip]):
                 failures.append(

@@ -1,21 +1,19 @@
 """Serving through faults: PostgreSQL stopped and restarted under a bounded load, and what
 the logs and error pages say about it and about refused requests.
 
-The load test starts a PostgreSQL server of its own (tests/core/serving.py: pgserver, in a temporary
-directory, never the machine's shared server), migrates it, serves ccgtrack from it with
-gunicorn as `make serve` does (DEBUG off), and loads it from threads on loopback.
+The load test uses a PostgreSQL server of the test process's own (tests/core/serving.py: pgserver,
+in a temporary directory, never the machine's shared server), takes a copy of the migrated and
+seeded database prepared there, serves ccgtrack from it with gunicorn as `make serve` does (DEBUG
+off), and loads it from threads on loopback.
 """
 
 import logging
 import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from http import HTTPStatus
-from pathlib import Path
 
 import psycopg2
 import pytest
@@ -29,10 +27,7 @@ from apps.core import errors
 from apps.core.logging import OneLinePerRequest
 from tests.core.serving import (
     Gunicorn,
-    PrivatePostgres,
-    collect_static,
     login,
-    prepare,
     production_env,
     request,
     run_load,
@@ -157,25 +152,14 @@ def test_a_real_500_keeps_its_traceback_and_a_database_outage_does_not():
 
 
 @pytest.fixture(scope="module")
-def served():
-    static_root = Path(tempfile.mkdtemp(prefix="ccgtrack-static-"))
-    collecting = collect_static(static_root)
-    postgres = server = None
+def served(prepared_site):
+    env = production_env(prepared_site.database(), prepared_site.static_root, WEB_CONCURRENCY="2")
+    server = Gunicorn(env)
     try:
-        postgres = PrivatePostgres()
-        env = production_env(postgres.create_database("ccgtrack"), static_root, WEB_CONCURRENCY="2")
-        prepare(env, collecting=collecting)
-        server = Gunicorn(env)
-        yield postgres, server
+        yield prepared_site.postgres, server
     finally:
-        if collecting.poll() is None:
-            collecting.kill()
-            collecting.wait()
-        if server:
-            server.close()
-        if postgres:
-            postgres.close()
-        shutil.rmtree(static_root, ignore_errors=True)
+        server.close()
+        prepared_site.postgres.start()  # for the next module, whatever this one left
 
 
 def counts(results):

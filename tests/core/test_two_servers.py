@@ -4,21 +4,15 @@ request, and signing out through one ends the session on both. Run with sessions
 (no shared cache) and with Redis as the shared cache (sessions read from it, written through)."""
 
 import re
-import shutil
 import socket
-import tempfile
 import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.core.serving import (
     Gunicorn,
-    PrivatePostgres,
-    collect_static,
     login,
-    prepare,
     production_env,
     request,
 )
@@ -36,33 +30,21 @@ def _redis_answers():
 
 
 @pytest.fixture(scope="module", params=["sessions in PostgreSQL", "Redis cache"])
-def servers(request):
-    static_root = Path(tempfile.mkdtemp(prefix="ccgtrack-static-"))
-    collecting = collect_static(static_root)
-    postgres, started = None, []
+def servers(request, prepared_site):
+    extra = {"WEB_CONCURRENCY": "1"}
+    if request.param == "Redis cache":
+        if not _redis_answers():
+            pytest.skip("no Redis at 127.0.0.1:6379 (CI and these machines have one, so CI runs this)")
+        extra.update(REDIS_URL=f"redis://{REDIS[0]}:{REDIS[1]}/0", CACHE_KEY_PREFIX=f"test-{uuid.uuid4()}")
+    env = production_env(prepared_site.database(), prepared_site.static_root, **extra)
+    started = []
     try:
-        postgres = PrivatePostgres()
-        extra = {"WEB_CONCURRENCY": "1"}
-        if request.param == "Redis cache":
-            if not _redis_answers():
-                pytest.skip("no Redis at 127.0.0.1:6379 (CI and these machines have one, so CI runs this)")
-            extra.update(
-                REDIS_URL=f"redis://{REDIS[0]}:{REDIS[1]}/0", CACHE_KEY_PREFIX=f"test-{uuid.uuid4()}"
-            )
-        env = production_env(postgres.create_database("ccgtrack"), static_root, **extra)
-        prepare(env, seed=True, collecting=collecting)
         started.append(Gunicorn(env))
         started.append(Gunicorn(env))
         yield started
     finally:
-        if collecting.poll() is None:
-            collecting.kill()
-            collecting.wait()
         for server in started:
             server.close()
-        if postgres:
-            postgres.close()
-        shutil.rmtree(static_root, ignore_errors=True)
 
 
 def _csrf_token(page):
