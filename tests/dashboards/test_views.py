@@ -20,7 +20,7 @@ from apps.reports.models import IssuedPaper
 from apps.reports.services import issue_paper, latest_report
 from tests import seed_data
 from tests.evidence.factories import add_link
-from tests.factories import LatFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import LatFactory, MembershipFactory, OrganisationFactory, UserFactory, bulk_create_batch
 from tests.html import write_forms
 from tests.plans.factories import DeliverableFactory, ODPlanFactory, ThemeFactory
 from tests.reports.helpers import first_cover_sheet
@@ -321,7 +321,7 @@ def test_national_ccg_table_sorts_by_percentage_delivered(client, admin_user):
 
 def _grow(dorset, deliverables, updates_each, theme_number):
     theme = ThemeFactory(plan=ODPlan.objects.get(organisation=dorset), number=theme_number)
-    created = DeliverableFactory.create_batch(deliverables, theme=theme, deadline="2013-03-31")
+    created = bulk_create_batch(DeliverableFactory, deliverables, theme=theme, deadline="2013-03-31")
     StatusUpdate.objects.bulk_create(
         StatusUpdate(deliverable=d, from_status="in_progress", to_status="delivered", note="bench")
         for d in created

@@ -15,6 +15,7 @@ from apps.core.views import FilteredTableView
 from apps.plans.models import AuthorisationDomain, Deliverable, ODPlan, StatusUpdate
 from apps.plans.tables import DeliverableTable
 from tests import seed_data
+from tests.factories import bulk_create_batch
 from tests.plans.factories import DeliverableFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +183,7 @@ def test_query_count_stays_fixed_from_20_to_2000_deliverables(
     cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(25) as baseline:
         client.get(url)
-    DeliverableFactory.create_batch(1980, theme=theme)
+    bulk_create_batch(DeliverableFactory, 1980, theme=theme)
     cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         response = client.get(url)

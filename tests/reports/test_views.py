@@ -14,6 +14,7 @@ from apps.plans.models import Deliverable, ODPlan
 from apps.reports.models import BoardReport
 from apps.risks.models import Risk
 from tests import seed_data
+from tests.factories import bulk_create_batch
 from tests.plans.factories import DeliverableFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
@@ -429,8 +430,8 @@ def test_query_count_is_fixed_from_the_seed_to_500_more_deliverables(
     with django_assert_max_num_queries(23) as baseline:
         assert client.get(url(dorset_plan)).status_code == HTTPStatus.OK
     theme = ThemeFactory(plan=dorset_plan, number=99)
-    DeliverableFactory.create_batch(250, theme=theme)
-    DeliverableFactory.create_batch(250, theme=theme, status=Deliverable.Status.DELIVERED)
+    bulk_create_batch(DeliverableFactory, 250, theme=theme)
+    bulk_create_batch(DeliverableFactory, 250, theme=theme, status=Deliverable.Status.DELIVERED)
     assert (
         Deliverable.objects.filter(theme__plan=dorset_plan).count()
         == len(seed_data.deliverables("nhs-dorset-ccg")) + 500

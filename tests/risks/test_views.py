@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.risks.models import BandScheme, Risk, RiskReview
 from apps.risks.tables import RiskTable
 from tests import seed_data
+from tests.factories import bulk_create_batch
 from tests.html import parse, write_forms
 from tests.risks.factories import RiskFactory
 
@@ -226,7 +227,7 @@ def test_query_count_stays_fixed_from_10_to_1000_risks(
     cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(20) as baseline:
         client.get(url)
-    RiskFactory.create_batch(990, organisation=darlington)
+    bulk_create_batch(RiskFactory, 990, organisation=darlington)
     cache.clear()  # counted as computed, not as read from the cache
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         assert client.get(url).status_code == HTTPStatus.OK
