@@ -62,6 +62,12 @@ def parse(argv):
     parser.add_argument("--connections", type=int, default=4, help="national: concurrent clients per run")
     parser.add_argument("--users", type=int, default=50, help="national: people in the load run")
     parser.add_argument("--people-seconds", type=float, default=120, help="national: the load run's length")
+    parser.add_argument(
+        "--people-servers",
+        default="",
+        help="national: the people run once per server shape, WORKERSxTHREADS or WORKERSxTHREADS/KEEPALIVE "
+        "(comma-separated; default: as `make serve` serves)",
+    )
     parser.add_argument("--only", default="", help="measure only pages whose label has this")
     parser.add_argument("--roles", default=",".join(data.ROLES), help="comma-separated roles to measure")
     parser.add_argument("--skip", default="", help="national: parts to skip, of computed,http,files,people")
@@ -259,10 +265,19 @@ def serve(options, skip, users, pages, roles, place):
             asyncio.run(report_http(server, options, cookies, pages, roles, writers))
         if "files" not in skip:
             report_files(server, cookies[roles[0]], place)
-        if "people" not in skip:
+        if "people" not in skip and not options.people_servers:
             asyncio.run(report_people(server, options, people_cookies))
     finally:
         server.stop()
+    for shape in filter(None, options.people_servers.split(",")):
+        size, _, keepalive = shape.partition("/")
+        workers, threads = (int(n) for n in size.split("x"))
+        server = Server(_database_url(), workers, threads, int(keepalive) if keepalive else None)
+        try:
+            print(f"\ngunicorn {workers} workers x {threads} threads, keep-alive {server.keepalive} s")
+            asyncio.run(report_people(server, options, people_cookies))
+        finally:
+            server.stop()
 
 
 async def _writer(port, writers, stop, counts):

@@ -24,7 +24,7 @@ def free_port():
 class Server:
     """gunicorn serving ccgtrack on a free loopback port, as `make serve` does."""
 
-    def __init__(self, database_url, workers=None, threads=None):
+    def __init__(self, database_url, workers=None, threads=None, keepalive=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
@@ -52,8 +52,11 @@ class Server:
             env["WEB_CONCURRENCY"] = str(workers)
         if threads:
             env["WEB_THREADS"] = str(threads)
+        if keepalive is not None:
+            env["WEB_KEEPALIVE"] = str(keepalive)
         self.workers = int(env.get("WEB_CONCURRENCY", 3))
         self.threads = int(env.get("WEB_THREADS", 4))
+        self.keepalive = env.get("WEB_KEEPALIVE", "the default")
         self.process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )

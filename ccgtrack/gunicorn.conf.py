@@ -21,7 +21,7 @@ threads = _int("WEB_THREADS", 4)
 # A worker that stops answering is replaced after this long; requests are bounded well below.
 timeout = 60
 graceful_timeout = 20
-keepalive = 5
+keepalive = _int("WEB_KEEPALIVE", 5)
 accesslog = "-"
 # The proxies whose X-Forwarded-Proto gunicorn believes (Django reads it through
 # SECURE_PROXY_SSL_HEADER); the default is the loopback addresses only.

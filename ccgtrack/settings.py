@@ -224,7 +224,17 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Sized for the pages in use: one person's round of their dashboard, a list, the register, the
+    # heat map and the board report keeps about 20 entries (40 KB each, pickled), so Django's
+    # default of 300 entries held 15 people's; past that it dropped a third of the cache at each
+    # new entry and pages were computed again and again (50 people: 15 requests a second instead
+    # of 40). 2,000 entries are at most about 80 MB per worker process.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 2000)},
+        }
+    }
 # Messages live in the session, not in a cookie: "Saved at 10:42: ..." must reach the user's
 # next page even when the response to their POST never reached the browser (apps/core/receipts.py).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
