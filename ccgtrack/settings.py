@@ -214,6 +214,7 @@ SESSION_COOKIE_AGE = 30 * 60
 # sessions in PostgreSQL only (a per-process cache must never hold sessions: a logout on one app
 # server would not reach another's copy).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
