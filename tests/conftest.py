@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from apps.organisations.models import Membership, Organisation
 from tests.factories import MembershipFactory, UserFactory
+from tests.snapshot import SeededSnapshot
 
 PASSWORD = "correct horse battery staple"
 
@@ -34,14 +35,35 @@ else:
         database (named after it, so that parallel runs on one server never share one), owning
         nothing and holding only the app's privileges (apps/core/dbroles.py). Migrations, the
         seed load, flushes and the tests marked ``owner_role`` run as the URL's own user."""
+        from django.db import connection
+        from django.test import TransactionTestCase
+
         with django_db_blocker.unblock():
             call_command("load_seed", verbosity=0)
+            _seeded[:] = [SeededSnapshot.take(connection)]
             owner = use_app_role()
+        flush = TransactionTestCase._fixture_teardown
+        if _seeded[0] is not None:
+            TransactionTestCase._fixture_teardown = _put_the_seeded_database_back
         yield
-        from django.db import connection
-
+        TransactionTestCase._fixture_teardown = flush
         connection.close()  # the owner drops the test database
         connection.settings_dict.update(owner)
+
+
+_seeded: list = []  # this process's SeededSnapshot (tests/snapshot.py), or None: flush and seed
+
+
+def _put_the_seeded_database_back(test_case):
+    """A transactional test's end (Django's ``TransactionTestCase._fixture_teardown``, which
+    flushes): the database as it stood after the seed load, as the owner."""
+    from django.db import connections
+
+    from apps.core.dbroles import owner_connection
+
+    for alias in test_case._databases_names(include_mirrors=False):
+        with owner_connection(alias):
+            _seeded[0].restore(connections[alias])
 
 
 def app_role_name(database_name):
@@ -153,12 +175,13 @@ def data_version_at_once(request):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """A transactional test (the browser tests, the task worker's) empties the database when it
-    ends; the seed is loaded again straight after, so that whatever test runs next on this
-    process, in whichever order pytest-xdist hands them out, finds it as every test expects."""
+    """A transactional test (the browser tests, the task worker's) leaves the database as the seed
+    load left it, so that whatever test runs next on this process, in whichever order
+    pytest-xdist hands them out, finds it as every test expects: put back from the snapshot
+    (above), or, where the owner cannot do that, emptied by Django's flush and seeded again."""
     result = yield
     _back_to_app_role(item)
-    if nextitem is None:  # the last test of this process: the test database is gone with it
+    if nextitem is None or (_seeded and _seeded[0] is not None):
         return result
     marker = item.get_closest_marker("django_db")
     transactional = marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
