@@ -273,16 +273,22 @@ def stale_changes_at(deliverables, now=None):
     (the first deliverable not delivered whose latest update by a person reaches STALE_DAYS), or
     None: a figure of stale deliverables holds until then, not for the day (one query)."""
     now = now or timezone.now()
-    latest = (
+    # A deliverable's latest update counts only if it lies in the last STALE_DAYS: if any update
+    # does, the latest does (none is after ``now``). So the latest update within the window,
+    # None for a stale one, read once a deliverable (Min leaves out the Nones).
+    latest_in_window = (
         StatusUpdate.objects.by_people()
-        .filter(deliverable=models.OuterRef("pk"), created_at__lte=now)
+        .filter(
+            deliverable=models.OuterRef("pk"),
+            created_at__gt=now - datetime.timedelta(days=STALE_DAYS),
+            created_at__lte=now,
+        )
         .order_by("-created_at")
         .values("created_at")[:1]
     )
     first = (
         deliverables.exclude(status__in=Deliverable.DELIVERED_STATUSES)
-        .annotate(last_update=models.Subquery(latest))
-        .filter(last_update__gt=now - datetime.timedelta(days=STALE_DAYS))
+        .annotate(last_update=models.Subquery(latest_in_window))
         .aggregate(first=models.Min("last_update"))["first"]
     )
     return first + datetime.timedelta(days=STALE_DAYS) if first else None
