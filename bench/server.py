@@ -62,16 +62,36 @@ class Server:
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    stderr = self.process.stderr.read().decode() if self.process.stderr else ""
-                    raise RuntimeError(stderr[-2000:]) from None
-                time.sleep(0.2)
+            if self.process.poll() is not None:
+                stderr = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(stderr[-2000:])
+            if len(self._answering()) >= self.workers:
+                return
+            time.sleep(0.2)
         self.stop()
-        raise RuntimeError("gunicorn did not start within 60 s")
+        raise RuntimeError(f"gunicorn's {self.workers} workers did not all start within 60 s")
+
+    def _answering(self) -> set[str]:
+        """The workers that answer a burst of new connections. The master listens before its
+        workers have loaded the app; measuring then would hand every kept-alive connection
+        to the workers that happened to be ready, and leave the others idle for the run (a
+        kept-alive connection stays with the worker that accepted it)."""
+        connections, pids = [], set()
+        try:
+            for _ in range(4 * self.workers * self.threads):
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/bench/worker/", headers={"Connection": "close"})
+                connections.append(conn)
+            for conn in connections:
+                response = conn.getresponse()
+                if response.status == 200:
+                    pids.add(response.read().decode())
+        except OSError:
+            pass
+        finally:
+            for conn in connections:
+                conn.close()
+        return pids
 
     def stop(self):
         self.process.terminate()
