@@ -55,7 +55,7 @@ class Server:
         if keepalive is not None:
             env["WEB_KEEPALIVE"] = str(keepalive)
         self.workers = int(env.get("WEB_CONCURRENCY", 3))
-        self.threads = int(env.get("WEB_THREADS", 4))
+        self.threads = int(env.get("WEB_THREADS", 2))
         self.keepalive = env.get("WEB_KEEPALIVE", "the default")
         self.process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

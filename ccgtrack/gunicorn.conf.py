@@ -4,6 +4,11 @@ gthread workers: each worker process runs WEB_THREADS threads, so a request that
 PostgreSQL, on a slow client) does not hold a whole process, and /healthz is answered beside
 the pages instead of queueing behind them, as it did with one request per sync worker
 (README "Serving": the measured figures).
+
+Two threads a worker, not four: on two cores, 50 people of `make bench SCALE=national` (5%
+writes) were served faster and without a long tail by 3 x 2 than by 3 x 4. With four threads a
+process, a thread back from PostgreSQL waits for the interpreter behind three others computing
+pages, and every page makes tens of queries (README "Serving": the runs).
 """
 
 import os
@@ -17,7 +22,7 @@ def _int(name, default):
 wsgi_app = "ccgtrack.wsgi:application"
 worker_class = "ccgtrack.gunicorn_worker.HealthFirstWorker"  # gthread, /healthz first
 workers = _int("WEB_CONCURRENCY", 3)
-threads = _int("WEB_THREADS", 4)
+threads = _int("WEB_THREADS", 2)
 # A worker that stops answering is replaced after this long; requests are bounded well below.
 timeout = 60
 graceful_timeout = 20
