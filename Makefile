@@ -28,10 +28,11 @@ run: $(VENV)/.run-installed
 	$(PY) -m ccgtrack.devserver $(HOST):$(PORT)
 
 # The suite in TEST_WORKERS processes (pytest-xdist; each has its own test database), a test
-# file's tests kept together so that a module's servers start once. TEST_WORKERS=0: one process.
+# file's tests kept together so that a module's servers start once, handed out in the order
+# collected (the longest files first: tests/conftest.py). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: $(VENV)/.dev-installed
-	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder) $(PYTEST_ARGS)
 
 seed: $(VENV)/.run-installed
 	$(PY) manage.py migrate --noinput -v0
