@@ -55,7 +55,7 @@ class RiskFilterSet(django_filters.FilterSet):
     outside_appetite = django_filters.BooleanFilter(
         method="filter_outside_appetite", label="Outside appetite", widget=AnyYesNoWidget
     )
-    status = django_filters.ChoiceFilter(choices=Risk.Status.choices, empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Risk.Status.choices, label="Status", empty_label="Any")
     # Every filter starts blank and means "any" when blank.
     severity = django_filters.ChoiceFilter(choices=SEVERITY_CHOICES, label="Severity", empty_label="Any")
     likelihood = django_filters.ChoiceFilter(
