@@ -99,8 +99,7 @@ _owner_item: list = []  # the test marked owner_role being set up
 # The longest test files, started first. pytest-xdist hands out whole files (--dist loadfile) in
 # the order collected (--no-loadscope-reorder, see the Makefile; by default it hands out the
 # files with the most tests first, and the page sweep has eight tests that take 3 to 4 minutes).
-# A long file handed out last keeps one process busy alone at the end: `make test` took 9:50
-# with the sweep last and 8:28 with it early, on the same machine.
+# A long file handed out last can keep one process busy alone at the end of the run.
 LONGEST_FIRST = (
     "tests/browser/test_every_page.py",
     "tests/browser/test_admin_forms.py",
