@@ -118,7 +118,9 @@ BAF_FIGURES: dict[str, dict[str, Any]] = {
 }
 
 
-def assurance_figures(organisation: Organisation, request: Any) -> dict[str, Figure]:
+def assurance_figures(
+    organisation: Organisation, request: Any, orgs: list[int] | None = None
+) -> dict[str, Figure]:
     """The principal risks within ``organisation``, those outside appetite and those with
     limited or no assurance, counted by their list's own filterset."""
     return FigureList(
@@ -128,6 +130,7 @@ def assurance_figures(organisation: Organisation, request: Any) -> dict[str, Fig
         "risk__organisation",
         organisation,
         request,
+        orgs,
     ).count(BAF_FIGURES)
 
 
@@ -135,7 +138,9 @@ def assurance_figures(organisation: Organisation, request: Any) -> dict[str, Fig
 EVIDENCE_FIGURES: dict[str, dict[str, Any]] = {"expired": {"expired": "true"}}
 
 
-def evidence_figures(organisation: Organisation, request: Any) -> dict[str, Figure]:
+def evidence_figures(
+    organisation: Organisation, request: Any, orgs: list[int] | None = None
+) -> dict[str, Figure]:
     """Evidence past its review date, of the organisation and beneath (live only: evidence has
     no as-at view), counted by the evidence library's own filterset."""
     from apps.evidence.filters import EvidenceFilterSet
@@ -148,6 +153,7 @@ def evidence_figures(organisation: Organisation, request: Any) -> dict[str, Figu
         "organisation",
         organisation,
         request,
+        orgs,
     ).count(EVIDENCE_FIGURES)
 
 
@@ -215,6 +221,7 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         "theme__plan__organisation",
         organisation,
         request,
+        orgs,
     ).count(
         source.params(
             {
@@ -231,9 +238,10 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         "organisation",
         organisation,
         request,
+        orgs,
     ).count(source.params(RISK_FIGURES))
     # The Board Assurance Framework's figures: live only (its as-at view is not built yet).
-    baf_figures = assurance_figures(organisation, request) if as_at is None else None
+    baf_figures = assurance_figures(organisation, request, orgs) if as_at is None else None
 
     if as_at is None:
         # "Not updated for 60 days" moves with the clock: the figures hold until the next
@@ -271,7 +279,7 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         "figures": deliverable_figures,
         "risk_figures": risk_figures,
         "baf_figures": baf_figures,
-        "evidence_figures": evidence_figures(organisation, request) if as_at is None else None,
+        "evidence_figures": evidence_figures(organisation, request, orgs) if as_at is None else None,
         "delivered_pct": round(100 * delivered / total, 1) if total else 0,
         "fully_delivered_pct": _pct(
             deliverable_figures[f"status_{Deliverable.Status.DELIVERED}"].count, total

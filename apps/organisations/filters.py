@@ -38,10 +38,13 @@ class LatFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(aliases__icontains=value))
 
 
-def within(queryset, field_name, organisation_pk):
+def within(queryset, field_name, organisation_pk, *, scope=None):
     """Rows of ``queryset`` whose organisation (reached by ``field_name``) is the organisation
-    ``organisation_pk`` or lies beneath it: the one definition of a dashboard's scope."""
-    return queryset.filter(**{f"{field_name}__in": Organisation.objects.beneath_ids([organisation_pk])})
+    ``organisation_pk`` or lies beneath it: the one definition of a dashboard's scope.
+    ``scope``: those organisations' pks (``beneath_ids``), where the caller has read them."""
+    if scope is None:
+        scope = Organisation.objects.beneath_ids([organisation_pk])
+    return queryset.filter(**{f"{field_name}__in": scope})
 
 
 class WithinFilter(django_filters.ModelChoiceFilter):
