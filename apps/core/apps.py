@@ -17,10 +17,11 @@ class CoreConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from apps.core import connections, dbroles, freshness, per_request
+        from apps.core import connections, dbroles, freshness, per_request, table_signatures
         from apps.core.history import audit_admin, data_versions
 
         audit_admin.install()
+        table_signatures.install()
         connection_created.connect(connections.configure, dispatch_uid="ccgtrack_connection")
         # Every watched table gets the data version's trigger, whichever migration made it.
         post_migrate.connect(
