@@ -7,6 +7,8 @@ from http import HTTPStatus
 import openpyxl
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -195,6 +197,34 @@ def test_heatmap_counts_equal_the_lists_filtered_counts(client, admin_user):
     }
     cells = Counter((r["severity"], r["likelihood"]) for r in SEED_RISKS)
     assert {cell: n for cell, n in inherent.items() if n} == cells
+
+
+@pytest.mark.parametrize("who", ["admin_user", "staff_darlington"])
+def test_a_heat_map_drawn_before_is_served_without_reading_a_risk(client, request, who):
+    """Its HTML is cached per viewer and address: a second request reads no risk, no band
+    scheme and builds no filter (the page's work happens only when it is drawn), and says the
+    same; a risk changed in between is drawn afresh."""
+    client.force_login(request.getfixturevalue(who))
+    url = f"{HEATMAP}?status=open"
+    first = client.get(url)
+    assert first.status_code == HTTPStatus.OK and 'id="heatmap-inherent"' in first.content.decode()
+    with CaptureQueriesContext(connection) as warm:
+        again = client.get(url)
+    read = [q["sql"] for q in warm.captured_queries if "risks_" in q["sql"]]
+    assert not read, read
+    assert _map(again) == _map(first)
+    changed = Risk.objects.filter(status=Risk.Status.OPEN).exclude(severity=5, likelihood=5).order_by("pk")[0]
+    Risk.objects.filter(pk=changed.pk).update(severity=5, likelihood=5)  # (its residual stays below)
+    with CaptureQueriesContext(connection) as after_write:
+        redrawn = client.get(url)
+    assert any("risks_risk" in q["sql"] for q in after_write.captured_queries)
+    assert _map(redrawn) != _map(first)
+
+
+def _map(response):
+    """The heat map's own HTML (the page around it carries a nonce of its own each request)."""
+    html = response.content.decode()
+    return html[html.index("<h1>Risk heat map") : html.index("All these risks in a table")]
 
 
 def test_heatmap_keeps_the_list_filters_in_its_links(client, admin_user):
