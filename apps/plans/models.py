@@ -416,26 +416,20 @@ class Deliverable(TimeStampedModel):
         indexes = [
             models.Index(fields=["deadline"]),
             search_index(name="deliverable_search_document"),
-            # The deliverables every list and figure counts (current()), narrow enough to count
-            # and sort a page's keys from the index alone (apps.core.freshness.page_rows): all
-            # of England's in 2 ms rather than a pass over every wide row (74 ms).
+            # The deliverables every list and figure counts (current()). A page's keys are
+            # counted and sorted from this index alone (apps.core.freshness.page_rows): all of
+            # England's in 2 ms rather than a pass over every wide row (74 ms). It also carries
+            # what the dashboards' figures and roll-ups read of each (status, deadline, cost),
+            # so they count from it and not from the wide rows (40 MB at national scale): a
+            # region's roll-up, its figures 101 -> 52 ms, "not updated for 60 days" 49 -> 18,
+            # statuses per organisation 36 -> 8, the cost 32 -> 7 (`make bench SCALE=national`).
+            # ``archived_at`` is always null here; it is included because each figure's
+            # condition names it.
             models.Index(
                 fields=["theme", "position"],
-                include=["id"],
-                condition=models.Q(archived_at__isnull=True),
-                name="deliverable_current",
-            ),
-            # What the dashboards' figures and roll-ups read of each current deliverable (its
-            # status, deadline and cost, by theme): counted from this index alone, not from the
-            # wide rows (40 MB at national scale). A region's roll-up: its figures 101 -> 52 ms,
-            # "not updated for 60 days" 49 -> 18, statuses per organisation 36 -> 8, the cost
-            # 32 -> 7 (`make bench SCALE=national`). ``archived_at`` is always null here; it is
-            # included because each figure's condition names it.
-            models.Index(
-                fields=["theme"],
                 include=["id", "status", "deadline", "cost_amount", "archived_at"],
                 condition=models.Q(archived_at__isnull=True),
-                name="deliverable_figures",
+                name="deliverable_current",
             ),
             # "Archived (n)": the few archived ones, found without reading the rest.
             models.Index(
