@@ -28,6 +28,7 @@ from apps.assurance.filters import PrincipalRiskFilterSet
 from apps.assurance.models import PrincipalRisk
 from apps.core.freshness import cached, valid_until
 from apps.core.history.as_at import records_began
+from apps.organisations.filters import within as in_scope
 from apps.organisations.models import MAX_DEPTH, Organisation
 from apps.plans.models import (
     AuthorisationDomain,
@@ -209,9 +210,9 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
     now = timezone.now()
     # Archived deliverables and risks are left out of every figure and list, as the lists
     # the figures link to leave them out (both start from ``current()``, see DataSource).
-    deliverables = source.deliverables.filter(theme__plan__organisation__in=orgs)
+    deliverables = in_scope(source.deliverables, "theme__plan__organisation", organisation.pk, scope=orgs)
     scheme = BandScheme.current()
-    risks = source.risks.filter(organisation__in=orgs).with_ratings(scheme)
+    risks = in_scope(source.risks, "organisation", organisation.pk, scope=orgs).with_ratings(scheme)
     domains = list(AuthorisationDomain.objects.all())
 
     deliverable_figures = FigureList(
@@ -327,7 +328,9 @@ def _organisation_dashboard(organisation: Organisation, *, request: Any, as_at: 
         "heatmap": risk_selectors.heatmap(risks, scheme),
         "scheme": scheme,
         "domains": domain_summary(organisation, domains, deliverable_figures),
-        "delivered_per_month": delivered_per_month(orgs, source.status_updates),
+        "delivered_per_month": delivered_per_month(
+            orgs, source.status_updates if as_at is not None else None
+        ),
         "as_at": as_at,
         "as_at_query": f"&as_at={source.as_at_param}" if source.as_at_param else "",
         "comparison": paper_comparison(papers["last_paper"], plan_rows, deliverable_figures, risk_figures),
@@ -390,7 +393,9 @@ def latest_updates(
         .order_by("-created_at", "-pk")
     )
     if source.as_at_param or total > FEW_DELIVERABLES:
-        return list(updates.filter(deliverable__theme__plan__organisation__in=orgs)[:LIST_LENGTH])
+        return list(
+            in_scope(updates, "deliverable__theme__plan__organisation", None, scope=orgs)[:LIST_LENGTH]
+        )
     within, params = deliverables.order_by().values("pk").query.sql_with_params()
     table = StatusUpdate._meta.db_table
     latest_each = RawSQL(
@@ -475,11 +480,14 @@ def domain_summary(
 
 
 def delivered_per_month(orgs: list[int], updates: Any = None) -> list[dict[str, Any]]:
-    """From the status history: deliverables moved to delivered, per month."""
+    """From the status history (``updates``; live, the current updates): deliverables moved to
+    delivered, per month."""
+    if updates is None:
+        everything = getattr(orgs, "everything", False)
+        updates = StatusUpdate.objects.current_unjoined() if everything else StatusUpdate.objects.current()
+    deliveries = updates.deliveries()
     rows = (
-        (updates if updates is not None else StatusUpdate.objects.current())
-        .deliveries()
-        .filter(deliverable__theme__plan__organisation__in=orgs)
+        in_scope(deliveries, "deliverable__theme__plan__organisation", None, scope=orgs)
         .annotate(month=TruncMonth("created_at"))
         .order_by()
         .values("month")

@@ -7,9 +7,12 @@ from http import HTTPStatus
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
+from apps.organisations.filters import within
 from apps.organisations.models import Organisation
-from apps.plans.models import Deliverable, ODPlan, Theme
+from apps.plans.models import Deliverable, ODPlan, StatusUpdate, Theme
+from apps.risks.models import Risk
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +94,59 @@ def test_the_roll_up_queries_do_not_grow_with_the_plans_beneath(
     with django_assert_max_num_queries(len(seed.captured_queries)):
         response = client.get(ROLLUP)
     assert response.status_code == HTTPStatus.OK and len(_rows(response)) > 1
+
+
+def test_the_nhs_cb_scope_is_every_organisation_and_a_region_is_not():
+    nhs_cb = Organisation.objects.get(slug="nhs-commissioning-board")
+    region = Organisation.objects.filter(parent=nhs_cb).first()
+    assert Organisation.objects.filter(parent__isnull=True).get() == nhs_cb  # the seed's one root
+    everything = Organisation.objects.beneath_ids([nhs_cb.pk])
+    assert everything.everything and sorted(everything) == sorted(
+        Organisation.objects.values_list("pk", flat=True)
+    )
+    assert not Organisation.objects.beneath_ids([region.pk]).everything
+    OrganisationFactory(parent=None, name="A second root")  # then the NHS CB is not everything
+    assert not Organisation.objects.beneath_ids([nhs_cb.pk]).everything
+    assert not Organisation.objects.beneath_ids([]).everything
+
+
+def test_a_scope_of_everything_still_leaves_out_rows_with_no_organisation(darlington):
+    """Filtering to every organisation is left out only where every row has one: a risk's plan
+    may be empty, so "risks whose plan is within the NHS CB" still leaves out those with none."""
+    nhs_cb = Organisation.objects.get(slug="nhs-commissioning-board")
+    scope = Organisation.objects.beneath_ids([nhs_cb.pk])
+    risks = Risk.objects.all()
+    Risk.objects.filter(pk=risks.filter(organisation=darlington).earliest("pk").pk).update(plan=None)
+    assert within(risks, "organisation", nhs_cb.pk, scope=scope).count() == risks.count()
+    with_plan = within(risks, "plan__organisation", nhs_cb.pk, scope=scope)
+    assert with_plan.count() == risks.filter(plan__isnull=False).count() < risks.count()
+
+
+def test_the_nhs_cb_counts_deliveries_per_month_of_current_deliverables_only(
+    client, admin_user, dorset, darlington
+):
+    """England's deliveries per month are counted without joining each update to its
+    deliverable (``current_unjoined``): an archived deliverable's are still left out, a
+    deliverable delivered twice in a month is counted once, and England adds up its regions."""
+    client.force_login(admin_user)
+    kept = Deliverable.objects.filter(theme__plan__organisation=dorset).earliest("pk")
+    archived = Deliverable.objects.filter(theme__plan__organisation=darlington).earliest("pk")
+    for deliverable in (kept, kept, archived):
+        StatusUpdate.objects.create(
+            deliverable=deliverable, from_status="in_progress", to_status="delivered", created_by=admin_user
+        )
+    Deliverable.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+
+    def months(slug):
+        cache.clear()
+        rows = client.get(reverse("dashboards:organisation", args=[slug])).context["delivered_per_month"]
+        return {row["month"]: row["count"] for row in rows}
+
+    this_month = timezone.localdate().replace(day=1)
+    england = months("nhs-commissioning-board")
+    assert england[this_month] == 1
+    regions = [
+        months(region.slug) for region in Organisation.objects.filter(parent__slug="nhs-commissioning-board")
+    ]
+    assert sum(r.get(this_month, 0) for r in regions) == 1
+    assert sum(england.values()) == sum(sum(r.values()) for r in regions)
