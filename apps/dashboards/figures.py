@@ -24,8 +24,12 @@ class Figure:
 
 def list_url(url_name: str, **params: Any) -> str:
     """The URL of a list filtered by ``params`` (list values repeat the parameter)."""
+    return _with_query(reverse(url_name), params)
+
+
+def _with_query(path: str, params: dict[str, Any]) -> str:
     query = _query(params)
-    return f"{reverse(url_name)}?{query.urlencode()}" if query else reverse(url_name)
+    return f"{path}?{query.urlencode()}" if query else path
 
 
 def _query(params: dict[str, Any]) -> QueryDict:
@@ -68,8 +72,9 @@ class FigureList:
                 condition = Q(pk__in=filterset.qs.order_by().values("pk"))
             aggregates[key] = Count("pk", filter=condition)
         counts = scoped.order_by().aggregate(**aggregates) if aggregates else {}
+        path = reverse(self.url_name)  # once for all the figures of the list
         return {
-            key: Figure(counts[key], list_url(self.url_name, within=self.organisation.pk, **params))
+            key: Figure(counts[key], _with_query(path, {"within": self.organisation.pk, **params}))
             for key, params in figures.items()
         }
 
