@@ -11,7 +11,6 @@ process, a thread back from PostgreSQL waits for the interpreter behind three ot
 pages, and every page makes tens of queries (README "Serving": the runs).
 """
 
-import gc
 import os
 
 
@@ -32,12 +31,3 @@ accesslog = "-"
 # The proxies whose X-Forwarded-Proto gunicorn believes (Django reads it through
 # SECURE_PROXY_SSL_HEADER); the default is the loopback addresses only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-
-
-def post_worker_init(worker):
-    """The worker has loaded the app (Django, its models, URLs and apps): those objects live as
-    long as the process, so the collector's full passes need not walk them. Frozen, a full pass
-    walks about 5,000 objects instead of about 180,000: 10-40 ms instead of about 100 ms, during
-    which every thread of the worker waits (measured in process at national scale, after each
-    page of a CCG was drawn once)."""
-    gc.freeze()
