@@ -54,10 +54,11 @@ def within(queryset, field_name, organisation_pk, *, scope=None):
 
 def _always_set(model, field_name):
     """Whether every row of ``model`` reaches an organisation by ``field_name``: each step of the
-    path a foreign key that cannot be empty."""
+    path a foreign key that cannot be empty and that PostgreSQL holds to an existing row (not the
+    history's copies, whose rows may name a theme deleted since)."""
     for name in field_name.split("__"):
         field = model._meta.get_field(name)
-        if not field.many_to_one or field.null:
+        if not field.many_to_one or field.null or not field.db_constraint:
             return False
         model = field.related_model
     return True
