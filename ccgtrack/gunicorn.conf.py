@@ -31,3 +31,11 @@ accesslog = "-"
 # The proxies whose X-Forwarded-Proto gunicorn believes (Django reads it through
 # SECURE_PROXY_SSL_HEADER); the default is the loopback addresses only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def post_worker_init(worker):
+    """Each worker, once it has loaded the app: load the rest of what every request uses and
+    freeze it out of the collector's full passes (``load_and_freeze``)."""
+    from ccgtrack.gunicorn_worker import load_and_freeze
+
+    load_and_freeze()
