@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from apps.core import receipts
 from apps.core.bounds import NOTE_MAX_LENGTH
 from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
+from apps.core.freshness import cached
 from apps.core.history.lists import AsAtListMixin
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
@@ -130,10 +131,17 @@ class DeliverableListView(AsAtListMixin, FilteredTableView):
         context = super().get_context_data(**kwargs)
         if not self.as_at:
             user = self.request.user
-            context["add_targets"] = selectors.add_targets(
-                user=user, chosen=_int_or_none(self.request.GET.get("plan"))
+            chosen = _int_or_none(self.request.GET.get("plan"))
+            # The toolbar is the viewer's own (the plans they may add to, the archived rows they
+            # may restore): cached for them alone, until a write where they may read.
+            context["add_targets"], context["archived_count"] = cached(
+                "deliverable-toolbar",
+                (user.pk, chosen),
+                lambda: (
+                    selectors.add_targets(user=user, chosen=chosen),
+                    selectors.archived_deliverables(user=user).count(),
+                ),
             )
-            context["archived_count"] = selectors.archived_deliverables(user=user).count()
         return context
 
 

@@ -7,6 +7,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.generic import TemplateView
 
 from apps.core.edit_views import ArchiveView, VersionedCreateView, VersionedEditView
+from apps.core.freshness import cached
 from apps.core.history.lists import AsAtListMixin
 from apps.core.views import FilteredTableView
 from apps.organisations import permissions
@@ -44,15 +45,22 @@ class RiskListView(AsAtListMixin, FilteredTableView):
         context = super().get_context_data(**kwargs)
         if not self.as_at:
             user = self.request.user
-            context["add_targets"] = selectors.add_targets(
-                user=user, chosen=_int_or_none(self.request.GET.get("organisation"))
+            chosen = _int_or_none(self.request.GET.get("organisation"))
+            # The toolbar is the viewer's own (where they may add a risk, the archived risks they
+            # may restore): cached for them alone, until a write where they may read.
+            context["add_targets"], context["archived_count"] = cached(
+                "risk-toolbar",
+                (user.pk, chosen),
+                lambda: (
+                    selectors.add_targets(user=user, chosen=chosen),
+                    selectors.archived(user=user).count(),
+                ),
             )
             # The register holds nothing at all (not merely nothing that matches): asked only of
             # an empty page, one query.
             context["register_empty"] = _page_is_empty(context["table"]) and not (
                 Risk.objects.visible_to(user).exists()
             )
-            context["archived_count"] = selectors.archived(user=user).count()
         return context
 
 

@@ -20,6 +20,7 @@ from apps.plans.models import STALE_DAYS, Deliverable, StatusUpdate
 from apps.reminders.models import ReminderDelivery
 from apps.risks.models import Risk
 from tests.factories import MembershipFactory, UserFactory
+from tests.risks.factories import RiskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +223,40 @@ def _same_secret(masked_token, cookie):
 
     secret = cookie if len(cookie) == CSRF_SECRET_LENGTH else _unmask_cipher_token(cookie)
     return _unmask_cipher_token(masked_token) == secret
+
+
+def test_viewers_of_one_organisation_each_get_their_own_toolbar_from_a_warm_cache(
+    client, dorset, staff_dorset, board_dorset
+):
+    """Staff and a board member of Dorset read the same rows (one scope), but only staff may add
+    to Dorset's plan and register and restore what was archived there: the lists' toolbars
+    (cached per viewer) never pass from one to the other, whoever draws them first, and an
+    archive shows at once in the count."""
+    from django.test import Client
+
+    plan_deliverables = Deliverable.objects.filter(theme__plan__organisation=dorset, archived_at=None)
+    archived = plan_deliverables.first()
+    Deliverable.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+    RiskFactory(organisation=dorset)  # the register has rows, so its toolbar is drawn
+    RiskFactory(organisation=dorset, archived_at=timezone.now())
+    clients = {}
+    for name, user in (("staff", staff_dorset), ("board", board_dorset)):
+        clients[name] = Client()
+        clients[name].force_login(user)
+    lists = {
+        reverse("plans:deliverable_list"): (b"Add a deliverable", b"Archived deliverables ("),
+        reverse("risks:risk_list"): (b"Add a risk", b"Archived risks ("),
+    }
+    for order in (("staff", "board"), ("board", "staff")):
+        freshness.cache.clear()
+        for url, (add, restore) in lists.items():
+            for name in order * 2:
+                body = clients[name].get(url).content
+                assert (add in body, restore in body) == (name == "staff", name == "staff"), (name, url)
+    count = re.compile(rb"Archived deliverables \((\d+)\)")
+    url = reverse("plans:deliverable_list")
+    before = int(count.search(clients["staff"].get(url).content).group(1))
+    Deliverable.objects.filter(pk=plan_deliverables.exclude(pk=archived.pk).first().pk).update(
+        archived_at=timezone.now()
+    )
+    assert int(count.search(clients["staff"].get(url).content).group(1)) == before + 1
