@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, Prefetch, QuerySet, Sum, When
 
-from .models import Organisation, OrganisationQuerySet
+from .models import MAX_DEPTH, Organisation, OrganisationQuerySet
 
 LAT_TOTAL_FIELDS = ("population_thousands", "ccg_count", "hwb_count")
 
@@ -93,7 +93,10 @@ def people_of(organisation: Organisation) -> QuerySet[Any]:
     """Users who may own work of ``organisation``: members of it or of an organisation above it."""
     from django.contrib.auth import get_user_model
 
-    chain = [organisation.pk] + [o.pk for o in organisation.ancestors()]
+    # The organisation's parents in one query (one join a level), not one query a level.
+    levels = ["parent" + "__parent" * n for n in range(MAX_DEPTH - 1)]
+    above = Organisation.objects.filter(pk=organisation.pk).values_list(*levels).first() or ()
+    chain = [organisation.pk, *(pk for pk in above if pk is not None)]
     return (
         get_user_model()
         .objects.filter(memberships__organisation__in=chain)
