@@ -29,7 +29,7 @@ from apps.assurance.models import PrincipalRisk
 from apps.core.freshness import cached, valid_until
 from apps.core.history.as_at import records_began
 from apps.organisations.filters import within as in_scope
-from apps.organisations.models import MAX_DEPTH, Organisation
+from apps.organisations.models import MAX_DEPTH, Organisation, subtree
 from apps.plans.models import (
     AuthorisationDomain,
     Deliverable,
@@ -83,8 +83,9 @@ class DomainFigure:
 
 
 def scope(organisation: Organisation) -> list[int]:
-    """The pks of the organisation and everything beneath it (one query, read now)."""
-    return Organisation.objects.beneath_ids([organisation.pk])
+    """The pks of the organisation and everything beneath it (one query, or none while the
+    organisations' tree has not changed)."""
+    return subtree(organisation.pk)
 
 
 # The figures of the dashboard, each as the parameters of the list it links to. "delivered"

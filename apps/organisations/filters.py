@@ -5,7 +5,7 @@ from django.db.models import Q
 from apps.core.filters import AnyYesNoWidget
 
 from . import permissions
-from .models import Organisation, SpecialisedHub
+from .models import Organisation, SpecialisedHub, subtree
 
 
 class LatFilterSet(django_filters.FilterSet):
@@ -43,7 +43,7 @@ def within(queryset, field_name, organisation_pk, *, scope=None):
     ``organisation_pk`` or lies beneath it: the one definition of a dashboard's scope.
     ``scope``: those organisations' pks (``beneath_ids``), where the caller has read them."""
     if scope is None:
-        scope = Organisation.objects.beneath_ids([organisation_pk])
+        scope = subtree(organisation_pk)
     if getattr(scope, "everything", False) and _always_set(queryset.model, field_name):
         # Every organisation there is (the NHS CB's scope): every row has one of them, so the
         # filter would leave out nothing and only make PostgreSQL join each row to its

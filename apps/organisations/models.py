@@ -56,6 +56,17 @@ class OrganisationQuerySet(models.QuerySet):
         return self.filter(kind__in=kinds)
 
 
+def subtree(pk: int) -> Scope:
+    """The pks of the organisation ``pk`` and everything beneath it (``beneath_ids``), kept in
+    the cache until the organisations change: their tree is GLOBAL data (apps/core/freshness.py,
+    a write to it gives every cached value a new key). The tree's query (a self-join a level,
+    the costliest query of a list filtered to an organisation) is then not asked again on every
+    page that names the organisation: each list a dashboard links to, the dashboard itself."""
+    from apps.core.freshness import cached
+
+    return cached("subtree", (pk,), lambda: Organisation.objects.beneath_ids([pk]), scopes=())
+
+
 _OrganisationManagerBase = models.Manager.from_queryset(OrganisationQuerySet)
 
 

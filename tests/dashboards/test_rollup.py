@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.organisations.filters import within
-from apps.organisations.models import Organisation
+from apps.organisations.models import Organisation, subtree
 from apps.plans.models import Deliverable, DeliverableAsAt, ODPlan, StatusUpdate, Theme
 from apps.risks.models import Risk
 from tests.factories import OrganisationFactory
@@ -108,6 +108,25 @@ def test_the_nhs_cb_scope_is_every_organisation_and_a_region_is_not():
     OrganisationFactory(parent=None, name="A second root")  # then the NHS CB is not everything
     assert not Organisation.objects.beneath_ids([nhs_cb.pk]).everything
     assert not Organisation.objects.beneath_ids([]).everything
+
+
+def test_a_subtree_is_kept_until_the_organisations_change(django_assert_num_queries):
+    """``subtree`` keeps the tree's query in the cache, keyed by the organisations' version: a
+    second read asks only the versions, and an organisation added beneath, moved or a second
+    root is in the next read at once."""
+    nhs_cb = Organisation.objects.get(slug="nhs-commissioning-board")
+    dorset = Organisation.objects.get(slug="nhs-dorset-ccg")
+    first = subtree(dorset.pk)
+    assert first == Organisation.objects.beneath_ids([dorset.pk]) and not first.everything
+    with django_assert_num_queries(1):  # the versions, not the tree
+        assert subtree(dorset.pk) == first
+    locality = OrganisationFactory(parent=dorset, name="A new locality")
+    assert sorted(subtree(dorset.pk)) == sorted([*first, locality.pk])
+    Organisation.objects.filter(pk=locality.pk).update(parent=nhs_cb)
+    assert sorted(subtree(dorset.pk)) == sorted(first)
+    assert subtree(nhs_cb.pk).everything
+    OrganisationFactory(parent=None, name="A second root")
+    assert not subtree(nhs_cb.pk).everything
 
 
 def test_a_scope_of_everything_still_leaves_out_rows_with_no_organisation(darlington):
